@@ -1,0 +1,61 @@
+# Postboard — the commands. The logic lives in scripts/ (bash); `make help` lists the targets.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+FRONTEND := frontend
+
+.PHONY: help run dev-backend test test-backend test-frontend e2e lint fmt fmt-check build bench ci
+
+help: ## List the targets
+	@echo "Postboard — make targets:"
+	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | \
+		awk 'BEGIN {FS = ":.*## "}; {printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}'
+	@echo
+	@echo "Start with 'make run' (the app at http://localhost:8000) and 'make test' (every gate)."
+
+run: ## Build everything and serve the app at http://localhost:8000 (PostgreSQL + S3 started as needed)
+	@scripts/run.sh
+
+dev-backend: ## Debug backend on :8000 for the dev loop (then: cd frontend && npm start → :4200)
+	@scripts/run.sh --dev
+
+test: ## Every gate: fmt, clippy, cargo test, npm ci, lint, prettier, unit tests, e2e; summary at the end
+	@scripts/test.sh
+
+test-backend: ## cargo test only (starts PostgreSQL when it is not answering)
+	@scripts/test-backend.sh
+
+test-frontend: ## Frontend unit tests only (npm test)
+	@source scripts/lib.sh && npm_ci_if_needed
+	cd $(FRONTEND) && CI=true npm test </dev/null
+
+e2e: ## End-to-end tests in Chromium against a real backend, PostgreSQL and S3
+	@scripts/e2e.sh
+
+lint: ## cargo clippy -D warnings and ng lint
+	cargo clippy --all-targets -- -D warnings
+	@source scripts/lib.sh && npm_ci_if_needed
+	cd $(FRONTEND) && npm run lint
+
+fmt: ## Format the code (cargo fmt, prettier --write)
+	cargo fmt --all
+	@source scripts/lib.sh && npm_ci_if_needed
+	cd $(FRONTEND) && npm run format
+
+fmt-check: ## Check the formatting only (cargo fmt --check, prettier --check)
+	cargo fmt --all -- --check
+	@source scripts/lib.sh && npm_ci_if_needed
+	cd $(FRONTEND) && npm run format:check
+
+build: ## Build the SPA and the release backend without running them
+	@source scripts/lib.sh && build_spa
+	cargo build --release -p postboard
+
+bench: ## Run the benchmarks (bench/run.sh) when they exist
+	@if [ -x bench/run.sh ]; then bench/run.sh; \
+	elif [ -f bench/run.sh ]; then bash bench/run.sh; \
+	else echo "No benchmarks yet: bench/run.sh does not exist."; fi
+
+ci: ## What CI runs: .ci/run (= make test)
+	@.ci/run

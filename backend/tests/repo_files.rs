@@ -1,0 +1,579 @@
+//! The repository's infrastructure files checked against the code: docker-compose.yml, the
+//! Dockerfile, .gitlab-ci.yml, the Makefile and scripts/. A renamed environment variable, a
+//! missing build path, or a CI job calling a target or script that does not exist fails here.
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    fs,
+    path::{Path, PathBuf},
+};
+
+use postboard::config::ENV_VARS;
+use serde_yaml::Value;
+
+/// Variables the app service and the scripts must always set for the backend.
+const REQUIRED_APP_VARS: &[&str] = &[
+    "DATABASE_URL",
+    "S3_ENDPOINT",
+    "S3_BUCKET",
+    "S3_ACCESS_KEY",
+    "S3_SECRET_KEY",
+    "BIND_ADDR",
+    "STATIC_DIR",
+];
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the backend crate lives one level below the repository root")
+        .to_path_buf()
+}
+
+fn read(rel: &str) -> String {
+    let path = repo_root().join(rel);
+    fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+fn yaml(rel: &str) -> Value {
+    serde_yaml::from_str(&read(rel)).unwrap_or_else(|e| panic!("{rel} is not valid YAML: {e}"))
+}
+
+fn known_vars() -> BTreeSet<&'static str> {
+    ENV_VARS.iter().map(|(name, _)| *name).collect()
+}
+
+fn str_of(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        other => panic!("expected a scalar, found {other:?}"),
+    }
+}
+
+/// A compose `environment:` block as a map, whether written as a map or as `KEY=value` items.
+fn env_map(service: &Value) -> BTreeMap<String, String> {
+    match service.get("environment") {
+        None => BTreeMap::new(),
+        Some(Value::Mapping(m)) => m
+            .iter()
+            .map(|(k, v)| (str_of(k), if v.is_null() { String::new() } else { str_of(v) }))
+            .collect(),
+        Some(Value::Sequence(items)) => items
+            .iter()
+            .map(|item| {
+                let s = str_of(item);
+                match s.split_once('=') {
+                    Some((k, v)) => (k.to_owned(), v.to_owned()),
+                    None => (s, String::new()),
+                }
+            })
+            .collect(),
+        Some(other) => panic!("environment must be a map or a list, found {other:?}"),
+    }
+}
+
+fn service<'a>(compose: &'a Value, name: &str) -> &'a Value {
+    compose
+        .get("services")
+        .and_then(|s| s.get(name))
+        .unwrap_or_else(|| panic!("docker-compose.yml has no service `{name}`"))
+}
+
+/// `postgres://user:password@host:port/db` → (user, password, host, db).
+fn parse_pg_url(url: &str) -> (String, String, String, String) {
+    let rest = url
+        .strip_prefix("postgres://")
+        .or_else(|| url.strip_prefix("postgresql://"))
+        .unwrap_or_else(|| panic!("not a postgres URL: {url}"));
+    let (userinfo, hostpart) = rest.rsplit_once('@').expect("URL has user@host");
+    let (user, password) = userinfo.split_once(':').expect("URL has user:password");
+    let (host, db) = hostpart.split_once('/').expect("URL has /database");
+    let host = host.split(':').next().unwrap().to_owned();
+    let db = db.split('?').next().unwrap().to_owned();
+    (user.to_owned(), password.to_owned(), host, db)
+}
+
+#[test]
+fn compose_has_the_three_services_with_healthchecks() {
+    let compose = yaml("docker-compose.yml");
+    for name in ["db", "minio", "app"] {
+        let svc = service(&compose, name);
+        let test = svc
+            .get("healthcheck")
+            .and_then(|h| h.get("test"))
+            .unwrap_or_else(|| panic!("service `{name}` has no healthcheck test"));
+        assert!(
+            !matches!(test, Value::Null) && test != &Value::Sequence(vec![]),
+            "service `{name}` has an empty healthcheck"
+        );
+    }
+    let db_image = str_of(service(&compose, "db").get("image").expect("db has an image"));
+    assert!(db_image.starts_with("postgres:16"), "db image is {db_image}");
+    let minio_image = str_of(service(&compose, "minio").get("image").expect("minio image"));
+    assert!(
+        minio_image.contains("minio") && minio_image.contains(":RELEASE."),
+        "minio must be a pinned release, found {minio_image}"
+    );
+    assert!(compose.get("volumes").is_some(), "named volumes are declared");
+}
+
+#[test]
+fn compose_app_builds_from_files_that_exist_and_publishes_8000() {
+    let compose = yaml("docker-compose.yml");
+    let app = service(&compose, "app");
+    let build = app.get("build").expect("app has a build section");
+    let (context, dockerfile) = match build {
+        Value::String(ctx) => (ctx.clone(), "Dockerfile".to_owned()),
+        _ => (
+            build.get("context").map(str_of).unwrap_or_else(|| ".".into()),
+            build.get("dockerfile").map(str_of).unwrap_or_else(|| "Dockerfile".into()),
+        ),
+    };
+    let context_dir = repo_root().join(&context);
+    assert!(context_dir.is_dir(), "build context {context} does not exist");
+    let dockerfile_path = context_dir.join(&dockerfile);
+    assert!(dockerfile_path.is_file(), "{} does not exist", dockerfile_path.display());
+    assert!(
+        context_dir.join(".dockerignore").is_file(),
+        "the build context has a .dockerignore"
+    );
+
+    let ports: Vec<String> = app
+        .get("ports")
+        .and_then(Value::as_sequence)
+        .expect("app publishes ports")
+        .iter()
+        .map(|p| match p {
+            Value::Mapping(_) => format!(
+                "{}:{}",
+                p.get("published").map(str_of).unwrap_or_default(),
+                p.get("target").map(str_of).unwrap_or_default()
+            ),
+            other => str_of(other),
+        })
+        .collect();
+    assert!(
+        ports.iter().any(|p| p == "8000:8000" || p.ends_with(":8000:8000")),
+        "app must publish 8000:8000, found {ports:?}"
+    );
+
+    let env = env_map(app);
+    let bind = env.get("BIND_ADDR").expect("BIND_ADDR is set");
+    assert!(bind.ends_with(":8000"), "the app listens on 8000 in the container: {bind}");
+    assert!(bind.starts_with("0.0.0.0"), "BIND_ADDR must accept outside connections: {bind}");
+}
+
+#[test]
+fn compose_app_variables_are_the_ones_the_server_reads() {
+    let compose = yaml("docker-compose.yml");
+    let app = service(&compose, "app");
+    let env = env_map(app);
+    let known = known_vars();
+    for name in env.keys() {
+        assert!(
+            known.contains(name.as_str()),
+            "docker-compose.yml sets {name} on app, but the server reads no such variable \
+             (postboard::config::ENV_VARS: {known:?})"
+        );
+    }
+    for name in REQUIRED_APP_VARS {
+        assert!(env.contains_key(*name), "docker-compose.yml must set {name} on app");
+    }
+
+    // The database URL matches the db service.
+    let db_env = env_map(service(&compose, "db"));
+    let (user, password, host, db) = parse_pg_url(&env["DATABASE_URL"]);
+    assert_eq!(host, "db", "DATABASE_URL must point at the db service");
+    assert_eq!(Some(&user), db_env.get("POSTGRES_USER"), "DATABASE_URL user");
+    assert_eq!(Some(&password), db_env.get("POSTGRES_PASSWORD"), "DATABASE_URL password");
+    assert_eq!(Some(&db), db_env.get("POSTGRES_DB"), "DATABASE_URL database");
+
+    // The S3 endpoint and credentials match the minio service.
+    let minio_env = env_map(service(&compose, "minio"));
+    assert_eq!(env.get("S3_ACCESS_KEY"), minio_env.get("MINIO_ROOT_USER"));
+    assert_eq!(env.get("S3_SECRET_KEY"), minio_env.get("MINIO_ROOT_PASSWORD"));
+    assert!(
+        env["S3_ENDPOINT"].starts_with("http://minio:9000"),
+        "S3_ENDPOINT must point at the minio service: {}",
+        env["S3_ENDPOINT"]
+    );
+
+    // STATIC_DIR is where the Dockerfile puts the SPA.
+    let dockerfile = read("Dockerfile");
+    assert!(
+        dockerfile.contains(&env["STATIC_DIR"]),
+        "the Dockerfile never mentions STATIC_DIR={}",
+        env["STATIC_DIR"]
+    );
+}
+
+#[test]
+fn compose_app_waits_for_healthy_dependencies() {
+    let compose = yaml("docker-compose.yml");
+    let depends = service(&compose, "app")
+        .get("depends_on")
+        .and_then(Value::as_mapping)
+        .expect("app.depends_on is a map with conditions");
+    for dep in ["db", "minio"] {
+        let cond = depends
+            .get(dep)
+            .and_then(|d| d.get("condition"))
+            .map(str_of)
+            .unwrap_or_else(|| panic!("app.depends_on.{dep}.condition is missing"));
+        assert_eq!(cond, "service_healthy", "app must wait for {dep} to be healthy");
+    }
+}
+
+#[test]
+fn dockerfile_runtime_stage_is_slim_non_root_and_uses_known_variables() {
+    let dockerfile = read("Dockerfile");
+    let froms: Vec<&str> = dockerfile
+        .lines()
+        .filter(|l| l.trim_start().to_ascii_uppercase().starts_with("FROM "))
+        .collect();
+    assert!(froms.len() >= 3, "multi-stage: node, rust, runtime; found {froms:?}");
+    assert!(froms.iter().any(|f| f.contains("node:20")), "an SPA stage on node:20");
+    assert!(froms.iter().any(|f| f.contains("rust:1.95")), "a backend stage on rust:1.95");
+
+    // The last stage: the runtime image.
+    let runtime = &dockerfile[dockerfile.rfind("\nFROM ").expect("a final FROM")..];
+    assert!(runtime.contains("debian:bookworm-slim"), "slim runtime image");
+    assert!(runtime.contains("\nUSER "), "the runtime runs as a non-root user");
+    assert!(runtime.contains("EXPOSE 8000"), "the runtime exposes 8000");
+    assert!(runtime.contains("CMD [\"postboard\"]"), "the runtime starts postboard");
+
+    // Variables set with ENV in the runtime stage must be ones the server reads.
+    let known = known_vars();
+    let mut env_block = String::new();
+    let mut in_env = false;
+    for line in runtime.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with("ENV ") {
+            in_env = true;
+            env_block.push_str(&trimmed[4..]);
+        } else if in_env {
+            env_block.push(' ');
+            env_block.push_str(trimmed);
+        }
+        if in_env && !trimmed.ends_with('\\') {
+            in_env = false;
+            env_block.push(' ');
+        }
+    }
+    let names: Vec<&str> = env_block
+        .split_whitespace()
+        .filter_map(|tok| tok.split_once('=').map(|(k, _)| k))
+        .collect();
+    assert!(names.contains(&"STATIC_DIR"), "the runtime sets STATIC_DIR");
+    assert!(names.contains(&"BIND_ADDR"), "the runtime sets BIND_ADDR");
+    for name in names {
+        assert!(known.contains(name), "Dockerfile sets {name}, which the server never reads");
+    }
+}
+
+// ------------------------------------------------------------------------------- GitLab CI
+
+const GITLAB_RESERVED: &[&str] = &[
+    "stages",
+    "variables",
+    "default",
+    "include",
+    "workflow",
+    "image",
+    "services",
+    "cache",
+    "before_script",
+    "after_script",
+    "pages",
+];
+
+/// (job name, job) for every real job (hidden `.templates` and global keywords left out).
+fn gitlab_jobs(ci: &Value) -> Vec<(String, &Value)> {
+    ci.as_mapping()
+        .expect(".gitlab-ci.yml is a map")
+        .iter()
+        .map(|(k, v)| (str_of(k), v))
+        .filter(|(k, _)| !k.starts_with('.') && !GITLAB_RESERVED.contains(&k.as_str()))
+        .collect()
+}
+
+/// Every command line of a job's before_script, script and after_script.
+fn job_commands(job: &Value) -> Vec<String> {
+    fn flatten(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Sequence(items) => items.iter().for_each(|i| flatten(i, out)),
+            Value::String(s) => out.push(s.clone()),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for key in ["before_script", "script", "after_script"] {
+        if let Some(v) = job.get(key) {
+            flatten(v, &mut out);
+        }
+    }
+    out
+}
+
+/// Splits a shell line into simple commands (on `&&`, `||`, `;`, `|`) of whitespace tokens.
+fn simple_commands(line: &str) -> Vec<Vec<String>> {
+    line.replace("&&", ";")
+        .replace("||", ";")
+        .replace('|', ";")
+        .split([';', '\n'])
+        .map(|cmd| {
+            cmd.split_whitespace()
+                .map(|t| t.trim_matches(|c| c == '"' || c == '\'').to_owned())
+                .collect::<Vec<_>>()
+        })
+        .filter(|c| !c.is_empty())
+        .collect()
+}
+
+fn makefile_targets() -> BTreeSet<String> {
+    read("Makefile")
+        .lines()
+        .filter(|l| !l.starts_with('\t') && !l.starts_with('#') && !l.starts_with('.'))
+        .filter_map(|l| {
+            let (head, rest) = l.split_once(':')?;
+            if rest.starts_with('=') || head.contains('=') || head.trim().is_empty() {
+                return None; // a variable assignment
+            }
+            Some(head.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
+        })
+        .flatten()
+        .collect()
+}
+
+fn npm_scripts() -> Option<BTreeSet<String>> {
+    let path = repo_root().join("frontend/package.json");
+    let text = fs::read_to_string(path).ok()?;
+    let json: serde_json::Value = serde_json::from_str(&text).expect("frontend/package.json is JSON");
+    Some(
+        json.get("scripts")
+            .and_then(|s| s.as_object())
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default(),
+    )
+}
+
+#[test]
+fn gitlab_ci_has_the_four_stages_in_order_and_every_job_uses_one() {
+    let ci = yaml(".gitlab-ci.yml");
+    let stages: Vec<String> = ci
+        .get("stages")
+        .and_then(Value::as_sequence)
+        .expect("stages is a list")
+        .iter()
+        .map(str_of)
+        .collect();
+    assert_eq!(stages, ["hello", "lint", "test", "format"]);
+
+    let jobs = gitlab_jobs(&ci);
+    assert!(jobs.len() >= 8, "a job per half and stage, found {}", jobs.len());
+    let names: BTreeSet<&str> = jobs.iter().map(|(n, _)| n.as_str()).collect();
+    for half in ["backend", "frontend"] {
+        for stage in ["hello", "lint", "test", "format"] {
+            let job = format!("{half}-{stage}");
+            assert!(names.contains(job.as_str()), "missing CI job {job}");
+        }
+    }
+    for (name, job) in &jobs {
+        let stage = job.get("stage").map(str_of).unwrap_or_else(|| "test".into());
+        assert!(stages.contains(&stage), "job {name} uses unknown stage {stage}");
+        assert!(!job_commands(job).is_empty(), "job {name} runs nothing");
+    }
+}
+
+#[test]
+fn gitlab_ci_calls_only_targets_scripts_and_npm_scripts_that_exist() {
+    let ci = yaml(".gitlab-ci.yml");
+    let targets = makefile_targets();
+    assert!(targets.contains("test") && targets.contains("help"), "{targets:?}");
+    let npm = npm_scripts();
+    if npm.is_none() {
+        eprintln!("note: frontend/package.json does not exist yet; `npm run` names not checked");
+    }
+
+    let mut checked = 0;
+    for (name, job) in gitlab_jobs(&ci) {
+        for line in job_commands(job) {
+            for cmd in simple_commands(&line) {
+                checked += check_command(&name, &cmd, &targets, npm.as_ref());
+            }
+        }
+    }
+    assert!(checked >= 5, "expected to check several make/npm/script calls, checked {checked}");
+}
+
+/// Checks one simple command; returns how many references it verified.
+fn check_command(
+    job: &str,
+    cmd: &[String],
+    targets: &BTreeSet<String>,
+    npm: Option<&BTreeSet<String>>,
+) -> usize {
+    let mut checked = 0;
+    // Skip leading `VAR=value` assignments.
+    let words: Vec<&str> = cmd
+        .iter()
+        .map(String::as_str)
+        .skip_while(|w| w.contains('=') && !w.starts_with('-'))
+        .collect();
+    let Some(&program) = words.first() else {
+        return 0;
+    };
+    if program == "make" {
+        let mut dir_flag = false;
+        for word in &words[1..] {
+            if dir_flag {
+                dir_flag = false;
+                continue;
+            }
+            if *word == "-C" || *word == "-f" {
+                dir_flag = true;
+                continue;
+            }
+            if word.starts_with('-') || word.contains('=') {
+                continue;
+            }
+            assert!(targets.contains(*word), "job {job} runs `make {word}`: no such target");
+            checked += 1;
+        }
+    }
+    if program == "npm"
+        && let Some(pos) = words.iter().position(|w| *w == "run" || *w == "run-script")
+        && let Some(script) = words[pos + 1..].iter().find(|w| !w.starts_with('-'))
+        && let Some(scripts) = npm
+    {
+        assert!(
+            scripts.contains(*script),
+            "job {job} runs `npm run {script}`: frontend/package.json has no such script"
+        );
+        checked += 1;
+    }
+    if program == "npm"
+        && words.get(1) == Some(&"test")
+        && let Some(scripts) = npm
+    {
+        assert!(scripts.contains("test"), "job {job} runs `npm test`: no test script");
+        checked += 1;
+    }
+    for word in &words {
+        let path = word.trim_start_matches("./");
+        if path.starts_with("scripts/")
+            || path.starts_with("bench/")
+            || path.starts_with(".ci/")
+            || path.starts_with("target/")
+        {
+            if path.starts_with("target/") {
+                continue; // build output, made by the job itself
+            }
+            assert!(
+                repo_root().join(path).is_file(),
+                "job {job} calls {path}, which does not exist"
+            );
+            checked += 1;
+        }
+    }
+    checked
+}
+
+#[test]
+fn the_command_parser_sees_what_the_checks_rely_on() {
+    let cmds = simple_commands("cd frontend && npm ci && CI=true npm run e2e; make -C . e2e");
+    assert_eq!(cmds.len(), 4);
+    let targets: BTreeSet<String> = ["e2e".to_owned()].into();
+    let npm: BTreeSet<String> = ["e2e".to_owned()].into();
+    assert_eq!(check_command("t", &cmds[2], &targets, Some(&npm)), 1);
+    assert_eq!(check_command("t", &cmds[3], &targets, Some(&npm)), 1);
+    let missing = std::panic::catch_unwind(|| {
+        let targets: BTreeSet<String> = BTreeSet::new();
+        check_command("t", &["make".to_owned(), "nope".to_owned()], &targets, None)
+    });
+    assert!(missing.is_err(), "an unknown make target must fail");
+}
+
+// ----------------------------------------------------------------------- Makefile, scripts
+
+#[test]
+fn makefile_has_the_documented_targets_and_their_scripts_exist() {
+    let targets = makefile_targets();
+    for t in ["help", "run", "test", "bench", "test-backend", "test-frontend", "e2e", "lint"] {
+        assert!(targets.contains(t), "Makefile has no `{t}` target: {targets:?}");
+    }
+    let makefile = read("Makefile");
+    assert!(
+        makefile.contains(".DEFAULT_GOAL := help") || makefile.starts_with("help:"),
+        "help is the default target"
+    );
+    for word in makefile.split(|c: char| c.is_whitespace() || c == ';') {
+        let path = word.trim_start_matches("./").trim_start_matches('@');
+        if path.starts_with("scripts/") && path.ends_with(".sh") {
+            assert!(repo_root().join(path).is_file(), "the Makefile calls missing {path}");
+        }
+    }
+    assert!(repo_root().join(".ci/run").is_file(), ".ci/run exists");
+    assert!(read(".ci/run").contains("make test"), ".ci/run runs make test");
+}
+
+/// Every `backend_var NAME value` in scripts/ (the only way the scripts set the backend's
+/// environment, see scripts/lib.sh).
+fn script_backend_vars() -> BTreeMap<String, BTreeSet<String>> {
+    let mut found: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let dir = repo_root().join("scripts");
+    for entry in fs::read_dir(&dir).expect("scripts/ exists") {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("sh") {
+            continue;
+        }
+        let file = path.file_name().unwrap().to_string_lossy().into_owned();
+        for line in fs::read_to_string(&path).unwrap().lines() {
+            let line = line.trim();
+            if let Some(rest) = line.strip_prefix("backend_var ") {
+                let name = rest.split_whitespace().next().unwrap_or_default().to_owned();
+                found.entry(file.clone()).or_default().insert(name);
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn scripts_give_the_backend_only_variables_it_reads() {
+    let known = known_vars();
+    let found = script_backend_vars();
+    for script in ["run.sh", "e2e.sh"] {
+        let vars = found
+            .get(script)
+            .unwrap_or_else(|| panic!("scripts/{script} sets no backend_var"));
+        for name in vars {
+            assert!(
+                known.contains(name.as_str()),
+                "scripts/{script} sets {name} for the backend, but the server reads no such \
+                 variable (postboard::config::ENV_VARS: {known:?})"
+            );
+        }
+        for name in REQUIRED_APP_VARS {
+            assert!(vars.contains(*name), "scripts/{script} must set {name} for the backend");
+        }
+    }
+    for (script, vars) in &found {
+        for name in vars {
+            assert!(known.contains(name.as_str()), "scripts/{script}: unknown variable {name}");
+        }
+    }
+}
+
+#[test]
+fn configuration_docs_list_every_variable() {
+    let docs = read("docs/configuration.md");
+    for (name, default) in ENV_VARS {
+        assert!(docs.contains(&format!("`{name}`")), "docs/configuration.md misses {name}");
+        assert!(
+            docs.contains(default),
+            "docs/configuration.md does not show {name}'s default {default}"
+        );
+    }
+}

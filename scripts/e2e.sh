@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# make e2e — the Playwright tests in real Chromium against the real backend.
+#
+# Installs Chromium with apt when /usr/bin/chromium is missing, builds the SPA and the backend
+# (debug, the same binary `cargo test` builds, so after `cargo test` this costs nothing), creates
+# a FRESH database `postboard_e2e`, starts s3s-fs on a free port with a temporary folder and the
+# backend on a free port, waits for /ready, runs `npm run e2e` with E2E_BASE_URL, and stops
+# everything it started afterwards (also on failure or Ctrl-C).
+#
+# TEST_DATABASE_URL (an admin URL that may create databases) is used when set, as in CI.
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+cd "$ROOT"
+install_cleanup
+
+E2E_DB="postboard_e2e"
+target_dir="${CARGO_TARGET_DIR:-$ROOT/target}"
+
+ensure_chromium
+build_spa
+
+log "Building the backend (cargo test --no-run: the debug binary of the test build)"
+cargo test --no-run -p postboard
+bin="$target_dir/debug/postboard"
+
+ensure_postgres
+log "Creating a fresh database $E2E_DB"
+psql_admin "DROP DATABASE IF EXISTS $E2E_DB WITH (FORCE)"
+psql_admin "CREATE DATABASE $E2E_DB"
+database_url="$(url_with_db "$PG_ADMIN_URL" "$E2E_DB")"
+
+s3_dir="$(mktemp -d "${TMPDIR:-/tmp}/postboard-e2e-s3.XXXXXX")"
+CLEANUP_DIRS+=("$s3_dir")
+logs_dir="$(mktemp -d "${TMPDIR:-/tmp}/postboard-e2e-logs.XXXXXX")"
+start_s3s_fs "$s3_dir" e2e-access-key e2e-secret-key "$logs_dir/s3s-fs.log"
+
+port="$(free_port)"
+backend_var DATABASE_URL "$database_url"
+backend_var S3_ENDPOINT "$S3_URL"
+backend_var S3_BUCKET images
+backend_var S3_ACCESS_KEY e2e-access-key
+backend_var S3_SECRET_KEY e2e-secret-key
+backend_var S3_REGION us-east-1
+backend_var BIND_ADDR "127.0.0.1:$port"
+backend_var STATIC_DIR "$SPA_DIR"
+backend_var CORS_ORIGINS "http://127.0.0.1:$port"
+backend_var RUST_LOG "${RUST_LOG:-info}"
+start_backend "$bin" "$logs_dir/postboard.log"
+base_url="http://127.0.0.1:$port"
+if ! wait_http "$base_url/ready" 90 "$BACKEND_PID"; then
+  echo "---- last lines of the backend log ($logs_dir/postboard.log) ----"
+  tail -n 40 "$logs_dir/postboard.log" || true
+  die "the backend did not become ready"
+fi
+ok "backend ready at $base_url (log: $logs_dir/postboard.log)"
+
+log "npm run e2e (E2E_BASE_URL=$base_url)"
+status=0
+(cd "$FRONTEND_DIR" && E2E_BASE_URL="$base_url" npm run e2e </dev/null) || status=$?
+if ((status != 0)); then
+  echo "---- last lines of the backend log ($logs_dir/postboard.log) ----"
+  tail -n 40 "$logs_dir/postboard.log" || true
+fi
+exit "$status"

@@ -1,0 +1,529 @@
+# shellcheck shell=bash
+# Shared helpers for the scripts in this folder. Source it; do not run it.
+#
+#   source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+#
+# Conventions:
+# - Everything a script starts in the background goes through `start_bg`, which records the PID
+#   (a process-group leader, thanks to setsid); `cleanup` stops exactly those groups, newest
+#   first, plus a private PostgreSQL cluster if this script started it. Nothing is ever stopped
+#   by name.
+# - The backend's environment is built only with `backend_var NAME VALUE` and used by
+#   `start_backend`. backend/tests/repo_files.rs checks every NAME against the variables the
+#   server really reads (postboard::config::ENV_VARS), so a renamed variable fails a test.
+
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export ROOT
+DATA_DIR="$ROOT/.data"
+TOOLS_DIR="$ROOT/.tools"
+FRONTEND_DIR="$ROOT/frontend"
+SPA_DIR="$FRONTEND_DIR/dist/postboard/browser"
+S3S_FS_VERSION="0.14.1"
+
+# The app's role and database (the same as docker-compose.yml and the backend's defaults).
+APP_DB_USER="app"
+APP_DB_PASSWORD="secret"
+APP_DB_NAME="appdb"
+
+# Keep the Angular CLI from asking questions, and npm quiet about funding.
+export NG_CLI_ANALYTICS=false
+export NPM_CONFIG_FUND=false
+export NPM_CONFIG_UPDATE_NOTIFIER=false
+
+# ---------------------------------------------------------------------------------------------
+# Messages
+
+if [[ -t 1 ]]; then
+  _C_BOLD=$'\e[1m' _C_RED=$'\e[31m' _C_GREEN=$'\e[32m' _C_YELLOW=$'\e[33m' _C_OFF=$'\e[0m'
+else
+  _C_BOLD='' _C_RED='' _C_GREEN='' _C_YELLOW='' _C_OFF=''
+fi
+
+log() { printf '%s==> %s%s\n' "$_C_BOLD" "$*" "$_C_OFF"; }
+ok() { printf '%s  ok%s %s\n' "$_C_GREEN" "$_C_OFF" "$*"; }
+warn() { printf '%swarning:%s %s\n' "$_C_YELLOW" "$_C_OFF" "$*" >&2; }
+die() {
+  printf '%serror:%s %s\n' "$_C_RED" "$_C_OFF" "$*" >&2
+  exit 1
+}
+
+is_root() { [[ "$(id -u)" -eq 0 ]]; }
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# apt_install PKG... — as root installs with apt (updating the lists once when needed); otherwise
+# prints the exact command to run and fails.
+apt_install() {
+  if ! is_root; then
+    die "missing: $*. Install it with:  sudo apt-get install -y $*"
+  fi
+  have apt-get || die "missing: $* (and apt-get is not available to install it)"
+  log "Installing $* with apt"
+  export DEBIAN_FRONTEND=noninteractive
+  if ! apt-get -o DPkg::Lock::Timeout=600 install -y "$@"; then
+    apt-get -o DPkg::Lock::Timeout=600 update
+    apt-get -o DPkg::Lock::Timeout=600 install -y "$@"
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# Ports and waiting
+
+# port_free PORT — true when nothing listens on 127.0.0.1:PORT (we can bind it).
+port_free() {
+  python3 - "$1" <<'PY'
+import socket, sys
+s = socket.socket()
+try:
+    s.bind(("127.0.0.1", int(sys.argv[1])))
+except OSError:
+    sys.exit(1)
+finally:
+    s.close()
+PY
+}
+
+# free_port — prints a TCP port that is free on 127.0.0.1 right now.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# http_code URL — prints the HTTP status of URL, or 000 when nothing answers.
+http_code() {
+  curl -s -o /dev/null --max-time 3 -w '%{http_code}' "$1" 2>/dev/null || true
+}
+
+# http_answers URL — true when anything speaks HTTP at URL (any status, even 403).
+http_answers() {
+  local code
+  code="$(http_code "$1")"
+  [[ -n "$code" && "$code" != "000" ]]
+}
+
+# wait_http URL SECONDS [PID] — waits until URL answers 200; fails early when PID dies.
+wait_http() {
+  local url="$1" timeout="$2" pid="${3:-}" waited=0
+  until [[ "$(http_code "$url")" == "200" ]]; do
+    if [[ -n "$pid" ]] && ! kill -0 "$pid" 2>/dev/null; then
+      warn "the process behind $url (PID $pid) exited"
+      return 1
+    fi
+    if ((waited >= timeout * 2)); then
+      warn "$url did not answer 200 within ${timeout}s"
+      return 1
+    fi
+    sleep 0.5
+    waited=$((waited + 1))
+  done
+}
+
+# wait_any_http URL SECONDS [PID] — like wait_http, but any HTTP status will do.
+wait_any_http() {
+  local url="$1" timeout="$2" pid="${3:-}" waited=0
+  until http_answers "$url"; do
+    if [[ -n "$pid" ]] && ! kill -0 "$pid" 2>/dev/null; then
+      warn "the process behind $url (PID $pid) exited"
+      return 1
+    fi
+    if ((waited >= timeout * 2)); then
+      warn "$url did not answer within ${timeout}s"
+      return 1
+    fi
+    sleep 0.5
+    waited=$((waited + 1))
+  done
+}
+
+# ---------------------------------------------------------------------------------------------
+# Background processes and cleanup
+
+BG_PIDS=()
+BG_NAMES=()
+CLEANUP_DIRS=()          # temporary folders removed on exit
+PG_STARTED_DATA_DIR=""   # set when this script started a private PostgreSQL cluster
+PG_STARTED_SYSTEM=""     # "version cluster" when this script started a Debian system cluster
+_CLEANED_UP=""
+
+# start_bg NAME LOGFILE CMD... — starts CMD in its own process group (setsid), output to LOGFILE
+# ("-" keeps it on this terminal). Sets BG_PID.
+start_bg() {
+  local name="$1" logfile="$2"
+  shift 2
+  if [[ "$logfile" == "-" ]]; then
+    setsid "$@" &
+  else
+    setsid "$@" >"$logfile" 2>&1 &
+  fi
+  BG_PID=$!
+  BG_PIDS+=("$BG_PID")
+  BG_NAMES+=("$name")
+}
+
+# stop_pid PID NAME — SIGTERM to the process group, then SIGKILL after 10 s.
+stop_pid() {
+  local pid="$1" name="$2" i
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  for i in $(seq 1 40); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.25
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    warn "$name (PID $pid) ignored SIGTERM; killing it"
+    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
+  echo "stopped $name (PID $pid)"
+}
+
+# cleanup — stops what this script started, newest first. Installed by `install_cleanup`.
+cleanup() {
+  [[ -n "$_CLEANED_UP" ]] && return 0
+  _CLEANED_UP=1
+  local i
+  for ((i = ${#BG_PIDS[@]} - 1; i >= 0; i--)); do
+    stop_pid "${BG_PIDS[$i]}" "${BG_NAMES[$i]}"
+  done
+  if [[ -n "$PG_STARTED_DATA_DIR" ]]; then
+    as_pg_owner "$(pg_bindir)/pg_ctl" -D "$PG_STARTED_DATA_DIR" -m fast -w stop >/dev/null 2>&1 &&
+      echo "stopped the private PostgreSQL cluster ($PG_STARTED_DATA_DIR)" ||
+      warn "could not stop the private PostgreSQL cluster in $PG_STARTED_DATA_DIR"
+  fi
+  for ((i = 0; i < ${#CLEANUP_DIRS[@]}; i++)); do
+    rm -rf -- "${CLEANUP_DIRS[$i]}"
+  done
+  if [[ -n "$PG_STARTED_SYSTEM" ]]; then
+    # shellcheck disable=SC2086 # "version cluster" are two words on purpose
+    pg_ctlcluster --skip-systemctl-redirect $PG_STARTED_SYSTEM stop &&
+      echo "stopped the PostgreSQL cluster $PG_STARTED_SYSTEM that this script started" || true
+  fi
+}
+
+install_cleanup() {
+  trap cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
+
+# ---------------------------------------------------------------------------------------------
+# PostgreSQL
+#
+# ensure_postgres sets:
+#   PG_HOST, PG_PORT       where PostgreSQL answers
+#   PG_ADMIN_URL           a URL that may create and drop databases (used by cargo test and e2e)
+#   APP_DATABASE_URL       postgres://app:secret@.../appdb (role and database created if missing)
+#
+# Order of preference:
+#   0. TEST_DATABASE_URL set in the environment: it is the admin URL; nothing is started.
+#   1. A private cluster exists in .data/postgres (from an earlier run): use it, start it if it is
+#      not running (and stop it again on exit).
+#   2. Something answers on 127.0.0.1:5432: use it (case a). The admin is `postgres` over TCP
+#      (trust auth, as on this machine); when that is refused and we are root, `postgres` over the
+#      Unix socket (Debian's default peer auth) creates the role, and the app role gets CREATEDB
+#      to serve as the test admin.
+#   3. PostgreSQL is installed but not running (case b): initialise a private cluster in
+#      .data/postgres (git-ignored; initdb runs as the `postgres` user when we are root, since
+#      initdb refuses root), listening on 127.0.0.1 only, port 5432 when free, trust auth for
+#      local development, and stop it on exit. If the `postgres` user cannot reach the checkout
+#      (e.g. it lives under /root), start the Debian system cluster with pg_ctlcluster instead.
+#   4. Not installed (case c): `apt-get install -y postgresql` as root, then 2 or 3; otherwise
+#      print the command and stop.
+
+PG_PRIVATE_HOME="$DATA_DIR/postgres"
+PG_PRIVATE_DATA="$PG_PRIVATE_HOME/data"
+
+# pg_bindir — the folder with initdb/pg_ctl (PATH first, then Debian's newest version).
+pg_bindir() {
+  if have pg_ctl && have initdb; then
+    dirname "$(command -v pg_ctl)"
+    return 0
+  fi
+  local dir
+  dir="$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -type d -name bin 2>/dev/null | sort -V | tail -n 1)"
+  if [[ -n "$dir" && -x "$dir/pg_ctl" && -x "$dir/initdb" ]]; then
+    echo "$dir"
+    return 0
+  fi
+  return 1
+}
+
+# as_pg_owner CMD... — runs CMD as the `postgres` user when we are root, else as ourselves.
+as_pg_owner() {
+  if is_root; then
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+
+pg_answers() { # HOST PORT
+  if have pg_isready; then
+    pg_isready -q -h "$1" -p "$2" -t 2
+  else
+    (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null
+  fi
+}
+
+# psql_admin SQL — runs SQL with admin rights on PG_HOST:PG_PORT (via PG_ADMIN_PSQL).
+psql_admin() {
+  "${PG_ADMIN_PSQL[@]}" -v ON_ERROR_STOP=1 -qtAX -c "$1"
+}
+
+# ensure_app_database — role `app` (password `secret`) and database `appdb` owned by it. Idempotent.
+ensure_app_database() {
+  if [[ "$(psql_admin "SELECT 1 FROM pg_roles WHERE rolname = '$APP_DB_USER'")" != "1" ]]; then
+    psql_admin "CREATE ROLE $APP_DB_USER LOGIN PASSWORD '$APP_DB_PASSWORD'"
+    ok "created role $APP_DB_USER"
+  fi
+  if [[ "$(psql_admin "SELECT 1 FROM pg_database WHERE datname = '$APP_DB_NAME'")" != "1" ]]; then
+    psql_admin "CREATE DATABASE $APP_DB_NAME OWNER $APP_DB_USER"
+    ok "created database $APP_DB_NAME"
+  fi
+  APP_DATABASE_URL="postgres://$APP_DB_USER:$APP_DB_PASSWORD@$PG_HOST:$PG_PORT/$APP_DB_NAME"
+}
+
+# _use_running_postgres HOST PORT — picks the admin access for a server that answers.
+_use_running_postgres() {
+  PG_HOST="$1" PG_PORT="$2"
+  local tcp_admin="postgres://postgres@$PG_HOST:$PG_PORT/postgres"
+  if PGCONNECT_TIMEOUT=5 psql "$tcp_admin" -w -qtAX -c 'SELECT 1' >/dev/null 2>&1; then
+    PG_ADMIN_PSQL=(psql "$tcp_admin" -w)
+    PG_ADMIN_URL="$tcp_admin"
+    ensure_app_database
+    return 0
+  fi
+  if is_root && getent passwd postgres >/dev/null &&
+    runuser -u postgres -- psql -p "$PG_PORT" -w -qtAX -c 'SELECT 1' >/dev/null 2>&1; then
+    # Debian's default: peer auth on the socket, passwords over TCP. The app role (which has a
+    # password) gets CREATEDB so it can stand in as the admin of the tests.
+    PG_ADMIN_PSQL=(runuser -u postgres -- psql -p "$PG_PORT" -w)
+    ensure_app_database
+    psql_admin "ALTER ROLE $APP_DB_USER CREATEDB"
+    PG_ADMIN_URL="postgres://$APP_DB_USER:$APP_DB_PASSWORD@$PG_HOST:$PG_PORT/postgres"
+    PG_ADMIN_PSQL=(psql "$PG_ADMIN_URL" -w)
+    return 0
+  fi
+  local app_url="postgres://$APP_DB_USER:$APP_DB_PASSWORD@$PG_HOST:$PG_PORT/$APP_DB_NAME"
+  if PGCONNECT_TIMEOUT=5 psql "$app_url" -w -qtAX -c 'SELECT 1' >/dev/null 2>&1; then
+    warn "PostgreSQL on $PG_HOST:$PG_PORT refuses the postgres superuser; using role $APP_DB_USER"
+    APP_DATABASE_URL="$app_url"
+    PG_ADMIN_URL="postgres://$APP_DB_USER:$APP_DB_PASSWORD@$PG_HOST:$PG_PORT/postgres"
+    PG_ADMIN_PSQL=(psql "$PG_ADMIN_URL" -w)
+    return 0
+  fi
+  die "PostgreSQL answers on $PG_HOST:$PG_PORT but neither postgres (trust) nor $APP_DB_USER/$APP_DB_PASSWORD may log in.
+  Allow local trust for postgres in pg_hba.conf, or create the role yourself:
+    CREATE ROLE $APP_DB_USER LOGIN CREATEDB PASSWORD '$APP_DB_PASSWORD'; CREATE DATABASE $APP_DB_NAME OWNER $APP_DB_USER;
+  or point TEST_DATABASE_URL / DATABASE_URL at a server you can use."
+}
+
+# _private_cluster_port — the port recorded for the private cluster, if set.
+_private_cluster_port() {
+  [[ -f "$PG_PRIVATE_HOME/port" ]] && cat "$PG_PRIVATE_HOME/port"
+}
+
+# _private_home_usable — creates .data/postgres owned by the user that runs the server; false when
+# that user cannot reach it (as root, `postgres` cannot enter a checkout under /root, say).
+_private_home_usable() {
+  mkdir -p "$PG_PRIVATE_HOME" || return 1
+  if is_root; then
+    getent passwd postgres >/dev/null || die "no 'postgres' user to run initdb as (initdb refuses root)"
+    chown postgres: "$PG_PRIVATE_HOME" && chmod 700 "$PG_PRIVATE_HOME" || return 1
+    runuser -u postgres -- test -w "$PG_PRIVATE_HOME" || return 1
+  fi
+}
+
+# _start_private_cluster — initialises (once) and starts the cluster in .data/postgres.
+# Call it only after _private_home_usable succeeded.
+_start_private_cluster() {
+  local bindir port pidfile
+  bindir="$(pg_bindir)"
+  pidfile="$PG_PRIVATE_DATA/postmaster.pid"
+  if [[ -f "$PG_PRIVATE_DATA/PG_VERSION" ]] &&
+    as_pg_owner "$bindir/pg_ctl" -D "$PG_PRIVATE_DATA" status >/dev/null 2>&1; then
+    port="$(sed -n 4p "$pidfile")"
+    log "Using the private PostgreSQL cluster already running in .data/postgres (port $port)"
+    _use_running_postgres 127.0.0.1 "$port"
+    return 0
+  fi
+
+  if [[ ! -f "$PG_PRIVATE_DATA/PG_VERSION" ]]; then
+    log "Initialising a private PostgreSQL cluster in .data/postgres"
+    as_pg_owner "$bindir/initdb" -D "$PG_PRIVATE_DATA" -U postgres --auth=trust \
+      --encoding=UTF8 --locale=C >"$PG_PRIVATE_HOME/initdb.log" 2>&1 ||
+      die "initdb failed; see $PG_PRIVATE_HOME/initdb.log"
+  fi
+
+  port="$(_private_cluster_port || true)"
+  if [[ -z "$port" ]] || ! port_free "$port"; then
+    if port_free 5432; then port=5432; else port="$(free_port)"; fi
+  fi
+  echo "$port" >"$PG_PRIVATE_HOME/port"
+
+  log "Starting the private PostgreSQL cluster on 127.0.0.1:$port"
+  # TCP on loopback only; no Unix socket (its path could be too long inside a deep checkout).
+  as_pg_owner "$bindir/pg_ctl" -D "$PG_PRIVATE_DATA" -l "$PG_PRIVATE_HOME/server.log" -w -t 60 \
+    -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=''" start >/dev/null ||
+    die "PostgreSQL did not start; see $PG_PRIVATE_HOME/server.log"
+  PG_STARTED_DATA_DIR="$PG_PRIVATE_DATA"
+  _use_running_postgres 127.0.0.1 "$port"
+}
+
+# _start_system_cluster — Debian's own cluster (fallback when .data is out of postgres's reach).
+_start_system_cluster() {
+  local ver="" name="" port="" status=""
+  read -r ver name port status _ < <(pg_lsclusters -h | sort -V | tail -n 1) || true
+  [[ -n "$ver" ]] || die "no PostgreSQL cluster to start (pg_lsclusters lists none)"
+  if [[ "$status" != online* ]]; then
+    log "Starting the system PostgreSQL cluster $ver/$name (stopped again on exit)"
+    pg_ctlcluster --skip-systemctl-redirect "$ver" "$name" start
+    PG_STARTED_SYSTEM="$ver $name"
+  fi
+  local i
+  for i in $(seq 1 60); do
+    pg_answers 127.0.0.1 "$port" && break
+    sleep 0.5
+  done
+  _use_running_postgres 127.0.0.1 "$port"
+}
+
+ensure_postgres() {
+  if [[ -n "${TEST_DATABASE_URL:-}" ]]; then
+    PG_ADMIN_URL="$TEST_DATABASE_URL"
+    PG_ADMIN_PSQL=(psql "$PG_ADMIN_URL" -w)
+    have psql || apt_install postgresql-client
+    APP_DATABASE_URL="${DATABASE_URL:-}"
+    log "Using PostgreSQL from TEST_DATABASE_URL"
+    return 0
+  fi
+
+  if [[ -f "$PG_PRIVATE_DATA/PG_VERSION" ]] && pg_bindir >/dev/null && _private_home_usable; then
+    _start_private_cluster
+    return 0
+  fi
+
+  if pg_answers 127.0.0.1 5432; then
+    have psql || apt_install postgresql-client
+    log "Using the PostgreSQL server on 127.0.0.1:5432"
+    _use_running_postgres 127.0.0.1 5432
+    return 0
+  fi
+
+  if ! pg_bindir >/dev/null; then
+    log "PostgreSQL is not installed"
+    apt_install postgresql
+    # Debian's package starts its cluster when it can; use it if it answers.
+    local i
+    for i in $(seq 1 20); do
+      pg_answers 127.0.0.1 5432 && break
+      sleep 0.5
+    done
+    if pg_answers 127.0.0.1 5432; then
+      _use_running_postgres 127.0.0.1 5432
+      return 0
+    fi
+    pg_bindir >/dev/null || die "PostgreSQL was installed, but initdb/pg_ctl are not to be found"
+  fi
+
+  if _private_home_usable; then
+    _start_private_cluster
+    return 0
+  fi
+  warn "the postgres user cannot write to $PG_PRIVATE_HOME (is the checkout under /root?)"
+  have pg_lsclusters ||
+    die "could not start PostgreSQL. Start it yourself (e.g. pg_ctlcluster 15 main start) and retry."
+  _start_system_cluster
+}
+
+# url_with_db URL DB — URL with its database (path) replaced by DB.
+url_with_db() {
+  python3 - "$1" "$2" <<'PY'
+import sys, urllib.parse
+u = urllib.parse.urlsplit(sys.argv[1])
+print(urllib.parse.urlunsplit(u._replace(path="/" + sys.argv[2])))
+PY
+}
+
+# ---------------------------------------------------------------------------------------------
+# S3 (s3s-fs, installed once into .tools/)
+
+S3S_FS_BIN="$TOOLS_DIR/bin/s3s-fs"
+
+ensure_s3s_fs_installed() {
+  if [[ -x "$S3S_FS_BIN" ]]; then
+    return 0
+  fi
+  log "Installing s3s-fs $S3S_FS_VERSION into .tools/ (once, about 2 minutes)"
+  cargo install --locked --features binary --root "$TOOLS_DIR" "s3s-fs@$S3S_FS_VERSION"
+}
+
+# start_s3s_fs DATA_DIR ACCESS_KEY SECRET_KEY LOGFILE — starts it on a free port; sets S3_URL.
+start_s3s_fs() {
+  local dir="$1" ak="$2" sk="$3" logfile="$4" port
+  ensure_s3s_fs_installed
+  mkdir -p "$dir"
+  port="$(free_port)"
+  start_bg s3s-fs "$logfile" "$S3S_FS_BIN" --host 127.0.0.1 --port "$port" \
+    --access-key "$ak" --secret-key "$sk" "$dir"
+  S3_URL="http://127.0.0.1:$port"
+  wait_any_http "$S3_URL/" 30 "$BG_PID" || die "s3s-fs did not start; see $logfile"
+  ok "s3s-fs on $S3_URL (data in ${dir#"$ROOT"/})"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Frontend
+
+# npm_ci_if_needed — `npm ci` when node_modules is missing or older than the lock file.
+npm_ci_if_needed() {
+  [[ -f "$FRONTEND_DIR/package.json" ]] || die "frontend/package.json is missing"
+  local marker="$FRONTEND_DIR/node_modules/.package-lock.json"
+  if [[ ! -f "$marker" || "$FRONTEND_DIR/package-lock.json" -nt "$marker" ||
+    "$FRONTEND_DIR/package.json" -nt "$marker" ]]; then
+    log "npm ci (frontend/node_modules is missing or older than package-lock.json)"
+    (cd "$FRONTEND_DIR" && npm ci --no-audit)
+  else
+    ok "frontend/node_modules is up to date"
+  fi
+}
+
+# build_spa — `npm run build` unless the build is newer than every source file.
+build_spa() {
+  npm_ci_if_needed
+  local index="$SPA_DIR/index.html"
+  if [[ -f "$index" ]] && [[ -z "$(find "$FRONTEND_DIR/src" "$FRONTEND_DIR/public" \
+    "$FRONTEND_DIR"/*.json -newer "$index" -print -quit 2>/dev/null)" ]]; then
+    ok "the SPA build is up to date (${SPA_DIR#"$ROOT"/})"
+    return 0
+  fi
+  log "Building the SPA (npm run build)"
+  (cd "$FRONTEND_DIR" && npm run build)
+  [[ -f "$index" ]] || die "npm run build did not produce ${index#"$ROOT"/}"
+}
+
+# ensure_chromium — Debian's chromium at /usr/bin/chromium (the e2e tests drive it).
+ensure_chromium() {
+  if [[ -x /usr/bin/chromium ]]; then
+    ok "chromium is installed"
+  else
+    apt_install chromium
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# Backend
+
+BACKEND_ENV=()
+
+# backend_var NAME VALUE — one variable of the backend's environment (see the header).
+backend_var() {
+  BACKEND_ENV+=("$1=$2")
+}
+
+# start_backend BINARY LOGFILE — starts the server with BACKEND_ENV; sets BACKEND_PID.
+start_backend() {
+  local bin="$1" logfile="$2"
+  [[ -x "$bin" ]] || die "no backend binary at $bin"
+  start_bg postboard "$logfile" env "${BACKEND_ENV[@]}" "$bin"
+  BACKEND_PID="$BG_PID"
+}
