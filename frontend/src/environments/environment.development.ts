@@ -1,0 +1,10 @@
+/**
+ * Development configuration (`ng serve`). Requests stay same-origin and `proxy.conf.json`
+ * forwards them to the backend on http://localhost:8000.
+ */
+export const environment = {
+  production: false,
+  apiBaseUrl: '',
+  pageSize: 20,
+  maxImageBytes: 10 * 1024 * 1024,
+};
