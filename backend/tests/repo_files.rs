@@ -57,7 +57,16 @@ fn env_map(service: &Value) -> BTreeMap<String, String> {
         None => BTreeMap::new(),
         Some(Value::Mapping(m)) => m
             .iter()
-            .map(|(k, v)| (str_of(k), if v.is_null() { String::new() } else { str_of(v) }))
+            .map(|(k, v)| {
+                (
+                    str_of(k),
+                    if v.is_null() {
+                        String::new()
+                    } else {
+                        str_of(v)
+                    },
+                )
+            })
             .collect(),
         Some(Value::Sequence(items)) => items
             .iter()
@@ -108,14 +117,28 @@ fn compose_has_the_three_services_with_healthchecks() {
             "service `{name}` has an empty healthcheck"
         );
     }
-    let db_image = str_of(service(&compose, "db").get("image").expect("db has an image"));
-    assert!(db_image.starts_with("postgres:16"), "db image is {db_image}");
-    let minio_image = str_of(service(&compose, "minio").get("image").expect("minio image"));
+    let db_image = str_of(
+        service(&compose, "db")
+            .get("image")
+            .expect("db has an image"),
+    );
+    assert!(
+        db_image.starts_with("postgres:16"),
+        "db image is {db_image}"
+    );
+    let minio_image = str_of(
+        service(&compose, "minio")
+            .get("image")
+            .expect("minio image"),
+    );
     assert!(
         minio_image.contains("minio") && minio_image.contains(":RELEASE."),
         "minio must be a pinned release, found {minio_image}"
     );
-    assert!(compose.get("volumes").is_some(), "named volumes are declared");
+    assert!(
+        compose.get("volumes").is_some(),
+        "named volumes are declared"
+    );
 }
 
 #[test]
@@ -126,14 +149,27 @@ fn compose_app_builds_from_files_that_exist_and_publishes_8000() {
     let (context, dockerfile) = match build {
         Value::String(ctx) => (ctx.clone(), "Dockerfile".to_owned()),
         _ => (
-            build.get("context").map(str_of).unwrap_or_else(|| ".".into()),
-            build.get("dockerfile").map(str_of).unwrap_or_else(|| "Dockerfile".into()),
+            build
+                .get("context")
+                .map(str_of)
+                .unwrap_or_else(|| ".".into()),
+            build
+                .get("dockerfile")
+                .map(str_of)
+                .unwrap_or_else(|| "Dockerfile".into()),
         ),
     };
     let context_dir = repo_root().join(&context);
-    assert!(context_dir.is_dir(), "build context {context} does not exist");
+    assert!(
+        context_dir.is_dir(),
+        "build context {context} does not exist"
+    );
     let dockerfile_path = context_dir.join(&dockerfile);
-    assert!(dockerfile_path.is_file(), "{} does not exist", dockerfile_path.display());
+    assert!(
+        dockerfile_path.is_file(),
+        "{} does not exist",
+        dockerfile_path.display()
+    );
     assert!(
         context_dir.join(".dockerignore").is_file(),
         "the build context has a .dockerignore"
@@ -154,14 +190,22 @@ fn compose_app_builds_from_files_that_exist_and_publishes_8000() {
         })
         .collect();
     assert!(
-        ports.iter().any(|p| p == "8000:8000" || p.ends_with(":8000:8000")),
+        ports
+            .iter()
+            .any(|p| p == "8000:8000" || p.ends_with(":8000:8000")),
         "app must publish 8000:8000, found {ports:?}"
     );
 
     let env = env_map(app);
     let bind = env.get("BIND_ADDR").expect("BIND_ADDR is set");
-    assert!(bind.ends_with(":8000"), "the app listens on 8000 in the container: {bind}");
-    assert!(bind.starts_with("0.0.0.0"), "BIND_ADDR must accept outside connections: {bind}");
+    assert!(
+        bind.ends_with(":8000"),
+        "the app listens on 8000 in the container: {bind}"
+    );
+    assert!(
+        bind.starts_with("0.0.0.0"),
+        "BIND_ADDR must accept outside connections: {bind}"
+    );
 }
 
 #[test]
@@ -178,21 +222,39 @@ fn compose_app_variables_are_the_ones_the_server_reads() {
         );
     }
     for name in REQUIRED_APP_VARS {
-        assert!(env.contains_key(*name), "docker-compose.yml must set {name} on app");
+        assert!(
+            env.contains_key(*name),
+            "docker-compose.yml must set {name} on app"
+        );
     }
 
     // The database URL matches the db service.
     let db_env = env_map(service(&compose, "db"));
     let (user, password, host, db) = parse_pg_url(&env["DATABASE_URL"]);
     assert_eq!(host, "db", "DATABASE_URL must point at the db service");
-    assert_eq!(Some(&user), db_env.get("POSTGRES_USER"), "DATABASE_URL user");
-    assert_eq!(Some(&password), db_env.get("POSTGRES_PASSWORD"), "DATABASE_URL password");
-    assert_eq!(Some(&db), db_env.get("POSTGRES_DB"), "DATABASE_URL database");
+    assert_eq!(
+        Some(&user),
+        db_env.get("POSTGRES_USER"),
+        "DATABASE_URL user"
+    );
+    assert_eq!(
+        Some(&password),
+        db_env.get("POSTGRES_PASSWORD"),
+        "DATABASE_URL password"
+    );
+    assert_eq!(
+        Some(&db),
+        db_env.get("POSTGRES_DB"),
+        "DATABASE_URL database"
+    );
 
     // The S3 endpoint and credentials match the minio service.
     let minio_env = env_map(service(&compose, "minio"));
     assert_eq!(env.get("S3_ACCESS_KEY"), minio_env.get("MINIO_ROOT_USER"));
-    assert_eq!(env.get("S3_SECRET_KEY"), minio_env.get("MINIO_ROOT_PASSWORD"));
+    assert_eq!(
+        env.get("S3_SECRET_KEY"),
+        minio_env.get("MINIO_ROOT_PASSWORD")
+    );
     assert!(
         env["S3_ENDPOINT"].starts_with("http://minio:9000"),
         "S3_ENDPOINT must point at the minio service: {}",
@@ -221,7 +283,10 @@ fn compose_app_waits_for_healthy_dependencies() {
             .and_then(|d| d.get("condition"))
             .map(str_of)
             .unwrap_or_else(|| panic!("app.depends_on.{dep}.condition is missing"));
-        assert_eq!(cond, "service_healthy", "app must wait for {dep} to be healthy");
+        assert_eq!(
+            cond, "service_healthy",
+            "app must wait for {dep} to be healthy"
+        );
     }
 }
 
@@ -232,16 +297,34 @@ fn dockerfile_runtime_stage_is_slim_non_root_and_uses_known_variables() {
         .lines()
         .filter(|l| l.trim_start().to_ascii_uppercase().starts_with("FROM "))
         .collect();
-    assert!(froms.len() >= 3, "multi-stage: node, rust, runtime; found {froms:?}");
-    assert!(froms.iter().any(|f| f.contains("node:20")), "an SPA stage on node:20");
-    assert!(froms.iter().any(|f| f.contains("rust:1.95")), "a backend stage on rust:1.95");
+    assert!(
+        froms.len() >= 3,
+        "multi-stage: node, rust, runtime; found {froms:?}"
+    );
+    assert!(
+        froms.iter().any(|f| f.contains("node:20")),
+        "an SPA stage on node:20"
+    );
+    assert!(
+        froms.iter().any(|f| f.contains("rust:1.95")),
+        "a backend stage on rust:1.95"
+    );
 
     // The last stage: the runtime image.
     let runtime = &dockerfile[dockerfile.rfind("\nFROM ").expect("a final FROM")..];
-    assert!(runtime.contains("debian:bookworm-slim"), "slim runtime image");
-    assert!(runtime.contains("\nUSER "), "the runtime runs as a non-root user");
+    assert!(
+        runtime.contains("debian:bookworm-slim"),
+        "slim runtime image"
+    );
+    assert!(
+        runtime.contains("\nUSER "),
+        "the runtime runs as a non-root user"
+    );
     assert!(runtime.contains("EXPOSE 8000"), "the runtime exposes 8000");
-    assert!(runtime.contains("CMD [\"postboard\"]"), "the runtime starts postboard");
+    assert!(
+        runtime.contains("CMD [\"postboard\"]"),
+        "the runtime starts postboard"
+    );
 
     // Variables set with ENV in the runtime stage must be ones the server reads.
     let known = known_vars();
@@ -249,9 +332,9 @@ fn dockerfile_runtime_stage_is_slim_non_root_and_uses_known_variables() {
     let mut in_env = false;
     for line in runtime.lines() {
         let trimmed = line.trim();
-        if trimmed.starts_with("ENV ") {
+        if let Some(assignments) = trimmed.strip_prefix("ENV ") {
             in_env = true;
-            env_block.push_str(&trimmed[4..]);
+            env_block.push_str(assignments);
         } else if in_env {
             env_block.push(' ');
             env_block.push_str(trimmed);
@@ -268,7 +351,10 @@ fn dockerfile_runtime_stage_is_slim_non_root_and_uses_known_variables() {
     assert!(names.contains(&"STATIC_DIR"), "the runtime sets STATIC_DIR");
     assert!(names.contains(&"BIND_ADDR"), "the runtime sets BIND_ADDR");
     for name in names {
-        assert!(known.contains(name), "Dockerfile sets {name}, which the server never reads");
+        assert!(
+            known.contains(name),
+            "Dockerfile sets {name}, which the server never reads"
+        );
     }
 }
 
@@ -340,7 +426,11 @@ fn makefile_targets() -> BTreeSet<String> {
             if rest.starts_with('=') || head.contains('=') || head.trim().is_empty() {
                 return None; // a variable assignment
             }
-            Some(head.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
+            Some(
+                head.split_whitespace()
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>(),
+            )
         })
         .flatten()
         .collect()
@@ -349,7 +439,8 @@ fn makefile_targets() -> BTreeSet<String> {
 fn npm_scripts() -> Option<BTreeSet<String>> {
     let path = repo_root().join("frontend/package.json");
     let text = fs::read_to_string(path).ok()?;
-    let json: serde_json::Value = serde_json::from_str(&text).expect("frontend/package.json is JSON");
+    let json: serde_json::Value =
+        serde_json::from_str(&text).expect("frontend/package.json is JSON");
     Some(
         json.get("scripts")
             .and_then(|s| s.as_object())
@@ -371,7 +462,11 @@ fn gitlab_ci_has_the_four_stages_in_order_and_every_job_uses_one() {
     assert_eq!(stages, ["hello", "lint", "test", "format"]);
 
     let jobs = gitlab_jobs(&ci);
-    assert!(jobs.len() >= 8, "a job per half and stage, found {}", jobs.len());
+    assert!(
+        jobs.len() >= 8,
+        "a job per half and stage, found {}",
+        jobs.len()
+    );
     let names: BTreeSet<&str> = jobs.iter().map(|(n, _)| n.as_str()).collect();
     for half in ["backend", "frontend"] {
         for stage in ["hello", "lint", "test", "format"] {
@@ -380,8 +475,14 @@ fn gitlab_ci_has_the_four_stages_in_order_and_every_job_uses_one() {
         }
     }
     for (name, job) in &jobs {
-        let stage = job.get("stage").map(str_of).unwrap_or_else(|| "test".into());
-        assert!(stages.contains(&stage), "job {name} uses unknown stage {stage}");
+        let stage = job
+            .get("stage")
+            .map(str_of)
+            .unwrap_or_else(|| "test".into());
+        assert!(
+            stages.contains(&stage),
+            "job {name} uses unknown stage {stage}"
+        );
         assert!(!job_commands(job).is_empty(), "job {name} runs nothing");
     }
 }
@@ -390,7 +491,10 @@ fn gitlab_ci_has_the_four_stages_in_order_and_every_job_uses_one() {
 fn gitlab_ci_calls_only_targets_scripts_and_npm_scripts_that_exist() {
     let ci = yaml(".gitlab-ci.yml");
     let targets = makefile_targets();
-    assert!(targets.contains("test") && targets.contains("help"), "{targets:?}");
+    assert!(
+        targets.contains("test") && targets.contains("help"),
+        "{targets:?}"
+    );
     let npm = npm_scripts();
     if npm.is_none() {
         eprintln!("note: frontend/package.json does not exist yet; `npm run` names not checked");
@@ -400,20 +504,24 @@ fn gitlab_ci_calls_only_targets_scripts_and_npm_scripts_that_exist() {
     for (name, job) in gitlab_jobs(&ci) {
         for line in job_commands(job) {
             for cmd in simple_commands(&line) {
-                checked += check_command(&name, &cmd, &targets, npm.as_ref());
+                checked += check_command(&name, &cmd, &targets, npm.as_ref())
+                    .unwrap_or_else(|problem| panic!("{problem}"));
             }
         }
     }
-    assert!(checked >= 5, "expected to check several make/npm/script calls, checked {checked}");
+    assert!(
+        checked >= 5,
+        "expected to check several make/npm/script calls, checked {checked}"
+    );
 }
 
-/// Checks one simple command; returns how many references it verified.
+/// Checks one simple command; returns how many references it verified, or what is wrong.
 fn check_command(
     job: &str,
     cmd: &[String],
     targets: &BTreeSet<String>,
     npm: Option<&BTreeSet<String>>,
-) -> usize {
+) -> Result<usize, String> {
     let mut checked = 0;
     // Skip leading `VAR=value` assignments.
     let words: Vec<&str> = cmd
@@ -422,7 +530,7 @@ fn check_command(
         .skip_while(|w| w.contains('=') && !w.starts_with('-'))
         .collect();
     let Some(&program) = words.first() else {
-        return 0;
+        return Ok(0);
     };
     if program == "make" {
         let mut dir_flag = false;
@@ -438,7 +546,11 @@ fn check_command(
             if word.starts_with('-') || word.contains('=') {
                 continue;
             }
-            assert!(targets.contains(*word), "job {job} runs `make {word}`: no such target");
+            if !targets.contains(*word) {
+                return Err(format!(
+                    "job {job} runs `make {word}`: no such Makefile target"
+                ));
+            }
             checked += 1;
         }
     }
@@ -447,17 +559,22 @@ fn check_command(
         && let Some(script) = words[pos + 1..].iter().find(|w| !w.starts_with('-'))
         && let Some(scripts) = npm
     {
-        assert!(
-            scripts.contains(*script),
-            "job {job} runs `npm run {script}`: frontend/package.json has no such script"
-        );
+        if !scripts.contains(*script) {
+            return Err(format!(
+                "job {job} runs `npm run {script}`: frontend/package.json has no such script"
+            ));
+        }
         checked += 1;
     }
     if program == "npm"
         && words.get(1) == Some(&"test")
         && let Some(scripts) = npm
     {
-        assert!(scripts.contains("test"), "job {job} runs `npm test`: no test script");
+        if !scripts.contains("test") {
+            return Err(format!(
+                "job {job} runs `npm test`: package.json has no test script"
+            ));
+        }
         checked += 1;
     }
     for word in &words {
@@ -470,14 +587,13 @@ fn check_command(
             if path.starts_with("target/") {
                 continue; // build output, made by the job itself
             }
-            assert!(
-                repo_root().join(path).is_file(),
-                "job {job} calls {path}, which does not exist"
-            );
+            if !repo_root().join(path).is_file() {
+                return Err(format!("job {job} calls {path}, which does not exist"));
+            }
             checked += 1;
         }
     }
-    checked
+    Ok(checked)
 }
 
 #[test]
@@ -486,13 +602,15 @@ fn the_command_parser_sees_what_the_checks_rely_on() {
     assert_eq!(cmds.len(), 4);
     let targets: BTreeSet<String> = ["e2e".to_owned()].into();
     let npm: BTreeSet<String> = ["e2e".to_owned()].into();
-    assert_eq!(check_command("t", &cmds[2], &targets, Some(&npm)), 1);
-    assert_eq!(check_command("t", &cmds[3], &targets, Some(&npm)), 1);
-    let missing = std::panic::catch_unwind(|| {
-        let targets: BTreeSet<String> = BTreeSet::new();
-        check_command("t", &["make".to_owned(), "nope".to_owned()], &targets, None)
-    });
-    assert!(missing.is_err(), "an unknown make target must fail");
+    assert_eq!(check_command("t", &cmds[2], &targets, Some(&npm)), Ok(1));
+    assert_eq!(check_command("t", &cmds[3], &targets, Some(&npm)), Ok(1));
+    let words = |s: &str| s.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
+    let unknown_target = check_command("t", &words("make nope"), &targets, Some(&npm));
+    assert!(unknown_target.unwrap_err().contains("make nope"));
+    let unknown_script = check_command("t", &words("npm run nope"), &targets, Some(&npm));
+    assert!(unknown_script.unwrap_err().contains("npm run nope"));
+    let missing_file = check_command("t", &words("./scripts/nope.sh"), &targets, Some(&npm));
+    assert!(missing_file.unwrap_err().contains("scripts/nope.sh"));
 }
 
 // ----------------------------------------------------------------------- Makefile, scripts
@@ -500,8 +618,20 @@ fn the_command_parser_sees_what_the_checks_rely_on() {
 #[test]
 fn makefile_has_the_documented_targets_and_their_scripts_exist() {
     let targets = makefile_targets();
-    for t in ["help", "run", "test", "bench", "test-backend", "test-frontend", "e2e", "lint"] {
-        assert!(targets.contains(t), "Makefile has no `{t}` target: {targets:?}");
+    for t in [
+        "help",
+        "run",
+        "test",
+        "bench",
+        "test-backend",
+        "test-frontend",
+        "e2e",
+        "lint",
+    ] {
+        assert!(
+            targets.contains(t),
+            "Makefile has no `{t}` target: {targets:?}"
+        );
     }
     let makefile = read("Makefile");
     assert!(
@@ -511,11 +641,17 @@ fn makefile_has_the_documented_targets_and_their_scripts_exist() {
     for word in makefile.split(|c: char| c.is_whitespace() || c == ';') {
         let path = word.trim_start_matches("./").trim_start_matches('@');
         if path.starts_with("scripts/") && path.ends_with(".sh") {
-            assert!(repo_root().join(path).is_file(), "the Makefile calls missing {path}");
+            assert!(
+                repo_root().join(path).is_file(),
+                "the Makefile calls missing {path}"
+            );
         }
     }
     assert!(repo_root().join(".ci/run").is_file(), ".ci/run exists");
-    assert!(read(".ci/run").contains("make test"), ".ci/run runs make test");
+    assert!(
+        read(".ci/run").contains("make test"),
+        ".ci/run runs make test"
+    );
 }
 
 /// Every `backend_var NAME value` in scripts/ (the only way the scripts set the backend's
@@ -532,7 +668,11 @@ fn script_backend_vars() -> BTreeMap<String, BTreeSet<String>> {
         for line in fs::read_to_string(&path).unwrap().lines() {
             let line = line.trim();
             if let Some(rest) = line.strip_prefix("backend_var ") {
-                let name = rest.split_whitespace().next().unwrap_or_default().to_owned();
+                let name = rest
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
                 found.entry(file.clone()).or_default().insert(name);
             }
         }
@@ -556,12 +696,18 @@ fn scripts_give_the_backend_only_variables_it_reads() {
             );
         }
         for name in REQUIRED_APP_VARS {
-            assert!(vars.contains(*name), "scripts/{script} must set {name} for the backend");
+            assert!(
+                vars.contains(*name),
+                "scripts/{script} must set {name} for the backend"
+            );
         }
     }
     for (script, vars) in &found {
         for name in vars {
-            assert!(known.contains(name.as_str()), "scripts/{script}: unknown variable {name}");
+            assert!(
+                known.contains(name.as_str()),
+                "scripts/{script}: unknown variable {name}"
+            );
         }
     }
 }
@@ -570,7 +716,10 @@ fn scripts_give_the_backend_only_variables_it_reads() {
 fn configuration_docs_list_every_variable() {
     let docs = read("docs/configuration.md");
     for (name, default) in ENV_VARS {
-        assert!(docs.contains(&format!("`{name}`")), "docs/configuration.md misses {name}");
+        assert!(
+            docs.contains(&format!("`{name}`")),
+            "docs/configuration.md misses {name}"
+        );
         assert!(
             docs.contains(default),
             "docs/configuration.md does not show {name}'s default {default}"
