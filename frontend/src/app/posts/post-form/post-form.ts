@@ -48,6 +48,8 @@ export class PostForm implements OnDestroy {
   readonly username = signal('');
   readonly file = signal<File | null>(null);
   readonly previewUrl = signal<string | null>(null);
+  /** The browser could not decode the chosen file; the server will have the last word. */
+  readonly previewBroken = signal(false);
   readonly submitting = signal(false);
   /** Fields whose errors are shown (after leaving them, or after a submit attempt). */
   readonly touched = signal<ReadonlySet<Field>>(new Set());
@@ -141,6 +143,7 @@ export class PostForm implements OnDestroy {
 
   private setFile(file: File | null): void {
     this.revokePreview();
+    this.previewBroken.set(false);
     this.file.set(file);
     if (file && validateImage(file, this.maxImageBytes) === null && URL.createObjectURL) {
       this.previewUrl.set(URL.createObjectURL(file));
