@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # many variables set here are read by the scripts that source this
 # Shared helpers for the scripts in this folder. Source it; do not run it.
 #
 #   source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -70,11 +71,13 @@ apt_install() {
 # ---------------------------------------------------------------------------------------------
 # Ports and waiting
 
-# port_free PORT — true when nothing listens on 127.0.0.1:PORT (we can bind it).
+# port_free PORT — true when nothing listens on 127.0.0.1:PORT (a server could bind it; like
+# servers do, SO_REUSEADDR ignores connections of a stopped server still in TIME_WAIT).
 port_free() {
   python3 - "$1" <<'PY'
 import socket, sys
 s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 try:
     s.bind(("127.0.0.1", int(sys.argv[1])))
 except OSError:
@@ -186,17 +189,20 @@ cleanup() {
     stop_pid "${BG_PIDS[$i]}" "${BG_NAMES[$i]}"
   done
   if [[ -n "$PG_STARTED_DATA_DIR" ]]; then
-    as_pg_owner "$(pg_bindir)/pg_ctl" -D "$PG_STARTED_DATA_DIR" -m fast -w stop >/dev/null 2>&1 &&
-      echo "stopped the private PostgreSQL cluster ($PG_STARTED_DATA_DIR)" ||
+    if as_pg_owner "$(pg_bindir)/pg_ctl" -D "$PG_STARTED_DATA_DIR" -m fast -w stop >/dev/null 2>&1; then
+      echo "stopped the private PostgreSQL cluster ($PG_STARTED_DATA_DIR)"
+    else
       warn "could not stop the private PostgreSQL cluster in $PG_STARTED_DATA_DIR"
+    fi
   fi
   for ((i = 0; i < ${#CLEANUP_DIRS[@]}; i++)); do
     rm -rf -- "${CLEANUP_DIRS[$i]}"
   done
   if [[ -n "$PG_STARTED_SYSTEM" ]]; then
     # shellcheck disable=SC2086 # "version cluster" are two words on purpose
-    pg_ctlcluster --skip-systemctl-redirect $PG_STARTED_SYSTEM stop &&
-      echo "stopped the PostgreSQL cluster $PG_STARTED_SYSTEM that this script started" || true
+    if pg_ctlcluster --skip-systemctl-redirect $PG_STARTED_SYSTEM stop; then
+      echo "stopped the PostgreSQL cluster $PG_STARTED_SYSTEM that this script started"
+    fi
   fi
 }
 

@@ -43,8 +43,11 @@ skip() {
 
 last_passed() { [[ "${GATE_RESULTS[${#GATE_RESULTS[@]} - 1]}" == PASS ]]; }
 
+# The functions below are called through `gate`.
+# shellcheck disable=SC2317
 in_frontend() { (cd "$FRONTEND_DIR" && "$@" </dev/null); }
 
+# shellcheck disable=SC2317
 cargo_test() {
   ensure_postgres
   export TEST_DATABASE_URL="$PG_ADMIN_URL"
@@ -84,6 +87,7 @@ if ((${#failed[@]} == 0)); then
   printf '%sAll %d gates passed.%s\n' "$_C_GREEN$_C_BOLD" "$passed" "$_C_OFF"
   exit 0
 fi
+joined="$(IFS=,; echo "${failed[*]}")"
 printf '%s%d passed, %d failed or skipped: %s%s\n' "$_C_RED$_C_BOLD" "$passed" "${#failed[@]}" \
-  "$(IFS=,; echo "${failed[*]}" | sed 's/,/, /g')" "$_C_OFF"
+  "${joined//,/, }" "$_C_OFF"
 exit 1
