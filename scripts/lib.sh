@@ -484,8 +484,7 @@ start_s3s_fs() {
 npm_ci_if_needed() {
   [[ -f "$FRONTEND_DIR/package.json" ]] || die "frontend/package.json is missing"
   local marker="$FRONTEND_DIR/node_modules/.package-lock.json"
-  if [[ ! -f "$marker" || "$FRONTEND_DIR/package-lock.json" -nt "$marker" ||
-    "$FRONTEND_DIR/package.json" -nt "$marker" ]]; then
+  if [[ ! -f "$marker" || "$FRONTEND_DIR/package-lock.json" -nt "$marker" ]]; then
     log "npm ci (frontend/node_modules is missing or older than package-lock.json)"
     (cd "$FRONTEND_DIR" && npm ci --no-audit)
   else

@@ -20,17 +20,18 @@ esac
 
 cd "$ROOT"
 install_cleanup
+target_dir="${CARGO_TARGET_DIR:-$ROOT/target}"
 
 # 1. Build.
 if [[ "$mode" == "release" ]]; then
   build_spa
   log "Building the backend (cargo build --release; a cold build takes ~7 minutes)"
   cargo build --release -p postboard
-  bin="$ROOT/target/release/postboard"
+  bin="$target_dir/release/postboard"
 else
   log "Building the backend (cargo build, debug)"
   cargo build -p postboard
-  bin="$ROOT/target/debug/postboard"
+  bin="$target_dir/debug/postboard"
 fi
 
 bind_addr="${BIND_ADDR:-127.0.0.1:8000}"
