@@ -5,7 +5,8 @@
 #   npm ci (when needed) · npm run lint · npm run format:check · npm test · e2e (scripts/e2e.sh)
 #
 # A failing gate does not stop the later ones (the summary shows them all), except that the
-# frontend gates are skipped when `npm ci` fails. Exit status: 0 only when every gate passed.
+# frontend gates do not run when `npm ci` fails, and nothing after "PostgreSQL" runs when no
+# PostgreSQL can be had. Exit status: 0 only when every gate passed.
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -13,51 +14,99 @@ cd "$ROOT"
 install_cleanup
 export CI="${CI:-true}"
 
+PLANNED=("cargo fmt --check" "cargo clippy" "PostgreSQL" "cargo test" "npm ci" "npm run lint"
+  "npm run format:check" "npm test" "e2e (Playwright, Chromium)")
 GATE_NAMES=()
 GATE_RESULTS=()
 GATE_SECONDS=()
 
-# gate NAME CMD... — runs CMD (output straight to this terminal) and records the result.
+record() { # NAME RESULT SECONDS
+  GATE_NAMES+=("$1")
+  GATE_RESULTS+=("$2")
+  GATE_SECONDS+=("$3")
+}
+
+header() { printf '\n%s======== %s ========%s\n' "$_C_BOLD" "$1" "$_C_OFF"; }
+
+# gate NAME CMD... — runs CMD in a subshell (output straight to this terminal) and records the
+# result; a failure is reported, and the next gates still run.
 gate() {
   local name="$1" start status=0
   shift
-  printf '\n%s======== %s ========%s\n' "$_C_BOLD" "$name" "$_C_OFF"
+  header "$name"
   start=$SECONDS
-  "$@" || status=$?
-  GATE_NAMES+=("$name")
-  GATE_SECONDS+=($((SECONDS - start)))
+  ("$@") || status=$?
   if ((status == 0)); then
-    GATE_RESULTS+=(PASS)
+    record "$name" PASS $((SECONDS - start))
   else
-    GATE_RESULTS+=(FAIL)
+    record "$name" FAIL $((SECONDS - start))
     printf '%s-------- %s FAILED (exit %s) --------%s\n' "$_C_RED" "$name" "$status" "$_C_OFF"
   fi
-  return 0
-}
-
-skip() {
-  GATE_NAMES+=("$1")
-  GATE_RESULTS+=(SKIP)
-  GATE_SECONDS+=(0)
 }
 
 last_passed() { [[ "${GATE_RESULTS[${#GATE_RESULTS[@]} - 1]}" == PASS ]]; }
 
+# The summary is printed on any exit, so even an unexpected stop says what ran and what did not.
+SUMMARY_DONE=""
+summary() {
+  [[ -n "$SUMMARY_DONE" ]] && return 0
+  SUMMARY_DONE=1
+  local name i found color passed=0 failed=()
+  for name in "${PLANNED[@]}"; do
+    found=""
+    for i in "${!GATE_NAMES[@]}"; do
+      [[ "${GATE_NAMES[$i]}" == "$name" ]] && found=1
+    done
+    [[ -n "$found" ]] || record "$name" "NOT RUN" 0
+  done
+  printf '\n%s======== make test: summary ========%s\n' "$_C_BOLD" "$_C_OFF"
+  for i in "${!GATE_NAMES[@]}"; do
+    if [[ "${GATE_RESULTS[$i]}" == PASS ]]; then
+      color="$_C_GREEN"
+      passed=$((passed + 1))
+    else
+      color="$_C_RED"
+      failed+=("${GATE_NAMES[$i]}")
+    fi
+    printf '%s%-7s%s %-28s %5ss\n' "$color" "${GATE_RESULTS[$i]}" "$_C_OFF" "${GATE_NAMES[$i]}" \
+      "${GATE_SECONDS[$i]}"
+  done
+  if ((${#failed[@]} == 0)); then
+    printf '%smake test: all %d gates passed.%s\n' "$_C_GREEN$_C_BOLD" "$passed" "$_C_OFF"
+  else
+    local joined
+    joined="$(printf '%s; ' "${failed[@]}")"
+    printf '%smake test: %d passed, %d failed or not run: %s%s\n' "$_C_RED$_C_BOLD" "$passed" \
+      "${#failed[@]}" "${joined%; }" "$_C_OFF"
+  fi
+}
+on_exit() {
+  local status=$?
+  cleanup
+  summary
+  local result
+  for result in "${GATE_RESULTS[@]}"; do
+    [[ "$result" == PASS ]] || ((status != 0)) || status=1
+  done
+  exit "$status"
+}
+trap on_exit EXIT
+
 # The functions below are called through `gate`.
 # shellcheck disable=SC2317
-in_frontend() { (cd "$FRONTEND_DIR" && "$@" </dev/null); }
-
-# shellcheck disable=SC2317
-cargo_test() {
-  ensure_postgres
-  export TEST_DATABASE_URL="$PG_ADMIN_URL"
-  cargo test --workspace
-}
+in_frontend() { cd "$FRONTEND_DIR" && "$@" </dev/null; }
 
 # ---- backend
 gate "cargo fmt --check" cargo fmt --all -- --check
 gate "cargo clippy" cargo clippy --all-targets -- -D warnings
-gate "cargo test" cargo_test
+
+header "PostgreSQL"
+start=$SECONDS
+ensure_postgres # stops the script (with the summary) when PostgreSQL cannot be had
+export TEST_DATABASE_URL="$PG_ADMIN_URL"
+record "PostgreSQL" PASS $((SECONDS - start))
+
+gate "cargo test" cargo test --workspace
 
 # ---- frontend
 gate "npm ci" npm_ci_if_needed
@@ -66,28 +115,5 @@ if last_passed; then
   gate "npm run format:check" in_frontend npm run format:check
   gate "npm test" in_frontend npm test
   gate "e2e (Playwright, Chromium)" "$ROOT/scripts/e2e.sh"
-else
-  for name in "npm run lint" "npm run format:check" "npm test" "e2e (Playwright, Chromium)"; do
-    skip "$name"
-  done
 fi
-
-# ---- summary
-failed=()
-passed=0
-printf '\n%s======== make test: summary ========%s\n' "$_C_BOLD" "$_C_OFF"
-for i in "${!GATE_NAMES[@]}"; do
-  case "${GATE_RESULTS[$i]}" in
-    PASS) color="$_C_GREEN" passed=$((passed + 1)) ;;
-    *) color="$_C_RED" failed+=("${GATE_NAMES[$i]}") ;;
-  esac
-  printf '%s%-4s%s  %-28s %4ss\n' "$color" "${GATE_RESULTS[$i]}" "$_C_OFF" "${GATE_NAMES[$i]}" "${GATE_SECONDS[$i]}"
-done
-if ((${#failed[@]} == 0)); then
-  printf '%sAll %d gates passed.%s\n' "$_C_GREEN$_C_BOLD" "$passed" "$_C_OFF"
-  exit 0
-fi
-joined="$(IFS=,; echo "${failed[*]}")"
-printf '%s%d passed, %d failed or skipped: %s%s\n' "$_C_RED$_C_BOLD" "$passed" "${#failed[@]}" \
-  "${joined//,/, }" "$_C_OFF"
-exit 1
+# The EXIT trap prints the summary and sets the exit status.
