@@ -647,6 +647,31 @@ fn makefile_has_the_documented_targets_and_their_scripts_exist() {
             );
         }
     }
+    // Every `make <target>` the README tells people to run exists.
+    let readme = read("README.md");
+    let mut mentioned = 0;
+    for (i, _) in readme.match_indices("make ") {
+        let before = readme[..i].chars().last();
+        if !matches!(before, Some('`') | Some(' ') | Some('\n')) {
+            continue;
+        }
+        let target: String = readme[i + 5..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect();
+        if target.is_empty() || !readme[i + 5 + target.len()..].starts_with(['`', ' ', '\n']) {
+            continue;
+        }
+        if readme[i..].starts_with("make sure") {
+            continue;
+        }
+        assert!(
+            targets.contains(&target),
+            "README.md mentions `make {target}`: no such target"
+        );
+        mentioned += 1;
+    }
+    assert!(mentioned >= 2, "README.md shows `make run` and `make test`");
     assert!(repo_root().join(".ci/run").is_file(), ".ci/run exists");
     assert!(
         read(".ci/run").contains("make test"),
