@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 
-import { card, form, gradientPng, loadUntilVisible, seedPost, toasts, unique } from './support';
+import { card, form, gradientPng, loadUntilVisible, seedPost, unique } from './support';
 
 test.describe('Postboard against the real backend', () => {
   test('creates a post with a PNG and shows it with its image loaded', async ({ page }) => {

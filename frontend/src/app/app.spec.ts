@@ -1,23 +1,28 @@
+import { provideHttpClient } from '@angular/common/http';
+import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
 import { TestBed } from '@angular/core/testing';
+
 import { App } from './app';
 
 describe('App', () => {
-  beforeEach(async () => {
-    await TestBed.configureTestingModule({
+  beforeEach(() => {
+    TestBed.configureTestingModule({
       imports: [App],
-    }).compileComponents();
+      providers: [provideHttpClient(), provideHttpClientTesting()],
+    });
   });
 
-  it('should create the app', () => {
-    const fixture = TestBed.createComponent(App);
-    const app = fixture.componentInstance;
-    expect(app).toBeTruthy();
-  });
-
-  it('should render title', async () => {
+  it('renders the brand, the form, the board and a polite live region', async () => {
     const fixture = TestBed.createComponent(App);
     await fixture.whenStable();
-    const compiled = fixture.nativeElement as HTMLElement;
-    expect(compiled.querySelector('h1')?.textContent).toContain('Hello, postboard');
+    const el = fixture.nativeElement as HTMLElement;
+    expect(el.querySelector('h1')?.textContent).toContain('Postboard');
+    expect(el.querySelector('form')).not.toBeNull();
+    expect(el.querySelector('[aria-live="polite"]')).not.toBeNull();
+    TestBed.inject(HttpTestingController)
+      .expectOne((r) => r.url === '/post')
+      .flush([]);
+    await fixture.whenStable();
+    expect(el.textContent).toContain('No posts yet.');
   });
 });

@@ -87,7 +87,7 @@ export class PostForm implements OnDestroy {
 
   protected onFileChange(event: Event): void {
     const input = event.target as HTMLInputElement;
-    this.setFile(input.files?.item(0) ?? null);
+    this.setFile(input.files?.[0] ?? null);
     this.touch('file');
   }
 

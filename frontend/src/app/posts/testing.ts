@@ -1,0 +1,16 @@
+import { Post } from './post.model';
+
+/** A post for tests; override what matters. */
+export function makePost(overrides: Partial<Post> = {}): Post {
+  const id = overrides.id ?? 1;
+  return {
+    id,
+    title: `Post ${id}`,
+    post: `Body ${id}`,
+    username: 'anonymous',
+    score: 0,
+    image_hash: null,
+    created_at: new Date(Date.UTC(2026, 10, 26, 18, 0, id)).toISOString(),
+    ...overrides,
+  };
+}
