@@ -647,6 +647,19 @@ fn makefile_has_the_documented_targets_and_their_scripts_exist() {
             );
         }
     }
+    // Recipes call only npm scripts, targets and scripts that exist.
+    let npm = npm_scripts();
+    for line in makefile.lines().filter_map(|l| l.strip_prefix('\t')) {
+        let line = line.trim_start_matches(['@', '-']);
+        if line.contains("bench/") {
+            continue; // `make bench` checks whether bench/run.sh exists yet
+        }
+        for cmd in simple_commands(line) {
+            check_command("Makefile", &cmd, &targets, npm.as_ref())
+                .unwrap_or_else(|problem| panic!("{problem}"));
+        }
+    }
+
     // Every `make <target>` the README tells people to run exists.
     let readme = read("README.md");
     let mut mentioned = 0;
