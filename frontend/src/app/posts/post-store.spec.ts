@@ -6,7 +6,7 @@ import { NotificationService } from '../shared/notifications/notification.servic
 import { NETWORK_ERROR_MESSAGE } from '../shared/http/api-error';
 import { Post, PostPage } from './post.model';
 import { PostService } from './post.service';
-import { PostStore } from './post-store';
+import { PostStore, comparePosts } from './post-store';
 import { makePost } from './testing';
 
 function apiError(status: number, userMessage: string): HttpErrorResponse {
@@ -179,5 +179,20 @@ describe('PostStore', () => {
     expect(store.posts()[0].score).toBe(2);
     third.next(makePost({ id: 1, score: 2 }));
     expect(store.posts()[0].score).toBe(2);
+  });
+});
+
+describe('comparePosts', () => {
+  it('orders newest first by instant, then by id', () => {
+    const a = makePost({ id: 1, created_at: '2026-11-26T18:00:00.5Z' });
+    const b = makePost({ id: 2, created_at: '2026-11-26T18:00:00.123456Z' });
+    expect(comparePosts('new', a, b)).toBeLessThan(0);
+    expect(comparePosts('new', { ...b, created_at: a.created_at }, a)).toBeLessThan(0);
+  });
+
+  it('orders by score first for top', () => {
+    const low = makePost({ id: 9, score: 0 });
+    const high = makePost({ id: 1, score: 5 });
+    expect(comparePosts('top', high, low)).toBeLessThan(0);
   });
 });

@@ -11,7 +11,8 @@ export function comparePosts(sort: SortOrder, a: Post, b: Post): number {
   if (sort === 'top' && a.score !== b.score) {
     return b.score - a.score;
   }
-  return b.created_at.localeCompare(a.created_at) || b.id - a.id;
+  // Compare instants, not strings: RFC 3339 fractions may differ in length.
+  return Date.parse(b.created_at) - Date.parse(a.created_at) || b.id - a.id;
 }
 
 /**
