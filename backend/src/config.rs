@@ -89,9 +89,9 @@ impl Config {
             .parse()
             .map_err(|e: std::net::AddrParseError| parse_err("BIND_ADDR", &bind, e.to_string()))?;
         let max = get("MAX_IMAGE_BYTES");
-        let max_image_bytes = max
-            .parse()
-            .map_err(|e: std::num::ParseIntError| parse_err("MAX_IMAGE_BYTES", &max, e.to_string()))?;
+        let max_image_bytes = max.parse().map_err(|e: std::num::ParseIntError| {
+            parse_err("MAX_IMAGE_BYTES", &max, e.to_string())
+        })?;
 
         Ok(Config {
             database_url: get("DATABASE_URL"),
@@ -168,8 +168,8 @@ mod tests {
         assert_eq!(config.cors_origins, vec!["http://a.test", "http://b.test"]);
         assert_eq!(config.max_image_bytes, 42);
 
-        let err = Config::from_lookup(|name| (name == "BIND_ADDR").then(|| "nope".into()))
-            .unwrap_err();
+        let err =
+            Config::from_lookup(|name| (name == "BIND_ADDR").then(|| "nope".into())).unwrap_err();
         assert!(err.to_string().contains("BIND_ADDR"), "{err}");
     }
 
@@ -179,8 +179,14 @@ mod tests {
             redact_url("postgres://app:secret@localhost:5432/appdb"),
             "postgres://app:***@localhost:5432/appdb"
         );
-        assert_eq!(redact_url("postgres://localhost/db"), "postgres://localhost/db");
+        assert_eq!(
+            redact_url("postgres://localhost/db"),
+            "postgres://localhost/db"
+        );
         let shown = format!("{:?}", Config::from_lookup(|_| None).unwrap());
-        assert!(!shown.contains("secret") && !shown.contains("minioadmin"), "{shown}");
+        assert!(
+            !shown.contains("secret") && !shown.contains("minioadmin"),
+            "{shown}"
+        );
     }
 }

@@ -1,1 +1,53 @@
-fn main() {}
+use std::process::ExitCode;
+
+use postboard::{config::Config, startup, telemetry};
+
+const USAGE: &str = "postboard — the Postboard server
+
+Usage: postboard [--version | --help]
+
+Configured by environment variables (and a .env file in the working directory):
+DATABASE_URL, S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY, S3_SECRET_KEY, S3_REGION, BIND_ADDR,
+MAX_IMAGE_BYTES, CORS_ORIGINS, STATIC_DIR, RUST_LOG. See docs/configuration.md.";
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match std::env::args().nth(1).as_deref() {
+        Some("--version" | "-V") => {
+            println!("postboard {}", env!("CARGO_PKG_VERSION"));
+            return ExitCode::SUCCESS;
+        }
+        Some("--help" | "-h") => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Some(other) => {
+            eprintln!("postboard: unknown argument {other:?}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+        None => {}
+    }
+
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("postboard: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init();
+
+    let app = match startup::Application::build(config).await {
+        Ok(app) => app,
+        Err(error) => {
+            tracing::error!(%error, "startup failed");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Err(error) = app.run_until_stopped(startup::shutdown_signal()).await {
+        tracing::error!(%error, "server failed");
+        return ExitCode::FAILURE;
+    }
+    tracing::info!("stopped");
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,39 @@
+//! Domain types: values that can only hold what the contract allows. They validate when
+//! parsed and never do I/O, so every layer above can trust them.
+
+mod image;
+mod image_hash;
+mod listing;
+mod post;
+mod text;
+mod vote;
+
+pub use image::{ImageError, ImageKind, ImageUpload, ValidImage};
+pub use image_hash::ImageHash;
+pub use listing::{Cursor, PageLimit, PageRequest, Sort};
+pub use post::{NewPost, Post};
+pub use text::{PostText, Title, Username};
+pub use vote::ScoreChange;
+
+/// A well-formed input that breaks a rule of the contract (HTTP 422).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("validation: {internal_message}")]
+pub struct ValidationError {
+    /// A sentence the browser app shows as is.
+    pub user_message: String,
+    /// Short and technical, e.g. `title: length 101 > 100`.
+    pub internal_message: String,
+}
+
+impl ValidationError {
+    pub fn new(user_message: impl Into<String>, internal_message: impl Into<String>) -> Self {
+        Self {
+            user_message: user_message.into(),
+            internal_message: internal_message.into(),
+        }
+    }
+
+    pub fn missing(field: &str, label: &str) -> Self {
+        Self::new(format!("{label} is required."), format!("{field}: missing"))
+    }
+}

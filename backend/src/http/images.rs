@@ -1,0 +1,95 @@
+//! `GET /image/{hash}`: content-addressed, so cacheable forever and revalidated for free.
+
+use axum::{
+    body::Body,
+    extract::State,
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+
+use super::{AppState, extract::ApiPath};
+use crate::{
+    domain::ImageHash,
+    error::{AppError, ErrorBody},
+};
+
+const CACHE_FOREVER: &str = "public, max-age=31536000, immutable";
+
+/// Fetch an image by the SHA-256 of its bytes.
+#[utoipa::path(
+    get, path = "/image/{hash}", tag = "images",
+    params(("hash" = String, Path, description = "64 lowercase hex characters")),
+    responses(
+        (status = 200, description = "The image bytes, streamed", content_type = "image/*",
+         headers(("ETag" = String), ("Cache-Control" = String), ("X-Content-Type-Options" = String))),
+        (status = 304, description = "`If-None-Match` matched the ETag"),
+        (status = 404, description = "No such image", body = ErrorBody),
+        (status = 422, description = "Not a 64-character lowercase hex hash", body = ErrorBody),
+        (status = 503, description = "Object storage unavailable", body = ErrorBody),
+    )
+)]
+pub async fn get_image(
+    State(state): State<AppState>,
+    ApiPath(hash): ApiPath<String>,
+    request_headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let hash = ImageHash::parse(&hash)?;
+    let etag = HeaderValue::from_str(&hash.etag()).expect("hex is a valid header value");
+    let mut headers = HeaderMap::new();
+    headers.insert(header::ETAG, etag);
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(CACHE_FOREVER),
+    );
+
+    // The bytes behind a hash never change, so a matching tag needs no trip to storage.
+    if if_none_match_includes(&request_headers, &hash) {
+        return Ok((StatusCode::NOT_MODIFIED, headers).into_response());
+    }
+
+    let image = state.posts.image(&hash).await?;
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&image.content_type)
+            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if let Some(length) = image.content_length {
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    }
+    Ok((headers, Body::from_stream(image.bytes)).into_response())
+}
+
+/// RFC 9110 §13.1.2: a list of entity tags (weak ones compare equal too) or `*`.
+fn if_none_match_includes(headers: &HeaderMap, hash: &ImageHash) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(|tag| tag.trim().trim_start_matches("W/").trim_matches('"'))
+        .any(|tag| tag == "*" || tag == hash.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn if_none_match_accepts_lists_weak_tags_and_star() {
+        let hash = ImageHash::of(b"x");
+        let check = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::IF_NONE_MATCH, HeaderValue::from_str(value).unwrap());
+            if_none_match_includes(&headers, &hash)
+        };
+        assert!(check(&hash.etag()));
+        assert!(check(&format!("\"abc\", W/{}", hash.etag())));
+        assert!(check("*"));
+        assert!(!check("\"abc\""));
+        assert!(!if_none_match_includes(&HeaderMap::new(), &hash));
+    }
+}

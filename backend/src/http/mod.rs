@@ -1,0 +1,127 @@
+//! The HTTP layer: routes, extractors and middleware. Handlers only translate between HTTP
+//! and [`PostService`]; they never see SQL or S3.
+
+mod docs;
+mod errors;
+mod extract;
+mod health;
+mod images;
+mod posts;
+mod spa;
+
+use std::time::Duration;
+
+use axum::{
+    Router,
+    extract::DefaultBodyLimit,
+    http::{HeaderName, HeaderValue, Method, Request, StatusCode, header},
+    middleware,
+};
+use tower::ServiceBuilder;
+use tower_http::{
+    compression::CompressionLayer,
+    cors::{AllowOrigin, CorsLayer},
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
+    timeout::TimeoutLayer,
+    trace::{DefaultOnResponse, TraceLayer},
+};
+use tracing::Level;
+use utoipa::OpenApi;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub use docs::OPENAPI;
+
+use crate::{config::Config, service::PostService};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub posts: PostService,
+    pub max_image_bytes: usize,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Postboard API", description = "Post, vote and share images. Errors always have the body `{\"detail\": {\"user_message\": ..., \"internal_message\": ...}}`."),
+    tags(
+        (name = "posts", description = "Posts and votes"),
+        (name = "images", description = "Images, addressed by the SHA-256 of their bytes"),
+        (name = "operations", description = "Health and readiness probes"),
+        (name = "docs", description = "This document"),
+    )
+)]
+struct ApiDoc;
+
+/// Every route, with its OpenAPI description.
+fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(posts::list_posts, posts::create_post))
+        .routes(routes!(posts::update_post_score))
+        .routes(routes!(images::get_image))
+        .routes(routes!(health::health))
+        .routes(routes!(health::ready))
+        .routes(routes!(docs::openapi_json))
+        .routes(routes!(docs::docs_page))
+        .routes(routes!(docs::docs_asset))
+}
+
+static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The whole application: routes, the SPA fallback and the middleware stack.
+pub fn router(state: AppState, config: &Config) -> Router {
+    // Room for the text fields next to the largest image; the image itself is capped exactly
+    // by `ImageUpload`, this bounds the request as a whole.
+    let body_limit = DefaultBodyLimit::max(config.max_image_bytes + 1024 * 1024);
+    let (routes, _) = api_router().split_for_parts();
+    let routes = routes
+        .layer(body_limit)
+        .method_not_allowed_fallback(errors::method_not_allowed);
+    let app = spa::fallback(routes, &config.static_dir).with_state(state);
+
+    app.layer(
+        ServiceBuilder::new()
+            .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
+            .layer(
+                TraceLayer::new_for_http()
+                    .make_span_with(|request: &Request<_>| {
+                        let id = request
+                            .extensions()
+                            .get::<RequestId>()
+                            .and_then(|id| id.header_value().to_str().ok())
+                            .unwrap_or("-");
+                        tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
+                    })
+                    .on_response(DefaultOnResponse::new().level(Level::INFO)),
+            )
+            .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
+            .layer(cors(&config.cors_origins))
+            .layer(CompressionLayer::new())
+            .layer(middleware::from_fn(errors::shape_error_responses))
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::SERVICE_UNAVAILABLE,
+                config.request_timeout,
+            )),
+    )
+}
+
+fn cors(origins: &[String]) -> CorsLayer {
+    let origins: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|origin| match HeaderValue::from_str(origin) {
+            Ok(value) => Some(value),
+            Err(_) => {
+                tracing::warn!(%origin, "ignoring invalid CORS origin");
+                None
+            }
+        })
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::IF_NONE_MATCH,
+            REQUEST_ID.clone(),
+        ])
+        .expose_headers([header::LINK, REQUEST_ID.clone(), header::ETAG])
+        .max_age(Duration::from_secs(3600))
+}

@@ -1,0 +1,155 @@
+//! `/post` and `/update-post-score`: translate HTTP to [`PostService`] calls and back.
+
+use axum::{
+    Json,
+    extract::{Multipart, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::IntoResponse,
+};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::{
+    AppState,
+    extract::{ApiJson, ApiMultipart, ApiQuery},
+};
+use crate::{
+    domain::{ImageUpload, PageRequest, Post},
+    error::{AppError, ErrorBody},
+    service::NewPostInput,
+};
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// `new` (default): newest first; `top`: highest score first, ties newest first.
+    sort: Option<String>,
+    /// Posts per page, 1..=200 (default 50).
+    limit: Option<i64>,
+    /// Opaque cursor from the previous page's `Link: rel="next"` URL.
+    cursor: Option<String>,
+}
+
+/// List posts, one page at a time.
+#[utoipa::path(
+    get, path = "/post", tag = "posts", params(ListQuery),
+    responses(
+        (status = 200, description = "A page of posts. When more exist, the `Link` header has a `rel=\"next\"` URL.", body = [Post],
+         headers(("Link" = String, description = "RFC 8288 link to the next page"))),
+        (status = 400, description = "Malformed query", body = ErrorBody),
+        (status = 422, description = "Invalid sort, limit or cursor", body = ErrorBody),
+        (status = 503, description = "Database unavailable", body = ErrorBody),
+    )
+)]
+pub async fn list_posts(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> Result<impl IntoResponse, AppError> {
+    let request = PageRequest::parse(query.sort.as_deref(), query.limit, query.cursor.as_deref())?;
+    let page = state.posts.list(request).await?;
+    let mut headers = HeaderMap::new();
+    if let Some(next) = page.next {
+        let link = format!(
+            "</post?sort={}&limit={}&cursor={}>; rel=\"next\"",
+            request.sort.as_str(),
+            request.limit.get(),
+            next.encode()
+        );
+        headers.insert(
+            header::LINK,
+            HeaderValue::from_str(&link).expect("cursor text is URL- and header-safe"),
+        );
+    }
+    Ok((headers, Json(page.posts)))
+}
+
+/// The multipart form of a new post (for the OpenAPI document).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct NewPostForm {
+    /// 1..=100 characters after trimming.
+    title: String,
+    /// 1..=10000 characters after trimming.
+    post: String,
+    /// At most 50 characters; empty or absent means `anonymous`.
+    username: Option<String>,
+    /// PNG, JPEG, GIF or WebP, at most 10 MiB (MAX_IMAGE_BYTES).
+    #[schema(value_type = Option<String>, format = Binary)]
+    file: Option<Vec<u8>>,
+}
+
+/// Create a post, with an optional image.
+#[utoipa::path(
+    post, path = "/post", tag = "posts",
+    request_body(content = NewPostForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, description = "The created post", body = Post),
+        (status = 400, description = "Not multipart/form-data, or malformed", body = ErrorBody),
+        (status = 413, description = "Image or body over the limit", body = ErrorBody),
+        (status = 415, description = "File is not PNG, JPEG, GIF or WebP", body = ErrorBody),
+        (status = 422, description = "Missing or invalid field", body = ErrorBody),
+        (status = 503, description = "Database or object storage unavailable; nothing was stored", body = ErrorBody),
+    )
+)]
+pub async fn create_post(
+    State(state): State<AppState>,
+    ApiMultipart(form): ApiMultipart,
+) -> Result<impl IntoResponse, AppError> {
+    let input = read_new_post(form, state.max_image_bytes).await?;
+    let post = state.posts.create(input).await?;
+    Ok((StatusCode::CREATED, Json(post)))
+}
+
+/// Reads the form fields; the file is streamed into an [`ImageUpload`], which stops the read
+/// as soon as the size limit is passed. Unknown fields are ignored.
+async fn read_new_post(
+    mut form: Multipart,
+    max_image_bytes: usize,
+) -> Result<NewPostInput, AppError> {
+    let mut input = NewPostInput::default();
+    while let Some(mut field) = form.next_field().await? {
+        match field.name() {
+            Some("title") => input.title = Some(field.text().await?),
+            Some("post") => input.text = Some(field.text().await?),
+            Some("username") => input.username = Some(field.text().await?),
+            Some("file") => {
+                let mut upload = ImageUpload::new(max_image_bytes);
+                while let Some(chunk) = field.chunk().await? {
+                    upload.push(&chunk)?;
+                }
+                input.image = upload.finish()?;
+            }
+            _ => {}
+        }
+    }
+    Ok(input)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct VoteRequest {
+    #[schema(example = 42)]
+    post_id: i64,
+    /// Exactly 1 or -1.
+    #[schema(example = 1)]
+    score_increase: i64,
+}
+
+/// Vote a post up (+1) or down (-1).
+#[utoipa::path(
+    post, path = "/update-post-score", tag = "posts",
+    request_body = VoteRequest,
+    responses(
+        (status = 200, description = "The updated post", body = Post),
+        (status = 400, description = "Malformed JSON or not JSON", body = ErrorBody),
+        (status = 404, description = "No such post", body = ErrorBody),
+        (status = 422, description = "score_increase not 1 or -1, or a field missing", body = ErrorBody),
+        (status = 503, description = "Database unavailable", body = ErrorBody),
+    )
+)]
+pub async fn update_post_score(
+    State(state): State<AppState>,
+    ApiJson(vote): ApiJson<VoteRequest>,
+) -> Result<Json<Post>, AppError> {
+    let post = state.posts.vote(vote.post_id, vote.score_increase).await?;
+    Ok(Json(post))
+}

@@ -1,0 +1,13 @@
+//! Postboard: post, vote and share images. See the README for the architecture:
+//! `http` → `service` → `repository` (PostgreSQL) / `storage` (S3), with `domain` types
+//! shared by all layers.
+
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod repository;
+pub mod service;
+pub mod startup;
+pub mod storage;
+pub mod telemetry;

@@ -1,0 +1,167 @@
+//! Wiring: connect to PostgreSQL and S3 (waiting for them to come up), apply migrations,
+//! ensure the bucket, bind the listener and serve until asked to stop.
+
+use std::{future::Future, net::SocketAddr, str::FromStr, time::Duration};
+
+use sqlx::{
+    PgPool,
+    postgres::{PgConnectOptions, PgPoolOptions},
+};
+use tokio::{net::TcpListener, time::Instant};
+
+use crate::{
+    config::{Config, redact_url},
+    http::{self, AppState},
+    repository::PostRepository,
+    service::PostService,
+    storage::ImageStore,
+};
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("DATABASE_URL is invalid: {0}")]
+    DatabaseUrl(sqlx::Error),
+    #[error("{what} did not come up within {timeout:?}: {last_error}")]
+    GaveUpWaiting {
+        what: &'static str,
+        timeout: Duration,
+        last_error: String,
+    },
+    #[error("migrations failed: {0}")]
+    Migrations(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> Result<Self, StartupError> {
+        let pool = connect_pool(&config.database_url).map_err(StartupError::DatabaseUrl)?;
+        wait_for("PostgreSQL", config.startup_timeout, || async {
+            sqlx::query("SELECT 1").execute(&pool).await.map(|_| ())
+        })
+        .await?;
+        MIGRATOR.run(&pool).await?;
+
+        let images = ImageStore::new(&config.s3);
+        wait_for("object storage", config.startup_timeout, || {
+            images.ensure_bucket()
+        })
+        .await?;
+
+        let service = PostService::new(PostRepository::new(pool), images);
+        let state = AppState {
+            posts: service,
+            max_image_bytes: config.max_image_bytes,
+        };
+        let router = http::router(state, &config);
+        let listener = TcpListener::bind(config.bind_addr)
+            .await
+            .map_err(|source| StartupError::Bind {
+                addr: config.bind_addr,
+                source,
+            })?;
+        tracing::info!(
+            config = ?config,
+            database = %redact_url(&config.database_url),
+            "postboard is ready"
+        );
+        Ok(Self { listener, router })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        tracing::info!(address = %self.local_addr(), "listening");
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}
+
+/// A lazy pool: connections are opened (and re-opened after an outage) on demand, each wait
+/// bounded, so a lost database is a quick 503 and a returning one needs no restart.
+fn connect_pool(database_url: &str) -> Result<PgPool, sqlx::Error> {
+    let options = PgConnectOptions::from_str(database_url)?
+        .application_name("postboard")
+        // No statement may hold a connection (and a request) for long.
+        .options([("statement_timeout", "5s")]);
+    Ok(PgPoolOptions::new()
+        .max_connections(16)
+        .min_connections(0)
+        .acquire_timeout(Duration::from_secs(3))
+        .connect_lazy_with(options))
+}
+
+/// Retries `attempt` with exponential backoff until it succeeds or `timeout` passes,
+/// logging what it is waiting for.
+async fn wait_for<F, Fut, E>(
+    what: &'static str,
+    timeout: Duration,
+    mut attempt: F,
+) -> Result<(), StartupError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+    E: std::fmt::Display,
+{
+    let deadline = Instant::now() + timeout;
+    let mut delay = Duration::from_millis(100);
+    loop {
+        match attempt().await {
+            Ok(()) => return Ok(()),
+            Err(error) if Instant::now() + delay < deadline => {
+                tracing::warn!(%error, retry_in = ?delay, "waiting for {what}");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+            Err(error) => {
+                return Err(StartupError::GaveUpWaiting {
+                    what,
+                    timeout,
+                    last_error: error.to_string(),
+                });
+            }
+        }
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,199 @@
+use std::{pin::Pin, time::Duration};
+
+use aws_sdk_s3::{
+    Client,
+    config::{
+        BehaviorVersion, Credentials, Region, RequestChecksumCalculation,
+        ResponseChecksumValidation, retry::RetryConfig, timeout::TimeoutConfig,
+    },
+    error::{DisplayErrorContext, ProvideErrorMetadata, SdkError},
+    primitives::ByteStream,
+};
+use tokio::io::AsyncRead;
+use tokio_util::io::ReaderStream;
+
+use crate::{
+    config::S3Config,
+    domain::{ImageHash, ValidImage},
+    error::{AppError, Dependency},
+};
+
+/// Images in one bucket, each under the key of its SHA-256, with its content type.
+#[derive(Clone)]
+pub struct ImageStore {
+    client: Client,
+    bucket: String,
+}
+
+/// An image read back from storage: its bytes arrive as a stream, never whole in memory.
+pub struct StoredImage {
+    pub content_type: String,
+    pub content_length: Option<u64>,
+    pub bytes: ReaderStream<Pin<Box<dyn AsyncRead + Send>>>,
+}
+
+impl ImageStore {
+    pub fn new(config: &S3Config) -> Self {
+        let credentials = Credentials::new(
+            &config.access_key,
+            &config.secret_key,
+            None,
+            None,
+            "postboard-config",
+        );
+        let sdk_config = aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(config.region.clone()))
+            .endpoint_url(&config.endpoint)
+            .credentials_provider(credentials)
+            // MinIO and most self-hosted servers have no per-bucket DNS names.
+            .force_path_style(true)
+            // Plain signed uploads: chunk-signed bodies with CRC trailers are refused by some
+            // S3-compatible servers (see TIPS.md).
+            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+            .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
+            // A dead server must become a quick 503, not a hanging request.
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(2))
+                    .operation_attempt_timeout(Duration::from_secs(10))
+                    .operation_timeout(Duration::from_secs(20))
+                    .build(),
+            )
+            .retry_config(RetryConfig::standard().with_max_attempts(2))
+            .build();
+        Self {
+            client: Client::from_conf(sdk_config),
+            bucket: config.bucket.clone(),
+        }
+    }
+
+    /// Creates the bucket unless it exists already.
+    pub async fn ensure_bucket(&self) -> Result<(), AppError> {
+        match self.client.head_bucket().bucket(&self.bucket).send().await {
+            Ok(_) => return Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_not_found()) => {}
+            Err(e) => return Err(storage_error("head bucket", e)),
+        }
+        match self
+            .client
+            .create_bucket()
+            .bucket(&self.bucket)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            // Another instance won the race; servers differ in which code they answer.
+            Err(e)
+                if e.as_service_error().is_some_and(|e| {
+                    e.is_bucket_already_owned_by_you() || e.is_bucket_already_exists()
+                }) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(storage_error("create bucket", e)),
+        }
+    }
+
+    /// Whether the bucket answers.
+    pub async fn ping(&self) -> Result<(), AppError> {
+        self.client
+            .head_bucket()
+            .bucket(&self.bucket)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| storage_error("head bucket", e))
+    }
+
+    /// Stores the image under its hash. The same bytes uploaded twice are stored once.
+    pub async fn put(&self, image: &ValidImage) -> Result<(), AppError> {
+        let key = image.hash.as_str();
+        match self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(_) => return Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_not_found()) => {}
+            Err(e) => return Err(storage_error("head object", e)),
+        }
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(image.kind.content_type())
+            .content_length(image.bytes.len() as i64)
+            // `Bytes` is reference-counted: the upload shares the buffer, it does not copy it.
+            .body(ByteStream::from(image.bytes.clone()))
+            .send()
+            .await
+            .map_err(|e| storage_error("put object", e))?;
+        Ok(())
+    }
+
+    /// Opens the image for streaming; `NotFound` when no such object exists.
+    pub async fn get(&self, hash: &ImageHash) -> Result<StoredImage, AppError> {
+        let output = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(hash.as_str())
+            .send()
+            .await
+            .map_err(|e| {
+                if e.as_service_error().is_some_and(|e| e.is_no_such_key()) {
+                    AppError::not_found(
+                        "There is no image with this hash.",
+                        format!("image {hash}: no such object"),
+                    )
+                } else {
+                    storage_error("get object", e)
+                }
+            })?;
+        let reader: Pin<Box<dyn AsyncRead + Send>> = Box::pin(output.body.into_async_read());
+        Ok(StoredImage {
+            content_type: output
+                .content_type
+                .unwrap_or_else(|| "application/octet-stream".to_owned()),
+            content_length: output.content_length.and_then(|n| u64::try_from(n).ok()),
+            bytes: ReaderStream::new(reader),
+        })
+    }
+}
+
+/// Network failures, timeouts and server-side (5xx) errors mean storage is unavailable
+/// (503); anything else (a refused signature, a bad request) is our bug or misconfiguration.
+fn storage_error<E, R>(operation: &str, error: SdkError<E, R>) -> AppError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + HasStatus,
+{
+    let server_side = match &error {
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        SdkError::ServiceError(e) => e.raw().status_code() >= 500,
+        _ => false,
+    };
+    let reason = format!("{operation}: {}", DisplayErrorContext(&error));
+    if server_side {
+        AppError::unavailable(Dependency::ObjectStorage, reason)
+    } else {
+        AppError::Internal(format!("object storage: {reason}"))
+    }
+}
+
+/// The HTTP status of a raw S3 response.
+trait HasStatus {
+    fn status_code(&self) -> u16;
+}
+
+impl HasStatus for aws_sdk_s3::config::http::HttpResponse {
+    fn status_code(&self) -> u16 {
+        self.status().as_u16()
+    }
+}

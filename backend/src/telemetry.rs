@@ -1,0 +1,10 @@
+use tracing_subscriber::{EnvFilter, fmt, prelude::*};
+
+/// Logs to stdout, filtered by `RUST_LOG` (default `info`).
+pub fn init() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(fmt::layer())
+        .init();
+}

@@ -1,0 +1,188 @@
+//! What every route shares: the error shape for the framework's own refusals, request ids,
+//! CORS, compression, health probes and the API documents.
+
+use serde_json::Value;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn unknown_routes_are_404_in_the_contracts_shape() {
+    let app = spawn_app().await;
+    for path in ["/nope", "/post/1", "/image", "/image/"] {
+        let message = assert_error(app.get(path).await, 404).await;
+        assert_eq!(message, "There is nothing at this address.", "{path}");
+    }
+    let post = app.client.post(app.url("/nowhere")).send().await.unwrap();
+    assert_error(post, 404).await;
+}
+
+#[tokio::test]
+async fn wrong_methods_are_405_in_the_contracts_shape() {
+    let app = spawn_app().await;
+    let cases = [
+        (reqwest::Method::DELETE, "/post"),
+        (reqwest::Method::PUT, "/post"),
+        (reqwest::Method::GET, "/update-post-score"),
+        (reqwest::Method::POST, "/image/abc"),
+        (reqwest::Method::POST, "/health"),
+    ];
+    for (method, path) in cases {
+        let response = app
+            .client
+            .request(method.clone(), app.url(path))
+            .send()
+            .await
+            .unwrap();
+        let message = assert_error(response, 405).await;
+        assert_eq!(
+            message, "This address does not accept that method.",
+            "{method} {path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn request_ids_are_generated_or_echoed() {
+    let app = spawn_app().await;
+    let generated = app.get("/health").await;
+    let id = generated.headers()["x-request-id"].to_str().unwrap();
+    assert!(uuid::Uuid::parse_str(id).is_ok(), "{id}");
+
+    let echoed = app
+        .client
+        .get(app.url("/post"))
+        .header("x-request-id", "client-chosen-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(echoed.headers()["x-request-id"], "client-chosen-42");
+    let failed = app
+        .client
+        .get(app.url("/missing"))
+        .header("x-request-id", "failing-7")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(failed.headers()["x-request-id"], "failing-7");
+}
+
+#[tokio::test]
+async fn cors_allows_the_configured_origins_only() {
+    let app =
+        spawn_app_with(|config| config.cors_origins = vec!["http://localhost:4200".into()]).await;
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, app.url("/post"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .send()
+    };
+    let allowed = preflight("http://localhost:4200").await.unwrap();
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "http://localhost:4200"
+    );
+    let refused = preflight("http://evil.test").await.unwrap();
+    assert!(
+        !refused
+            .headers()
+            .contains_key("access-control-allow-origin")
+    );
+
+    let listed = app
+        .client
+        .get(app.url("/post"))
+        .header("origin", "http://localhost:4200")
+        .send()
+        .await
+        .unwrap();
+    let exposed = listed.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_lowercase();
+    assert!(
+        exposed.contains("link"),
+        "the app must read Link: {exposed}"
+    );
+}
+
+#[tokio::test]
+async fn json_is_compressed_for_clients_that_accept_it() {
+    let app = spawn_app().await;
+    for i in 0..20 {
+        app.create_ok(&format!("a reasonably long title number {i}"))
+            .await;
+    }
+    let response = app
+        .client
+        .get(app.url("/post"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["content-encoding"], "gzip");
+}
+
+#[tokio::test]
+async fn health_and_readiness() {
+    let app = spawn_app().await;
+    assert_eq!(app.get("/health").await.status(), 200);
+    let ready = app.get("/ready").await;
+    assert_eq!(ready.status(), 200);
+    assert_eq!(ready.json::<Value>().await.unwrap()["status"], "ready");
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_route() {
+    let app = spawn_app().await;
+    let response = app.get("/openapi.json").await;
+    assert_eq!(response.status(), 200);
+    let doc: Value = response.json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, method) in [
+        ("/post", "get"),
+        ("/post", "post"),
+        ("/update-post-score", "post"),
+        ("/image/{hash}", "get"),
+        ("/health", "get"),
+        ("/ready", "get"),
+        ("/openapi.json", "get"),
+        ("/docs", "get"),
+    ] {
+        assert!(
+            paths[path][method].is_object(),
+            "{method} {path} missing from the document"
+        );
+    }
+    assert!(doc["components"]["schemas"]["Post"].is_object());
+    assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
+}
+
+#[tokio::test]
+async fn the_docs_page_and_its_assets_are_served_offline() {
+    let app = spawn_app().await;
+    let page = app.get("/docs").await;
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let html = page.text().await.unwrap();
+    assert!(html.contains("<base href=\"/docs/\">"));
+    assert!(!html.contains("https://"), "no asset from a CDN");
+    for asset in [
+        "swagger-ui-bundle.js",
+        "swagger-ui.css",
+        "swagger-initializer.js",
+    ] {
+        let response = app.get(&format!("/docs/{asset}")).await;
+        assert_eq!(response.status(), 200, "{asset}");
+        if asset == "swagger-initializer.js" {
+            assert!(response.text().await.unwrap().contains("/openapi.json"));
+        }
+    }
+    assert_error(app.get("/docs/nope.js").await, 404).await;
+}

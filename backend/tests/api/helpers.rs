@@ -1,0 +1,530 @@
+//! `spawn_app()`: the whole server on 127.0.0.1:0, with its own database and S3 bucket.
+//! PostgreSQL and S3 are reached through [`TcpProxy`]s so a test can cut either one off.
+
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use hyper_util::{
+    rt::{TokioExecutor, TokioIo},
+    server::conn::auto::Builder as ConnBuilder,
+};
+use postboard::{config::Config, startup::Application};
+use reqwest::multipart::{Form, Part};
+use serde_json::Value;
+use sqlx::{Connection, Executor, PgConnection, PgPool};
+use tokio::{net::TcpListener, sync::oneshot, task::JoinSet};
+
+pub const S3_ACCESS_KEY: &str = "test-access-key";
+pub const S3_SECRET_KEY: &str = "test-secret-key";
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db: TestDatabase,
+    pub db_proxy: TcpProxy,
+    pub s3: S3Server,
+    pub s3_proxy: TcpProxy,
+    _shutdown: oneshot::Sender<()>,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Like [`spawn_app`], after letting the test adjust the configuration.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    try_spawn_app_with(adjust).await.expect("the app starts")
+}
+
+pub async fn try_spawn_app_with(
+    adjust: impl FnOnce(&mut Config),
+) -> Result<TestApp, postboard::startup::StartupError> {
+    init_logs();
+    let db = TestDatabase::create().await;
+    let db_proxy = TcpProxy::start(db.server_addr()).await;
+    let s3 = S3Server::start().await;
+    let s3_proxy = TcpProxy::start(s3.addr).await;
+
+    let mut config = Config::from_lookup(|_| None).expect("default configuration");
+    config.database_url = db.url_via(db_proxy.addr());
+    config.s3.endpoint = format!("http://{}", s3_proxy.addr());
+    config.s3.access_key = S3_ACCESS_KEY.into();
+    config.s3.secret_key = S3_SECRET_KEY.into();
+    config.s3.bucket = "images".into();
+    config.bind_addr = "127.0.0.1:0".parse().unwrap();
+    config.static_dir = PathBuf::from("/nonexistent-postboard-static");
+    config.startup_timeout = Duration::from_secs(10);
+    adjust(&mut config);
+
+    let app = Application::build(config).await?;
+    let address = format!("http://{}", app.local_addr());
+    let (shutdown, stopped) = oneshot::channel::<()>();
+    tokio::spawn(app.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+    Ok(TestApp {
+        address,
+        client: reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap(),
+        db,
+        db_proxy,
+        s3,
+        s3_proxy,
+        _shutdown: shutdown,
+    })
+}
+
+fn init_logs() {
+    static INIT: std::sync::Once = std::sync::Once::new();
+    INIT.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            let _ = tracing_subscriber_init();
+        }
+    });
+}
+
+fn tracing_subscriber_init() -> Result<(), Box<dyn std::error::Error>> {
+    postboard::telemetry::init();
+    Ok(())
+}
+
+/// A post form as the browser sends it.
+pub struct PostForm {
+    pub title: Option<String>,
+    pub post: Option<String>,
+    pub username: Option<String>,
+    pub file: Option<(Vec<u8>, &'static str, &'static str)>,
+}
+
+impl PostForm {
+    pub fn new(title: &str, post: &str) -> Self {
+        Self {
+            title: Some(title.into()),
+            post: Some(post.into()),
+            username: None,
+            file: None,
+        }
+    }
+
+    pub fn username(mut self, username: &str) -> Self {
+        self.username = Some(username.into());
+        self
+    }
+
+    /// Attaches `bytes` under a file name and declared type, which the server must ignore.
+    pub fn file(mut self, bytes: Vec<u8>, file_name: &'static str, mime: &'static str) -> Self {
+        self.file = Some((bytes, file_name, mime));
+        self
+    }
+
+    pub fn into_multipart(self) -> Form {
+        let mut form = Form::new();
+        for (name, value) in [
+            ("title", self.title),
+            ("post", self.post),
+            ("username", self.username),
+        ] {
+            if let Some(value) = value {
+                form = form.text(name, value);
+            }
+        }
+        if let Some((bytes, name, mime)) = self.file {
+            form = form.part(
+                "file",
+                Part::bytes(bytes).file_name(name).mime_str(mime).unwrap(),
+            );
+        }
+        form
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn create(&self, form: PostForm) -> reqwest::Response {
+        self.client
+            .post(self.url("/post"))
+            .multipart(form.into_multipart())
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// Creates a post that must succeed; returns its JSON.
+    pub async fn create_ok(&self, title: &str) -> Value {
+        let response = self.create(PostForm::new(title, "some text")).await;
+        assert_eq!(response.status(), 201, "create {title:?}");
+        response.json().await.unwrap()
+    }
+
+    pub async fn vote(&self, post_id: i64, change: i64) -> reqwest::Response {
+        self.client
+            .post(self.url("/update-post-score"))
+            .json(&serde_json::json!({"post_id": post_id, "score_increase": change}))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn post_count(&self) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM posts")
+            .fetch_one(&self.db.pool)
+            .await
+            .unwrap()
+    }
+}
+
+/// Asserts the contract's error body and status; returns the user message.
+pub async fn assert_error(response: reqwest::Response, status: u16) -> String {
+    assert_eq!(response.status(), status, "status");
+    assert!(
+        response.headers().contains_key("x-request-id"),
+        "every response has X-Request-Id"
+    );
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(content_type, "application/json", "error bodies are JSON");
+    let body: Value = response.json().await.unwrap();
+    let detail = body["detail"]
+        .as_object()
+        .unwrap_or_else(|| panic!("no detail in {body}"));
+    assert_eq!(detail.len(), 2, "detail has exactly two fields: {body}");
+    let user = detail["user_message"].as_str().unwrap();
+    let internal = detail["internal_message"].as_str().unwrap();
+    assert!(user.ends_with('.'), "user_message is a sentence: {user:?}");
+    assert!(!internal.is_empty());
+    for secret in [
+        S3_SECRET_KEY,
+        "password",
+        "SELECT ",
+        "INSERT ",
+        "postgres://",
+    ] {
+        assert!(
+            !internal.contains(secret),
+            "internal_message leaks {secret:?}: {internal}"
+        );
+    }
+    user.to_owned()
+}
+
+/// A fresh database of its own, dropped (even after a failed test) when the test ends.
+pub struct TestDatabase {
+    pub pool: PgPool,
+    name: String,
+    admin_url: String,
+}
+
+impl TestDatabase {
+    fn admin_url() -> String {
+        std::env::var("TEST_DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    }
+
+    async fn create() -> Self {
+        let admin_url = Self::admin_url();
+        let name = format!("postboard_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = PgConnection::connect(&admin_url)
+            .await
+            .expect("PostgreSQL answers at TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres)");
+        admin
+            .execute(format!(r#"CREATE DATABASE "{name}""#).as_str())
+            .await
+            .unwrap();
+        let pool = PgPool::connect(&with_database(&admin_url, &name))
+            .await
+            .unwrap();
+        Self {
+            pool,
+            name,
+            admin_url,
+        }
+    }
+
+    /// The PostgreSQL server's address, to put a proxy in front of.
+    fn server_addr(&self) -> SocketAddr {
+        let options = self.pool.connect_options();
+        let host = options.get_host();
+        let host = if host.starts_with('/') || host == "localhost" {
+            "127.0.0.1"
+        } else {
+            host
+        };
+        std::net::ToSocketAddrs::to_socket_addrs(&(host, options.get_port()))
+            .unwrap_or_else(|e| panic!("resolve {host}: {e}"))
+            .next()
+            .unwrap()
+    }
+
+    /// The URL of this database through `addr` (a proxy).
+    fn url_via(&self, addr: SocketAddr) -> String {
+        let options = self.pool.connect_options();
+        let user = options.get_username();
+        let mut url = reqwest::Url::parse(&with_database(&self.admin_url, &self.name)).unwrap();
+        url.set_host(Some(&addr.ip().to_string())).unwrap();
+        url.set_port(Some(addr.port())).unwrap();
+        url.set_username(user).unwrap();
+        url.to_string()
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
+        // Drop runs outside async; a thread of its own may block on a small runtime.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                if let Ok(mut admin) = PgConnection::connect(&admin_url).await {
+                    let _ = admin
+                        .execute(
+                            format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#).as_str(),
+                        )
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+fn with_database(url: &str, database: &str) -> String {
+    let mut url = reqwest::Url::parse(url).unwrap();
+    url.set_path(&format!("/{database}"));
+    url.to_string()
+}
+
+/// An S3 server (s3s-fs on a temporary folder, SigV4 checked) on a loopback port.
+pub struct S3Server {
+    pub addr: SocketAddr,
+    pub root: tempfile::TempDir,
+    _server: tokio::task::JoinHandle<()>,
+}
+
+impl S3Server {
+    async fn start() -> Self {
+        let root = tempfile::tempdir().unwrap();
+        let fs = s3s_fs::FileSystem::new(root.path()).unwrap();
+        let mut builder = s3s::service::S3ServiceBuilder::new(fs);
+        builder.set_auth(s3s::auth::SimpleAuth::from_single(
+            S3_ACCESS_KEY,
+            S3_SECRET_KEY,
+        ));
+        let service = builder.build();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            let http = ConnBuilder::new(TokioExecutor::new());
+            let mut connections = JoinSet::new();
+            loop {
+                let Ok((socket, _)) = listener.accept().await else {
+                    continue;
+                };
+                let connection = http
+                    .serve_connection(TokioIo::new(socket), service.clone())
+                    .into_owned();
+                connections.spawn(async move {
+                    let _ = connection.await;
+                });
+            }
+        });
+        Self {
+            addr,
+            root,
+            _server: server,
+        }
+    }
+
+    /// The objects stored in `bucket`, as files under the server's folder.
+    pub fn objects(&self, bucket: &str) -> Vec<PathBuf> {
+        let dir: &Path = &self.root.path().join(bucket);
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .filter(|p| p.is_file() && !p.to_string_lossy().contains(".s3s"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        files.sort();
+        files
+    }
+}
+
+/// A TCP forwarder that a test can cut (refusing new connections and dropping open ones) and
+/// restore on the same port: an outage of the service behind it, as the app sees it.
+pub struct TcpProxy {
+    addr: SocketAddr,
+    target: SocketAddr,
+    running: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
+}
+
+impl TcpProxy {
+    async fn start(target: SocketAddr) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let proxy = Self {
+            addr: listener.local_addr().unwrap(),
+            target,
+            running: Arc::default(),
+        };
+        proxy.serve(listener);
+        proxy
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    fn serve(&self, listener: TcpListener) {
+        let target = self.target;
+        let task = tokio::spawn(async move {
+            // Owned by this task: aborting it drops every open connection too.
+            let mut connections = JoinSet::new();
+            loop {
+                let Ok((mut inbound, _)) = listener.accept().await else {
+                    continue;
+                };
+                connections.spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+            }
+        });
+        *self.running.lock().unwrap() = Some(task);
+    }
+
+    /// Cuts the service off: the port refuses connections and open ones are closed.
+    pub async fn cut(&self) {
+        let task = self.running.lock().unwrap().take();
+        if let Some(task) = task {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+
+    /// Brings the service back on the same port.
+    pub async fn restore(&self) {
+        let listener = TcpListener::bind(self.addr)
+            .await
+            .expect("rebind the proxy port");
+        self.serve(listener);
+    }
+}
+
+impl Drop for TcpProxy {
+    fn drop(&mut self) {
+        if let Some(task) = self.running.lock().unwrap().take() {
+            task.abort();
+        }
+    }
+}
+
+/// A real, decodable 2×2 PNG whose pixels depend on `seed` (so different seeds differ).
+pub fn png(seed: u8) -> Vec<u8> {
+    let (width, height) = (2u32, 2u32);
+    let mut raw = Vec::new();
+    for _ in 0..height {
+        // Each row: filter byte 0 (none), then RGBA pixels.
+        let pixels = (0..width).flat_map(|x| [seed, x as u8 * 100, 255 - seed, 255]);
+        raw.extend(std::iter::once(0).chain(pixels));
+    }
+    let mut png = vec![0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a];
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&width.to_be_bytes());
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 6, 0, 0, 0]); // 8-bit RGBA
+    push_chunk(&mut png, b"IHDR", &ihdr);
+    push_chunk(&mut png, b"IDAT", &zlib_stored(&raw));
+    push_chunk(&mut png, b"IEND", &[]);
+    png
+}
+
+/// A PNG that claims `width`×`height` pixels (a decompression bomb's header).
+pub fn png_claiming(width: u32, height: u32) -> Vec<u8> {
+    let mut png = png(1);
+    png[16..20].copy_from_slice(&width.to_be_bytes());
+    png[20..24].copy_from_slice(&height.to_be_bytes());
+    png
+}
+
+/// A valid PNG padded after its end to exactly `len` bytes.
+pub fn png_of_len(len: usize) -> Vec<u8> {
+    let mut png = png(7);
+    assert!(len >= png.len());
+    png.resize(len, 0);
+    png
+}
+
+pub const GIF: &[u8] = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00\x21\xf9\x04\x01\x00\x00\x00\x00\x2c\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02\x44\x01\x00\x3b";
+/// 1×1 lossless WebP.
+pub const WEBP: &[u8] = b"RIFF\x1a\x00\x00\x00WEBPVP8L\x0d\x00\x00\x00\x2f\x00\x00\x00\x10\x07\x10\x11\x11\x88\x88\xfe\x07\x00";
+/// A baseline JPEG's start: SOI, SOF0 (3×2, one component), EOI.
+pub const JPEG: &[u8] = b"\xff\xd8\xff\xc0\x00\x0b\x08\x00\x02\x00\x03\x01\x01\x11\x00\xff\xd9";
+
+fn push_chunk(png: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+    png.extend_from_slice(&(data.len() as u32).to_be_bytes());
+    let start = png.len();
+    png.extend_from_slice(kind);
+    png.extend_from_slice(data);
+    let crc = crc32(&png[start..]);
+    png.extend_from_slice(&crc.to_be_bytes());
+}
+
+fn zlib_stored(data: &[u8]) -> Vec<u8> {
+    assert!(data.len() < 65_536);
+    let mut out = vec![0x78, 0x01, 0x01];
+    let len = data.len() as u16;
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(&(!len).to_le_bytes());
+    out.extend_from_slice(data);
+    let (mut a, mut b) = (1u32, 0u32);
+    for &byte in data {
+        a = (a + u32::from(byte)) % 65_521;
+        b = (b + a) % 65_521;
+    }
+    out.extend_from_slice(&((b << 16) | a).to_be_bytes());
+    out
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xffff_ffffu32;
+    for &byte in bytes {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
