@@ -10,7 +10,7 @@ use sqlx::{
 use tokio::{net::TcpListener, time::Instant};
 
 use crate::{
-    config::{Config, redact_url},
+    config::Config,
     http::{self, AppState},
     repository::PostRepository,
     service::PostService,
@@ -70,11 +70,8 @@ impl Application {
                 addr: config.bind_addr,
                 source,
             })?;
-        tracing::info!(
-            config = ?config,
-            database = %redact_url(&config.database_url),
-            "postboard is ready"
-        );
+        // `Config`'s Debug output redacts the database password and omits the S3 secret.
+        tracing::info!(config = ?config, "postboard is ready");
         Ok(Self { listener, router })
     }
 

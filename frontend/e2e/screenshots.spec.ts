@@ -83,10 +83,12 @@ test.describe('screenshots', () => {
         await page.screenshot({
           path: `screenshots/${viewport.name}-${colorScheme}.png`,
           fullPage: false,
+          animations: 'disabled', // the toast's fade-in must not be caught half-way
         });
         await page.screenshot({
           path: `screenshots/${viewport.name}-${colorScheme}-full.png`,
           fullPage: true,
+          animations: 'disabled',
         });
         await context.close();
       });
