@@ -194,19 +194,9 @@ impl From<sqlx::Error> for AppError {
 }
 
 /// SQLSTATEs that mean "the database is not there right now" rather than "the query is wrong":
-/// connection exceptions (08), shutdown and start-up (57P01..57P03), and query cancellation by
+/// connection exceptions (08), shutdown and start-up (57P01..57P03), too many connections
+/// (53300), and query cancellation by
 /// `statement_timeout` (57014).
 fn is_unavailable_sqlstate(code: &str) -> bool {
     code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "57014" | "53300")
-}
-
-/// Adds context to errors that would otherwise be a bare 500.
-pub trait ResultExt<T> {
-    fn context_internal(self, what: &str) -> Result<T, AppError>;
-}
-
-impl<T, E: std::fmt::Display> ResultExt<T> for Result<T, E> {
-    fn context_internal(self, what: &str) -> Result<T, AppError> {
-        self.map_err(|e| AppError::Internal(format!("{what}: {e}")))
-    }
 }
