@@ -692,17 +692,25 @@ fn makefile_has_the_documented_targets_and_their_scripts_exist() {
     );
 }
 
-/// Every `backend_var NAME value` in scripts/ (the only way the scripts set the backend's
-/// environment, see scripts/lib.sh).
+/// Every `backend_var NAME value` in scripts/ and bench/ (the only way the scripts set the
+/// backend's environment, see scripts/lib.sh), keyed by "folder/file".
 fn script_backend_vars() -> BTreeMap<String, BTreeSet<String>> {
     let mut found: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let dir = repo_root().join("scripts");
-    for entry in fs::read_dir(&dir).expect("scripts/ exists") {
-        let path = entry.unwrap().path();
-        if path.extension().and_then(|e| e.to_str()) != Some("sh") {
+    let mut files = Vec::new();
+    for folder in ["scripts", "bench"] {
+        let Ok(entries) = fs::read_dir(repo_root().join(folder)) else {
+            assert_ne!(folder, "scripts", "scripts/ exists");
             continue;
+        };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.extension().and_then(|e| e.to_str()) == Some("sh") {
+                let name = path.file_name().unwrap().to_string_lossy().into_owned();
+                files.push((format!("{folder}/{name}"), path));
+            }
         }
-        let file = path.file_name().unwrap().to_string_lossy().into_owned();
+    }
+    for (file, path) in files {
         for line in fs::read_to_string(&path).unwrap().lines() {
             let line = line.trim();
             if let Some(rest) = line.strip_prefix("backend_var ") {
@@ -722,21 +730,21 @@ fn script_backend_vars() -> BTreeMap<String, BTreeSet<String>> {
 fn scripts_give_the_backend_only_variables_it_reads() {
     let known = known_vars();
     let found = script_backend_vars();
-    for script in ["run.sh", "e2e.sh"] {
+    for script in ["scripts/run.sh", "scripts/e2e.sh"] {
         let vars = found
             .get(script)
-            .unwrap_or_else(|| panic!("scripts/{script} sets no backend_var"));
+            .unwrap_or_else(|| panic!("{script} sets no backend_var"));
         for name in vars {
             assert!(
                 known.contains(name.as_str()),
-                "scripts/{script} sets {name} for the backend, but the server reads no such \
+                "{script} sets {name} for the backend, but the server reads no such \
                  variable (postboard::config::ENV_VARS: {known:?})"
             );
         }
         for name in REQUIRED_APP_VARS {
             assert!(
                 vars.contains(*name),
-                "scripts/{script} must set {name} for the backend"
+                "{script} must set {name} for the backend"
             );
         }
     }
@@ -744,7 +752,7 @@ fn scripts_give_the_backend_only_variables_it_reads() {
         for name in vars {
             assert!(
                 known.contains(name.as_str()),
-                "scripts/{script}: unknown variable {name}"
+                "{script}: unknown variable {name}"
             );
         }
     }
