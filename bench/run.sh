@@ -152,6 +152,9 @@ stop_server() {
 kib_hwm() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
 # cpu_ticks PID — user + system CPU time of PID, in clock ticks.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# machine_ticks — "busy nice" ticks of the whole machine (all CPUs): busy = not idle nor
+# iowait; nice = processes running niced (other people's builds, here).
+machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9, $3}' /proc/stat; }
 
 # ---------------------------------------------------------------------------------------------
 # Scenarios
@@ -168,22 +171,28 @@ measure() {
       "${WRK[@]}" -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" --timeout 10s \
       -s "$BENCH_DIR/wrk.lua" "$url" >/dev/null
   fi
-  local server_cpu0 s3_cpu0 server_cpu1 s3_cpu1
+  local server_cpu0 s3_cpu0 server_cpu1 s3_cpu1 busy0 nice0 busy1 nice1 load1
+  load1="$(cut -d' ' -f1 /proc/loadavg)"
   server_cpu0="$(cpu_ticks "$BACKEND_PID")"
   s3_cpu0="$(cpu_ticks "$S3_PID")"
+  read -r busy0 nice0 < <(machine_ticks)
   pinned "$CPUS_LOAD" env "$@" BENCH_RESULT="$out" \
     "${WRK[@]}" -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s --latency \
     -s "$BENCH_DIR/wrk.lua" "$url" >"$RUN_DIR/raw/$name.wrk.txt"
   server_cpu1="$(cpu_ticks "$BACKEND_PID")"
   s3_cpu1="$(cpu_ticks "$S3_PID")"
+  read -r busy1 nice1 < <(machine_ticks)
   kill -0 "$BACKEND_PID" 2>/dev/null || die "the server died during $name"
   python3 - "$out" "$name" "$(kib_hwm "$BACKEND_PID")" "$((server_cpu1 - server_cpu0))" \
-    "$((s3_cpu1 - s3_cpu0))" "$(getconf CLK_TCK)" >>"$RUN_DIR/results.jsonl" <<'PY'
+    "$((s3_cpu1 - s3_cpu0))" "$(getconf CLK_TCK)" "$((busy1 - busy0))" "$((nice1 - nice0))" \
+    "$load1" >>"$RUN_DIR/results.jsonl" <<'PY'
 import json, sys
-path, name, hwm, server_ticks, s3_ticks, tck = sys.argv[1:]
+path, name, hwm, server_ticks, s3_ticks, tck, busy, nice, load1 = sys.argv[1:]
+tck = int(tck)
 row = json.load(open(path))
-row.update(name=name, peak_rss_kib=int(hwm), server_cpu_s=int(server_ticks) / int(tck),
-           s3_cpu_s=int(s3_ticks) / int(tck))
+row.update(name=name, peak_rss_kib=int(hwm), server_cpu_s=int(server_ticks) / tck,
+           s3_cpu_s=int(s3_ticks) / tck, machine_busy_s=int(busy) / tck,
+           niced_cpu_s=int(nice) / tck, load1=float(load1))
 print(json.dumps(row))
 PY
   python3 -c 'import json,sys; r=json.loads(open(sys.argv[1]).readlines()[-1]); print("   %(rps).0f req/s  p50 %(p50_us)d us  p99 %(p99_us)d us  status>=400 %(status_errors)d  unexpected %(unexpected)d  socket errors %(socket_errors)d  peak RSS %(peak_rss_kib)d KiB" % r)' "$RUN_DIR/results.jsonl"
