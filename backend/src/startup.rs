@@ -4,7 +4,7 @@
 use std::{future::Future, net::SocketAddr, str::FromStr, time::Duration};
 
 use sqlx::{
-    PgPool,
+    Connection, PgPool,
     postgres::{PgConnectOptions, PgPoolOptions},
 };
 use tokio::{net::TcpListener, time::Instant};
@@ -104,6 +104,18 @@ fn connect_pool(database_url: &str) -> Result<PgPool, sqlx::Error> {
         .max_connections(16)
         .min_connections(0)
         .acquire_timeout(Duration::from_secs(3))
+        // sqlx pings every connection before lending it by default: a second round trip per
+        // query. Only a connection that sat idle is likely to have been dropped silently
+        // (an outage, a restart), so only those are checked.
+        .test_before_acquire(false)
+        .before_acquire(|connection, meta| {
+            Box::pin(async move {
+                if meta.idle_for > Duration::from_secs(1) {
+                    connection.ping().await?;
+                }
+                Ok(true)
+            })
+        })
         .connect_lazy_with(options))
 }
 

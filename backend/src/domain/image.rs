@@ -93,9 +93,15 @@ pub struct ImageUpload {
 
 impl ImageUpload {
     pub fn new(limit: usize) -> Self {
+        Self::with_expected_size(limit, 0)
+    }
+
+    /// Reserves room for `expected` bytes (e.g. the request's Content-Length), at most `limit`,
+    /// so that the buffer is not copied as it grows.
+    pub fn with_expected_size(limit: usize, expected: usize) -> Self {
         Self {
             limit,
-            buffer: BytesMut::new(),
+            buffer: BytesMut::with_capacity(expected.min(limit)),
             hasher: Sha256::new(),
         }
     }

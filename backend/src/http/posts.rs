@@ -93,18 +93,25 @@ pub struct NewPostForm {
 )]
 pub async fn create_post(
     State(state): State<AppState>,
+    headers: HeaderMap,
     ApiMultipart(form): ApiMultipart,
 ) -> Result<impl IntoResponse, AppError> {
-    let input = read_new_post(form, state.max_image_bytes).await?;
+    let body_length = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse().ok())
+        .unwrap_or(0);
+    let input = read_new_post(form, state.max_image_bytes, body_length).await?;
     let post = state.posts.create(input).await?;
     Ok((StatusCode::CREATED, Json(post)))
 }
 
 /// Reads the form fields; the file is streamed into an [`ImageUpload`], which stops the read
-/// as soon as the size limit is passed. Unknown fields are ignored.
+/// as soon as the size limit is passed. Unknown fields are ignored. `body_length` (the request's
+/// Content-Length, 0 when unknown) sizes the image buffer once instead of growing it.
 async fn read_new_post(
     mut form: Multipart,
     max_image_bytes: usize,
+    body_length: usize,
 ) -> Result<NewPostInput, AppError> {
     let mut input = NewPostInput::default();
     while let Some(mut field) = form.next_field().await? {
@@ -113,7 +120,7 @@ async fn read_new_post(
             Some("post") => input.text = Some(field.text().await?),
             Some("username") => input.username = Some(field.text().await?),
             Some("file") => {
-                let mut upload = ImageUpload::new(max_image_bytes);
+                let mut upload = ImageUpload::with_expected_size(max_image_bytes, body_length);
                 while let Some(chunk) = field.chunk().await? {
                     upload.push(&chunk)?;
                 }

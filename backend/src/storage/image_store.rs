@@ -160,7 +160,8 @@ impl ImageStore {
                 .content_type
                 .unwrap_or_else(|| "application/octet-stream".to_owned()),
             content_length: output.content_length.and_then(|n| u64::try_from(n).ok()),
-            bytes: ReaderStream::new(reader),
+            // 64 KiB reads: a 5 MiB image in 80 chunks rather than 1280.
+            bytes: ReaderStream::with_capacity(reader, 64 * 1024),
         })
     }
 }
