@@ -101,7 +101,7 @@ fn connect_pool(database_url: &str) -> Result<PgPool, sqlx::Error> {
         // No statement may hold a connection (and a request) for long.
         .options([("statement_timeout", "5s")]);
     Ok(PgPoolOptions::new()
-        .max_connections(16)
+        .max_connections(32)
         .min_connections(0)
         .acquire_timeout(Duration::from_secs(3))
         // sqlx pings every connection before lending it by default: a second round trip per
