@@ -184,6 +184,10 @@ stop_pid() {
 cleanup() {
   [[ -n "$_CLEANED_UP" ]] && return 0
   _CLEANED_UP=1
+  # Ctrl-C also ends a pipe reader (`make run | tee log`): a failed write (SIGPIPE, or an
+  # error under `set -e`) must not end the cleanup half-way, leaving servers running.
+  trap '' PIPE
+  set +e
   local i
   for ((i = ${#BG_PIDS[@]} - 1; i >= 0; i--)); do
     stop_pid "${BG_PIDS[$i]}" "${BG_NAMES[$i]}"
