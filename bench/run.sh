@@ -116,17 +116,8 @@ backend_ready_url=""
 start_server() {
   local label="$1" port
   port="$(free_port)"
-  BACKEND_ENV=()
-  backend_var DATABASE_URL "$DATABASE_URL_BENCH"
-  backend_var S3_ENDPOINT "$S3_URL"
-  backend_var S3_BUCKET images
-  backend_var S3_ACCESS_KEY bench-access-key
-  backend_var S3_SECRET_KEY bench-secret-key
-  backend_var S3_REGION us-east-1
-  backend_var BIND_ADDR "127.0.0.1:$port"
-  backend_var STATIC_DIR "$RUN_DIR/no-static-dir"
-  backend_var CORS_ORIGINS "http://127.0.0.1:$port"
-  backend_var RUST_LOG "$SERVER_LOG_LEVEL"
+  test_backend_env "$DATABASE_URL_BENCH" bench-access-key bench-secret-key "$port" \
+    "$RUN_DIR/no-static-dir" "$SERVER_LOG_LEVEL"
   if [[ -n "$CPUS_SERVER" ]]; then
     start_bg postboard "$RUN_DIR/logs/postboard-$label.log" \
       taskset -c "$CPUS_SERVER" env "${BACKEND_ENV[@]}" "$bin"
@@ -267,15 +258,10 @@ fi
 [[ -x "$bin" ]] || die "no release binary at $bin"
 
 ensure_postgres
-log "Creating a fresh database $BENCH_DB"
-psql_admin "DROP DATABASE IF EXISTS $BENCH_DB WITH (FORCE)"
-psql_admin "CREATE DATABASE $BENCH_DB"
-DATABASE_URL_BENCH="$(url_with_db "$PG_ADMIN_URL" "$BENCH_DB")"
-
-s3_dir="$(mktemp -d "${TMPDIR:-/tmp}/postboard-bench-s3.XXXXXX")"
-CLEANUP_DIRS+=("$s3_dir")
-start_s3s_fs "$s3_dir" bench-access-key bench-secret-key "$RUN_DIR/logs/s3s-fs.log"
-S3_PID="$BG_PID"
+fresh_database "$BENCH_DB"
+DATABASE_URL_BENCH="$FRESH_DATABASE_URL"
+start_throwaway_s3s_fs postboard-bench-s3 bench-access-key bench-secret-key \
+  "$RUN_DIR/logs/s3s-fs.log"
 
 files="$RUN_DIR/files"
 mkdir -p "$files"

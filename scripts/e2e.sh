@@ -25,27 +25,13 @@ cargo test --no-run -p postboard
 bin="$target_dir/debug/postboard"
 
 ensure_postgres
-log "Creating a fresh database $E2E_DB"
-psql_admin "DROP DATABASE IF EXISTS $E2E_DB WITH (FORCE)"
-psql_admin "CREATE DATABASE $E2E_DB"
-database_url="$(url_with_db "$PG_ADMIN_URL" "$E2E_DB")"
-
-s3_dir="$(mktemp -d "${TMPDIR:-/tmp}/postboard-e2e-s3.XXXXXX")"
-CLEANUP_DIRS+=("$s3_dir")
+fresh_database "$E2E_DB"
 logs_dir="$(mktemp -d "${TMPDIR:-/tmp}/postboard-e2e-logs.XXXXXX")"
-start_s3s_fs "$s3_dir" e2e-access-key e2e-secret-key "$logs_dir/s3s-fs.log"
+start_throwaway_s3s_fs postboard-e2e-s3 e2e-access-key e2e-secret-key "$logs_dir/s3s-fs.log"
 
 port="$(free_port)"
-backend_var DATABASE_URL "$database_url"
-backend_var S3_ENDPOINT "$S3_URL"
-backend_var S3_BUCKET images
-backend_var S3_ACCESS_KEY e2e-access-key
-backend_var S3_SECRET_KEY e2e-secret-key
-backend_var S3_REGION us-east-1
-backend_var BIND_ADDR "127.0.0.1:$port"
-backend_var STATIC_DIR "$SPA_DIR"
-backend_var CORS_ORIGINS "http://127.0.0.1:$port"
-backend_var RUST_LOG "${RUST_LOG:-info}"
+test_backend_env "$FRESH_DATABASE_URL" e2e-access-key e2e-secret-key "$port" "$SPA_DIR" \
+  "${RUST_LOG:-info}"
 start_backend "$bin" "$logs_dir/postboard.log"
 base_url="http://127.0.0.1:$port"
 if ! wait_http "$base_url/ready" 90 "$BACKEND_PID"; then

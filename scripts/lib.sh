@@ -481,6 +481,42 @@ start_s3s_fs() {
   ok "s3s-fs on $S3_URL (data in ${dir#"$ROOT"/})"
 }
 
+# fresh_database NAME — drops and recreates NAME on the server ensure_postgres found; sets
+# FRESH_DATABASE_URL. For test and benchmark runs that must start from an empty board.
+fresh_database() {
+  local name="$1"
+  log "Creating a fresh database $name"
+  psql_admin "DROP DATABASE IF EXISTS $name WITH (FORCE)"
+  psql_admin "CREATE DATABASE $name"
+  FRESH_DATABASE_URL="$(url_with_db "$PG_ADMIN_URL" "$name")"
+}
+
+# start_throwaway_s3s_fs PREFIX ACCESS_KEY SECRET_KEY LOGFILE — s3s-fs on a temporary folder
+# that is deleted on exit; sets S3_URL and S3_PID.
+start_throwaway_s3s_fs() {
+  local prefix="$1" dir
+  dir="$(mktemp -d "${TMPDIR:-/tmp}/$prefix.XXXXXX")"
+  CLEANUP_DIRS+=("$dir")
+  start_s3s_fs "$dir" "$2" "$3" "$4"
+  S3_PID="$BG_PID"
+}
+
+# test_backend_env DATABASE_URL ACCESS_KEY SECRET_KEY PORT STATIC_DIR LOG_LEVEL — the server's
+# environment for a run on 127.0.0.1:PORT against S3_URL (sets BACKEND_ENV afresh).
+test_backend_env() {
+  BACKEND_ENV=()
+  backend_var DATABASE_URL "$1"
+  backend_var S3_ENDPOINT "$S3_URL"
+  backend_var S3_BUCKET images
+  backend_var S3_ACCESS_KEY "$2"
+  backend_var S3_SECRET_KEY "$3"
+  backend_var S3_REGION us-east-1
+  backend_var BIND_ADDR "127.0.0.1:$4"
+  backend_var STATIC_DIR "$5"
+  backend_var CORS_ORIGINS "http://127.0.0.1:$4"
+  backend_var RUST_LOG "$6"
+}
+
 # ---------------------------------------------------------------------------------------------
 # Frontend
 
