@@ -4,7 +4,7 @@
 use std::sync::{Arc, LazyLock};
 
 use axum::{
-    Json,
+    Extension, Json,
     http::{HeaderValue, header},
     response::{IntoResponse, Response},
 };
@@ -13,16 +13,14 @@ use utoipa::openapi::OpenApi;
 use super::extract::ApiPath;
 use crate::error::AppError;
 
-pub static OPENAPI: LazyLock<OpenApi> = LazyLock::new(|| super::api_router().split_for_parts().1);
-
 static SWAGGER_CONFIG: LazyLock<Arc<utoipa_swagger_ui::Config<'static>>> =
     LazyLock::new(|| Arc::new(utoipa_swagger_ui::Config::new(["/openapi.json"])));
 
 /// The OpenAPI 3 document of every route.
 #[utoipa::path(get, path = "/openapi.json", tag = "docs",
     responses((status = 200, description = "OpenAPI 3 document", content_type = "application/json")))]
-pub async fn openapi_json() -> Json<&'static OpenApi> {
-    Json(&OPENAPI)
+pub async fn openapi_json(Extension(document): Extension<Arc<OpenApi>>) -> Json<Arc<OpenApi>> {
+    Json(document)
 }
 
 /// Interactive API documentation (Swagger UI).

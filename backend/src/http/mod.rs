@@ -9,10 +9,10 @@ mod images;
 mod posts;
 mod spa;
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use axum::{
-    Router,
+    Extension, Router,
     extract::DefaultBodyLimit,
     http::{HeaderName, HeaderValue, Method, Request, StatusCode, header},
     middleware,
@@ -28,8 +28,6 @@ use tower_http::{
 use tracing::Level;
 use utoipa::OpenApi;
 use utoipa_axum::{router::OpenApiRouter, routes};
-
-pub use docs::OPENAPI;
 
 use crate::{config::Config, service::PostService};
 
@@ -71,8 +69,10 @@ pub fn router(state: AppState, config: &Config) -> Router {
     // Room for the text fields next to the largest image; the image itself is capped exactly
     // by `ImageUpload`, this bounds the request as a whole.
     let body_limit = DefaultBodyLimit::max(config.max_image_bytes + 1024 * 1024);
-    let (routes, _) = api_router().split_for_parts();
+    // The document is built once, from the same routes that are served.
+    let (routes, document) = api_router().split_for_parts();
     let routes = routes
+        .layer(Extension(Arc::new(document)))
         .layer(body_limit)
         .method_not_allowed_fallback(errors::method_not_allowed);
     let app = spa::fallback(routes, &config.static_dir).with_state(state);
