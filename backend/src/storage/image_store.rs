@@ -4,7 +4,7 @@ use aws_sdk_s3::{
     Client,
     config::{
         BehaviorVersion, Credentials, Region, RequestChecksumCalculation,
-        ResponseChecksumValidation, retry::RetryConfig, timeout::TimeoutConfig,
+        ResponseChecksumValidation, http::HttpResponse, retry::RetryConfig, timeout::TimeoutConfig,
     },
     error::{DisplayErrorContext, ProvideErrorMetadata, SdkError},
     primitives::ByteStream,
@@ -169,16 +169,15 @@ impl ImageStore {
 
 /// Network failures, timeouts and server-side (5xx) errors mean storage is unavailable
 /// (503); anything else (a refused signature, a bad request) is our bug or misconfiguration.
-fn storage_error<E, R>(operation: &str, error: SdkError<E, R>) -> AppError
+fn storage_error<E>(operation: &str, error: SdkError<E, HttpResponse>) -> AppError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + HasStatus,
 {
     let server_side = match &error {
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
             true
         }
-        SdkError::ServiceError(e) => e.raw().status_code() >= 500,
+        SdkError::ServiceError(e) => e.raw().status().is_server_error(),
         _ => false,
     };
     let reason = format!("{operation}: {}", DisplayErrorContext(&error));
@@ -186,16 +185,5 @@ where
         AppError::unavailable(Dependency::ObjectStorage, reason)
     } else {
         AppError::Internal(format!("object storage: {reason}"))
-    }
-}
-
-/// The HTTP status of a raw S3 response.
-trait HasStatus {
-    fn status_code(&self) -> u16;
-}
-
-impl HasStatus for aws_sdk_s3::config::http::HttpResponse {
-    fn status_code(&self) -> u16 {
-        self.status().as_u16()
     }
 }

@@ -80,18 +80,14 @@ pub async fn try_spawn_app_with(
     })
 }
 
+/// `TEST_LOG=1 cargo test` shows the server's logs.
 fn init_logs() {
     static INIT: std::sync::Once = std::sync::Once::new();
     INIT.call_once(|| {
         if std::env::var_os("TEST_LOG").is_some() {
-            let _ = tracing_subscriber_init();
+            postboard::telemetry::init();
         }
     });
-}
-
-fn tracing_subscriber_init() -> Result<(), Box<dyn std::error::Error>> {
-    postboard::telemetry::init();
-    Ok(())
 }
 
 /// A post form as the browser sends it.
