@@ -10,7 +10,10 @@ use axum::{
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::domain::{ImageError, ValidationError};
+use crate::{
+    domain::{ImageError, ValidationError},
+    repository::PoolError,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -189,6 +192,18 @@ impl From<sqlx::Error> for AppError {
                 Self::unavailable(Dependency::Database, &error)
             }
             _ => Self::Internal(format!("database: {error}")),
+        }
+    }
+}
+
+impl From<PoolError> for AppError {
+    fn from(error: PoolError) -> Self {
+        match error {
+            PoolError::Backend(error) => error.into(),
+            PoolError::Timeout(_) | PoolError::Closed => {
+                Self::unavailable(Dependency::Database, format!("connection pool: {error}"))
+            }
+            other => Self::Internal(format!("connection pool: {other}")),
         }
     }
 }

@@ -3,16 +3,13 @@
 
 use std::{future::Future, net::SocketAddr, str::FromStr, time::Duration};
 
-use sqlx::{
-    Connection, PgPool,
-    postgres::{PgConnectOptions, PgPoolOptions},
-};
+use sqlx::{Connection, PgConnection, postgres::PgConnectOptions};
 use tokio::{net::TcpListener, time::Instant};
 
 use crate::{
     config::Config,
     http::{self, AppState},
-    repository::PostRepository,
+    repository::{DbPool, PostRepository},
     service::PostService,
     storage::ImageStore,
 };
@@ -45,12 +42,15 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
-        let pool = connect_pool(&config.database_url).map_err(StartupError::DatabaseUrl)?;
-        wait_for("PostgreSQL", config.startup_timeout, || async {
-            sqlx::query("SELECT 1").execute(&pool).await.map(|_| ())
+        let options = connect_options(&config.database_url).map_err(StartupError::DatabaseUrl)?;
+        let mut connection = wait_for("PostgreSQL", config.startup_timeout, || {
+            PgConnection::connect_with(&options)
         })
         .await?;
-        MIGRATOR.run(&pool).await?;
+        MIGRATOR.run(&mut connection).await?;
+        // The pool opens its own connections; a failed goodbye to this one changes nothing.
+        let _ = connection.close().await;
+        let pool = DbPool::new(options, 32, Duration::from_secs(3));
 
         let images = ImageStore::new(&config.s3);
         wait_for("object storage", config.startup_timeout, || {
@@ -93,49 +93,30 @@ impl Application {
     }
 }
 
-/// A lazy pool: connections are opened (and re-opened after an outage) on demand, each wait
-/// bounded, so a lost database is a quick 503 and a returning one needs no restart.
-fn connect_pool(database_url: &str) -> Result<PgPool, sqlx::Error> {
-    let options = PgConnectOptions::from_str(database_url)?
+fn connect_options(database_url: &str) -> Result<PgConnectOptions, sqlx::Error> {
+    Ok(PgConnectOptions::from_str(database_url)?
         .application_name("postboard")
         // No statement may hold a connection (and a request) for long.
-        .options([("statement_timeout", "5s")]);
-    Ok(PgPoolOptions::new()
-        .max_connections(32)
-        .min_connections(0)
-        .acquire_timeout(Duration::from_secs(3))
-        // sqlx pings every connection before lending it by default: a second round trip per
-        // query. Only a connection that sat idle is likely to have been dropped silently
-        // (an outage, a restart), so only those are checked.
-        .test_before_acquire(false)
-        .before_acquire(|connection, meta| {
-            Box::pin(async move {
-                if meta.idle_for > Duration::from_secs(1) {
-                    connection.ping().await?;
-                }
-                Ok(true)
-            })
-        })
-        .connect_lazy_with(options))
+        .options([("statement_timeout", "5s")]))
 }
 
 /// Retries `attempt` with exponential backoff until it succeeds or `timeout` passes,
-/// logging what it is waiting for.
-async fn wait_for<F, Fut, E>(
+/// logging what it is waiting for. Returns what the successful attempt returned.
+async fn wait_for<T, F, Fut, E>(
     what: &'static str,
     timeout: Duration,
     mut attempt: F,
-) -> Result<(), StartupError>
+) -> Result<T, StartupError>
 where
     F: FnMut() -> Fut,
-    Fut: Future<Output = Result<(), E>>,
+    Fut: Future<Output = Result<T, E>>,
     E: std::fmt::Display,
 {
     let deadline = Instant::now() + timeout;
     let mut delay = Duration::from_millis(100);
     loop {
         match attempt().await {
-            Ok(()) => return Ok(()),
+            Ok(value) => return Ok(value),
             Err(error) if Instant::now() + delay < deadline => {
                 tracing::warn!(%error, retry_in = ?delay, "waiting for {what}");
                 tokio::time::sleep(delay).await;

@@ -5,7 +5,7 @@ use utoipa::ToSchema;
 use super::{ImageHash, PostText, Title, Username};
 
 /// A post as stored and as sent to clients (API.md's JSON).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Post {
     #[schema(example = 42)]
     pub id: i64,

@@ -71,6 +71,23 @@ async fn without_the_database_routes_answer_503_quickly_and_recover() {
 }
 
 #[tokio::test]
+async fn a_database_connection_that_broke_is_not_lent_again() {
+    let app = spawn_app().await;
+    let id = app.create_ok("before").await["id"].as_i64().unwrap();
+    // A blip: the pooled connection is closed under the app, the database is back at once.
+    app.db_proxy.cut().await;
+    app.db_proxy.restore().await;
+
+    // A connection used less than a second ago is lent without a check, so the next request
+    // may be the one that finds it broken: a 503, not a hang.
+    let first = app.get("/post").await.status();
+    assert!(first == 200 || first == 503, "got {first}");
+    // Whoever found it broken closed it: the request after that gets a fresh connection.
+    assert_eq!(app.get("/post").await.status(), 200);
+    assert_eq!(app.vote(id, 1).await.status(), 200);
+}
+
+#[tokio::test]
 async fn s3_signatures_are_checked() {
     let started = try_spawn_app_with(|config| {
         config.s3.secret_key = "not-the-secret".into();
