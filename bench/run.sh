@@ -304,6 +304,20 @@ if wants list_top_1m; then
   stop_server
 fi
 
+# pgbench_ceiling LABEL — pgbench runs the vote statement with the server stopped, into
+# raw/pgbench-LABEL.txt. It runs before and after the service's vote scenario: this machine's
+# speed drifts between minutes, and the report divides by the mean of the two.
+pgbench_ceiling() {
+  local out="$RUN_DIR/raw/pgbench-$1.txt"
+  log "pgbench ceiling ($1): -M prepared -c $CONNECTIONS -j $THREADS -T $DURATION (server stopped)"
+  pinned "$CPUS_LOAD" pgbench -n -M prepared -c "$CONNECTIONS" -j "$THREADS" -T "$WARMUP" \
+    -D n="$BIG_BOARD" -f "$files/vote.pgbench" "$DATABASE_URL_BENCH" >/dev/null 2>&1 || true
+  pinned "$CPUS_LOAD" pgbench -n -M prepared -c "$CONNECTIONS" -j "$THREADS" -T "$DURATION" \
+    -D n="$BIG_BOARD" -f "$files/vote.pgbench" "$DATABASE_URL_BENCH" >"$out" 2>&1 ||
+    die "pgbench failed: $(tail -n 5 "$out")"
+  grep -E '^(tps|latency average|number of failed)' "$out" | sed 's/^/   /'
+}
+
 if wants vote || wants pgbench; then
   vote_sql="$(vote_statement)"
   {
@@ -311,14 +325,8 @@ if wants vote || wants pgbench; then
     echo '\set d random(0, 1) * 2 - 1'
     echo "$vote_sql;"
   } >"$files/vote.pgbench"
-  log "pgbench ceiling: -M prepared -c $CONNECTIONS -j $THREADS -T $DURATION (server stopped)"
   cat "$files/vote.pgbench"
-  pinned "$CPUS_LOAD" pgbench -n -M prepared -c "$CONNECTIONS" -j "$THREADS" -T "$WARMUP" \
-    -D n="$BIG_BOARD" -f "$files/vote.pgbench" "$DATABASE_URL_BENCH" >/dev/null 2>&1 || true
-  pinned "$CPUS_LOAD" pgbench -n -M prepared -c "$CONNECTIONS" -j "$THREADS" -T "$DURATION" \
-    -D n="$BIG_BOARD" -f "$files/vote.pgbench" "$DATABASE_URL_BENCH" >"$RUN_DIR/raw/pgbench.txt" 2>&1 ||
-    die "pgbench failed: $(tail -n 5 "$RUN_DIR/raw/pgbench.txt")"
-  grep -E '^(tps|latency average|number of failed)' "$RUN_DIR/raw/pgbench.txt" | sed 's/^/   /'
+  pgbench_ceiling before
 fi
 
 if wants vote; then
@@ -328,6 +336,7 @@ if wants vote; then
   measure vote "$BASE_URL/update-post-score" BENCH_MODE=vote BENCH_MAX_ID="$BIG_BOARD" \
     BENCH_EXPECT=200
   stop_server
+  pgbench_ceiling after
 fi
 
 if wants image_200 || wants image_304; then
