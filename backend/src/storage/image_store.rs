@@ -1,4 +1,8 @@
-use std::{pin::Pin, time::Duration};
+use std::{
+    pin::Pin,
+    task::{Context, Poll},
+    time::Duration,
+};
 
 use aws_sdk_s3::{
     Client,
@@ -9,8 +13,8 @@ use aws_sdk_s3::{
     error::{DisplayErrorContext, ProvideErrorMetadata, SdkError},
     primitives::ByteStream,
 };
-use tokio::io::AsyncRead;
-use tokio_util::io::ReaderStream;
+use bytes::Bytes;
+use futures_core::Stream;
 
 use crate::{
     config::S3Config,
@@ -29,7 +33,21 @@ pub struct ImageStore {
 pub struct StoredImage {
     pub content_type: String,
     pub content_length: Option<u64>,
-    pub bytes: ReaderStream<Pin<Box<dyn AsyncRead + Send>>>,
+    pub bytes: ImageBytes,
+}
+
+/// The object's bytes, passed on in the pieces the S3 client received them in: no copy into
+/// buffers of our own (see BENCHMARKS.md for what that did to memory).
+pub struct ImageBytes(ByteStream);
+
+impl Stream for ImageBytes {
+    type Item = Result<Bytes, std::io::Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        Pin::new(&mut self.0)
+            .poll_next(cx)
+            .map_err(std::io::Error::other)
+    }
 }
 
 impl ImageStore {
@@ -154,15 +172,12 @@ impl ImageStore {
                     storage_error("get object", e)
                 }
             })?;
-        let reader: Pin<Box<dyn AsyncRead + Send>> = Box::pin(output.body.into_async_read());
         Ok(StoredImage {
             content_type: output
                 .content_type
                 .unwrap_or_else(|| "application/octet-stream".to_owned()),
             content_length: output.content_length.and_then(|n| u64::try_from(n).ok()),
-            // 16 KiB reads: a quarter of the chunks of the 4 KiB default, while 32 downloads in
-            // flight stay well under the memory target (see BENCHMARKS.md).
-            bytes: ReaderStream::with_capacity(reader, 16 * 1024),
+            bytes: ImageBytes(output.body),
         })
     }
 }
