@@ -214,6 +214,10 @@ seed_posts() {
            now() - (($to - g) * interval '1 second')
     FROM generate_series($from, $to) AS g"
   psql_bench -c "VACUUM ANALYZE posts"
+  # Write the seed's pages (hundreds of MB at 1 000 000 posts) out now, so that no scenario
+  # shares the disk and CPU with their flushing. CHECKPOINT needs a superuser or pg_checkpoint.
+  psql_bench -c "CHECKPOINT" || warn "CHECKPOINT refused: background writes may overlap the next scenario"
+  sync
 }
 
 explain() { # TITLE SQL — EXPLAIN (ANALYZE, BUFFERS) into plans.txt
