@@ -43,14 +43,33 @@ def pgbench_run(run: str, label: str):
     return label, float(tps.group(1)), latency.group(1) if latency else None
 
 
+def combine(group: list) -> dict:
+    """One row for a scenario that ran more than once (the list scenarios run A B B A): the
+    mean of the rates, latencies and CPU times, the highest peak RSS, the sum of the errors."""
+    if len(group) == 1:
+        return group[0]
+    row = dict(group[-1])
+    for key in ("rps", "p50_us", "p99_us", "server_cpu_s", "s3_cpu_s", "niced_cpu_s"):
+        row[key] = sum(r.get(key, 0) for r in group) / len(group)
+    for key in ("status_errors", "socket_errors", "timeouts"):
+        row[key] = sum(r[key] for r in group)
+    # -1: the scenario does not count unexpected statuses (see the table's note).
+    counted = all(r["unexpected"] >= 0 for r in group)
+    row["unexpected"] = sum(r["unexpected"] for r in group) if counted else -1
+    row["peak_rss_kib"] = max(r["peak_rss_kib"] for r in group)
+    row["runs"] = [(r["rps"], r["p99_us"]) for r in group]
+    return row
+
+
 def main() -> None:
     run = sys.argv[1]
-    rows = {}
+    runs = {}
     with open(os.path.join(run, "results.jsonl")) as f:
         for line in f:
             if line.strip():
                 row = json.loads(line)
-                rows[row["name"]] = row
+                runs.setdefault(row["name"], []).append(row)
+    rows = {name: combine(group) for name, group in runs.items()}
     out = []
     w = out.append
 
@@ -72,6 +91,11 @@ def main() -> None:
             f"| {r['server_cpu_s']:.1f} s | {r['s3_cpu_s']:.2f} s "
             f"| {r.get('niced_cpu_s', 0):.1f} s |"
         )
+    w("")
+    for name, r in rows.items():
+        if "runs" in r:
+            each = ", ".join(f"{rps:.0f} req/s p99 {ms(p99)}" for rps, p99 in r["runs"])
+            w(f"`{name}`: mean of {len(r['runs'])} runs ({each}).  ")
     w("")
     w("server CPU / s3s-fs CPU: CPU seconds the process used during the measured seconds. "
       "others' CPU: CPU seconds that niced processes (other work on the machine, e.g. builds) "

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make bench — Postboard's benchmarks against the database's own ceiling. See bench/README.md.
 #
-# Builds the release binary, creates a FRESH database (BENCH_DB, default postboard_bench), starts
-# s3s-fs on a free port with a temporary folder, seeds posts with SQL, and measures each scenario
+# Builds the release binary, creates FRESH databases (BENCH_DB, default postboard_bench, for the
+# large board, and BENCH_DB_small for the 1 000-post one), starts s3s-fs on a free port with a
+# temporary folder, seeds posts with SQL, and measures each scenario
 # with wrk (BENCH_THREADS threads, BENCH_CONNECTIONS connections, BENCH_DURATION seconds after a
 # BENCH_WARMUP-second warm-up). The server is restarted before every scenario, so its peak RSS
 # (VmHWM) is that scenario's own. pgbench runs the repository's vote statement on the same
@@ -15,7 +16,7 @@
 #   BENCH_CONNECTIONS=32   wrk -c and pgbench -c
 #   BENCH_THREADS=2        wrk -t and pgbench -j
 #   BENCH_POSTS=1000000    posts in the large board
-#   BENCH_DB=postboard_bench   database (dropped and recreated!)
+#   BENCH_DB=postboard_bench   database (dropped and recreated!, as is BENCH_DB_small)
 #   BENCH_RUST_LOG=warn    the server's RUST_LOG (info logs every request: costs throughput)
 #   BENCH_CPUS_SERVER=     CPU list for the server (taskset -c), e.g. 1; empty: not pinned
 #   BENCH_CPUS_LOAD=       CPU list for wrk and pgbench, e.g. 0; empty: not pinned
@@ -36,6 +37,7 @@ CONNECTIONS="${BENCH_CONNECTIONS:-32}"
 THREADS="${BENCH_THREADS:-2}"
 BIG_BOARD="${BENCH_POSTS:-1000000}"
 SMALL_BOARD=1000
+RUN_TAG="" # set by list_scenario: a suffix for the raw files of a repeated scenario
 BENCH_DB="${BENCH_DB:-postboard_bench}"
 SERVER_LOG_LEVEL="${BENCH_RUST_LOG:-warn}"
 CPUS_SERVER="${BENCH_CPUS_SERVER:-}"
@@ -113,10 +115,10 @@ wants() { # SCENARIO — whether BENCH_ONLY selects it
 
 backend_ready_url=""
 
-start_server() {
-  local label="$1" port
+start_server() { # LABEL [DATABASE_URL, default the big board's]
+  local label="$1" database_url="${2:-$DATABASE_URL_BENCH}" port
   port="$(free_port)"
-  test_backend_env "$DATABASE_URL_BENCH" bench-access-key bench-secret-key "$port" \
+  test_backend_env "$database_url" bench-access-key bench-secret-key "$port" \
     "$RUN_DIR/no-static-dir" "$SERVER_LOG_LEVEL"
   if [[ -n "$CPUS_SERVER" ]]; then
     start_bg postboard "$RUN_DIR/logs/postboard-$label.log" \
@@ -155,7 +157,7 @@ machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9, $3}' /proc/st
 measure() {
   local name="$1" url="$2"
   shift 2
-  local out="$RUN_DIR/raw/$name.json"
+  local out="$RUN_DIR/raw/$name$RUN_TAG.json"
   log "$name: wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s $url"
   if ((WARMUP > 0)); then
     pinned "$CPUS_LOAD" env "$@" BENCH_RESULT=/dev/null \
@@ -169,7 +171,7 @@ measure() {
   read -r busy0 nice0 < <(machine_ticks)
   pinned "$CPUS_LOAD" env "$@" BENCH_RESULT="$out" \
     "${WRK[@]}" -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s --latency \
-    -s "$BENCH_DIR/wrk.lua" "$url" >"$RUN_DIR/raw/$name.wrk.txt"
+    -s "$BENCH_DIR/wrk.lua" "$url" >"$RUN_DIR/raw/$name$RUN_TAG.wrk.txt"
   server_cpu1="$(cpu_ticks "$BACKEND_PID")"
   s3_cpu1="$(cpu_ticks "$S3_PID")"
   read -r busy1 nice1 < <(machine_ticks)
@@ -197,15 +199,18 @@ expect_status() {
   [[ "$got" == "$want" ]] || die "expected $want from curl $*, got $got"
 }
 
-psql_bench() {
-  psql "$DATABASE_URL_BENCH" -w -v ON_ERROR_STOP=1 -qtAX "$@"
+psql_bench() { psql_db "$DATABASE_URL_BENCH" "$@"; }
+psql_db() { # DATABASE_URL PSQL_ARGS...
+  local url="$1"
+  shift
+  psql "$url" -w -v ON_ERROR_STOP=1 -qtAX "$@"
 }
 
 # seed_posts FROM TO — posts FROM..TO with SQL (ids come from the identity column, so a fresh
 # table gets ids FROM..TO), spread over random scores for the top listing, then VACUUM ANALYZE.
-seed_posts() {
-  local from="$1" to="$2"
-  psql_bench -c "
+seed_posts() { # DATABASE_URL FROM TO
+  local url="$1" from="$2" to="$3"
+  psql_db "$url" -c "
     INSERT INTO posts (title, post, username, score, created_at)
     SELECT 'Seeded post ' || g,
            'Seeded text of post ' || g || '. ' || repeat('Lorem ipsum dolor sit amet. ', 4),
@@ -213,18 +218,18 @@ seed_posts() {
            (random() * 200)::bigint - 100,
            now() - (($to - g) * interval '1 second')
     FROM generate_series($from, $to) AS g"
-  psql_bench -c "VACUUM ANALYZE posts"
+  psql_db "$url" -c "VACUUM ANALYZE posts"
   # Write the seed's pages (hundreds of MB at 1 000 000 posts) out now, so that no scenario
   # shares the disk and CPU with their flushing. CHECKPOINT needs a superuser or pg_checkpoint.
-  psql_bench -c "CHECKPOINT" || warn "CHECKPOINT refused: background writes may overlap the next scenario"
+  psql_db "$url" -c "CHECKPOINT" || warn "CHECKPOINT refused: background writes may overlap the next scenario"
   sync
 }
 
-explain() { # TITLE SQL — EXPLAIN (ANALYZE, BUFFERS) into plans.txt
+explain() { # DATABASE_URL TITLE SQL — EXPLAIN (ANALYZE, BUFFERS) into plans.txt
   {
-    echo "-- $1"
-    echo "$2;"
-    psql_bench -c "EXPLAIN (ANALYZE, BUFFERS, TIMING OFF) $2"
+    echo "-- $2"
+    echo "$3;"
+    psql_db "$1" -c "EXPLAIN (ANALYZE, BUFFERS, TIMING OFF) $3"
     echo
   } >>"$RUN_DIR/plans.txt"
 }
@@ -264,6 +269,10 @@ fi
 ensure_postgres
 fresh_database "$BENCH_DB"
 DATABASE_URL_BENCH="$FRESH_DATABASE_URL"
+# The 1 000-post board lives in a database of its own, so that both boards exist before any
+# list is measured and the two list scenarios can run side by side (below).
+fresh_database "${BENCH_DB}_small"
+DATABASE_URL_SMALL="$FRESH_DATABASE_URL"
 start_throwaway_s3s_fs postboard-bench-s3 bench-access-key bench-secret-key \
   "$RUN_DIR/logs/s3s-fs.log"
 
@@ -276,37 +285,37 @@ python3 "$BENCH_DIR/bodies.py" multipart "$files/create-text" "$boundary"
 python3 "$BENCH_DIR/bodies.py" multipart "$files/create-1mib" "$boundary" "$files/1mib.png"
 
 # The first start applies the migrations.
+start_server migrate-small "$DATABASE_URL_SMALL"
+stop_server
 start_server migrate
 stop_server
 
 log "Seeding $SMALL_BOARD posts"
-seed_posts 1 "$SMALL_BOARD"
-explain "newest first, $SMALL_BOARD posts (the first page: limit 50 + 1)" \
+seed_posts "$DATABASE_URL_SMALL" 1 "$SMALL_BOARD"
+explain "$DATABASE_URL_SMALL" "newest first, $SMALL_BOARD posts (the first page: limit 50 + 1)" \
   "SELECT id, title, post, username, score, image_hash, created_at FROM posts ORDER BY id DESC LIMIT 51"
-
-if wants list_new_1k; then
-  start_server list_new_1k
-  measure list_new_1k "$BASE_URL/post?limit=50" BENCH_MODE=get
-  stop_server
-fi
-
-log "Seeding up to $BIG_BOARD posts (SQL, generate_series)"
-seed_posts $((SMALL_BOARD + 1)) "$BIG_BOARD"
-explain "newest first, $BIG_BOARD posts" \
+log "Seeding $BIG_BOARD posts (SQL, generate_series)"
+seed_posts "$DATABASE_URL_BENCH" 1 "$BIG_BOARD"
+explain "$DATABASE_URL_BENCH" "newest first, $BIG_BOARD posts" \
   "SELECT id, title, post, username, score, image_hash, created_at FROM posts ORDER BY id DESC LIMIT 51"
-explain "top, $BIG_BOARD posts" \
+explain "$DATABASE_URL_BENCH" "top, $BIG_BOARD posts" \
   "SELECT id, title, post, username, score, image_hash, created_at FROM posts ORDER BY score DESC, id DESC LIMIT 51"
 
-if wants list_new_1m; then
-  start_server list_new_1m
-  measure list_new_1m "$BASE_URL/post?limit=50" BENCH_MODE=get
+# list_scenario NAME DATABASE_URL PATH TAG — one run of a list scenario (raw files NAME-TAG.*).
+list_scenario() {
+  wants "$1" || return 0
+  start_server "$1$4" "$2"
+  RUN_TAG="$4" measure "$1" "$BASE_URL$3" BENCH_MODE=get
   stop_server
-fi
-if wants list_top_1m; then
-  start_server list_top_1m
-  measure list_top_1m "$BASE_URL/post?sort=top&limit=50" BENCH_MODE=get
-  stop_server
-fi
+}
+# The 1 000 / 1 000 000 comparison is of runs a minute apart, on a machine whose speed drifts
+# by tens of percent over minutes. Each runs twice, in the order A B B A, and the report takes
+# the mean of the two: a drift that is steady over the four runs weighs on both alike.
+list_scenario list_new_1k "$DATABASE_URL_SMALL" "/post?limit=50" -a
+list_scenario list_new_1m "$DATABASE_URL_BENCH" "/post?limit=50" -a
+list_scenario list_new_1m "$DATABASE_URL_BENCH" "/post?limit=50" -b
+list_scenario list_new_1k "$DATABASE_URL_SMALL" "/post?limit=50" -b
+list_scenario list_top_1m "$DATABASE_URL_BENCH" "/post?sort=top&limit=50" ""
 
 # pgbench_ceiling LABEL — pgbench runs the vote statement with the server stopped, into
 # raw/pgbench-LABEL.txt. It runs before and after the service's vote scenario: this machine's
