@@ -206,9 +206,10 @@ psql_db() { # DATABASE_URL PSQL_ARGS...
   psql "$url" -w -v ON_ERROR_STOP=1 -qtAX "$@"
 }
 
-# seed_posts FROM TO — posts FROM..TO with SQL (ids come from the identity column, so a fresh
-# table gets ids FROM..TO), spread over random scores for the top listing, then VACUUM ANALYZE.
-seed_posts() { # DATABASE_URL FROM TO
+# seed_posts DATABASE_URL FROM TO — posts FROM..TO with SQL (ids come from the identity column,
+# so a fresh table gets ids FROM..TO), spread over random scores for the top listing, then
+# VACUUM ANALYZE and CHECKPOINT.
+seed_posts() {
   local url="$1" from="$2" to="$3"
   psql_db "$url" -c "
     INSERT INTO posts (title, post, username, score, created_at)
@@ -225,11 +226,14 @@ seed_posts() { # DATABASE_URL FROM TO
   sync
 }
 
-explain() { # DATABASE_URL TITLE SQL — EXPLAIN (ANALYZE, BUFFERS) into plans.txt
+# explain DATABASE_URL TITLE SQL — EXPLAIN (ANALYZE, BUFFERS) of SQL, whose $1 is the limit, into
+# plans.txt: the generic plan, as the app runs it (plan_cache_mode in startup.rs), for 51 rows.
+explain() {
   {
     echo "-- $2"
-    echo "$3;"
-    psql_db "$1" -c "EXPLAIN (ANALYZE, BUFFERS, TIMING OFF) $3"
+    echo "$3;  -- \$1 = 51"
+    psql_db "$1" -c "SET plan_cache_mode = force_generic_plan" -c "PREPARE q AS $3" \
+      -c "EXPLAIN (ANALYZE, BUFFERS, TIMING OFF) EXECUTE q(51)"
     echo
   } >>"$RUN_DIR/plans.txt"
 }
@@ -292,14 +296,14 @@ stop_server
 
 log "Seeding $SMALL_BOARD posts"
 seed_posts "$DATABASE_URL_SMALL" 1 "$SMALL_BOARD"
-explain "$DATABASE_URL_SMALL" "newest first, $SMALL_BOARD posts (the first page: limit 50 + 1)" \
-  "SELECT id, title, post, username, score, image_hash, created_at FROM posts ORDER BY id DESC LIMIT 51"
+explain "$DATABASE_URL_SMALL" "newest first, $SMALL_BOARD posts (the first page: 50 + 1 rows)" \
+  "SELECT id, title, post, username, score, image_hash, created_at FROM posts ORDER BY id DESC LIMIT \$1"
 log "Seeding $BIG_BOARD posts (SQL, generate_series)"
 seed_posts "$DATABASE_URL_BENCH" 1 "$BIG_BOARD"
 explain "$DATABASE_URL_BENCH" "newest first, $BIG_BOARD posts" \
-  "SELECT id, title, post, username, score, image_hash, created_at FROM posts ORDER BY id DESC LIMIT 51"
+  "SELECT id, title, post, username, score, image_hash, created_at FROM posts ORDER BY id DESC LIMIT \$1"
 explain "$DATABASE_URL_BENCH" "top, $BIG_BOARD posts" \
-  "SELECT id, title, post, username, score, image_hash, created_at FROM posts ORDER BY score DESC, id DESC LIMIT 51"
+  "SELECT id, title, post, username, score, image_hash, created_at FROM posts ORDER BY score DESC, id DESC LIMIT \$1"
 
 # list_scenario NAME DATABASE_URL PATH TAG — one run of a list scenario (raw files NAME-TAG.*).
 list_scenario() {
