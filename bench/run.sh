@@ -199,7 +199,6 @@ expect_status() {
   [[ "$got" == "$want" ]] || die "expected $want from curl $*, got $got"
 }
 
-psql_bench() { psql_db "$DATABASE_URL_BENCH" "$@"; }
 psql_db() { # DATABASE_URL PSQL_ARGS...
   local url="$1"
   shift
@@ -238,17 +237,18 @@ explain() {
   } >>"$RUN_DIR/plans.txt"
 }
 
-# vote_statement — the VOTE constant of the repository, with pgbench variables for $1 and $2.
-vote_statement() {
-  python3 - "$ROOT/backend/src/repository/post_repository.rs" <<'PY'
+# repository_statement NAME — the SQL of the constant NAME in the repository, as the app sends
+# it (the pieces of its `concat!`, with `post_columns!()` expanded).
+repository_statement() {
+  python3 - "$ROOT/backend/src/repository/post_repository.rs" "$1" <<'PY'
 import re, sys
-src = open(sys.argv[1]).read()
+src, name = open(sys.argv[1]).read(), sys.argv[2]
 cols = re.search(r'macro_rules!\s*post_columns\s*\{\s*\(\)\s*=>\s*\{\s*"([^"]*)"', src).group(1)
-body = re.search(r'pub const VOTE: &str = concat!\(\s*"([^"]*)",\s*post_columns!\(\)\s*\);', src)
+body = re.search(r'const ' + name + r': &str = concat!\((.*?)\);', src, re.S)
 if not body:
-    sys.exit("cannot find `pub const VOTE` in post_repository.rs")
-sql = body.group(1) + cols
-print(sql.replace("$1", ":d").replace("$2", ":id"))
+    sys.exit(f"cannot find `const {name}` in post_repository.rs")
+pieces = re.findall(r'"([^"]*)"|(post_columns!\(\))', body.group(1))
+print("".join(cols if macro else text for text, macro in pieces))
 PY
 }
 
@@ -297,13 +297,11 @@ stop_server
 log "Seeding $SMALL_BOARD posts"
 seed_posts "$DATABASE_URL_SMALL" 1 "$SMALL_BOARD"
 explain "$DATABASE_URL_SMALL" "newest first, $SMALL_BOARD posts (the first page: 50 + 1 rows)" \
-  "SELECT id, title, post, username, score, image_hash, created_at FROM posts ORDER BY id DESC LIMIT \$1"
+  "$(repository_statement NEWEST_FIRST)"
 log "Seeding $BIG_BOARD posts (SQL, generate_series)"
 seed_posts "$DATABASE_URL_BENCH" 1 "$BIG_BOARD"
-explain "$DATABASE_URL_BENCH" "newest first, $BIG_BOARD posts" \
-  "SELECT id, title, post, username, score, image_hash, created_at FROM posts ORDER BY id DESC LIMIT \$1"
-explain "$DATABASE_URL_BENCH" "top, $BIG_BOARD posts" \
-  "SELECT id, title, post, username, score, image_hash, created_at FROM posts ORDER BY score DESC, id DESC LIMIT \$1"
+explain "$DATABASE_URL_BENCH" "newest first, $BIG_BOARD posts" "$(repository_statement NEWEST_FIRST)"
+explain "$DATABASE_URL_BENCH" "top, $BIG_BOARD posts" "$(repository_statement TOP_FIRST)"
 
 # list_scenario NAME DATABASE_URL PATH TAG — one run of a list scenario (raw files NAME-TAG.*).
 list_scenario() {
@@ -336,7 +334,9 @@ pgbench_ceiling() {
 }
 
 if wants vote || wants pgbench; then
-  vote_sql="$(vote_statement)"
+  vote_sql="$(repository_statement VOTE)"
+  vote_sql="${vote_sql//\$1/:d}"
+  vote_sql="${vote_sql//\$2/:id}"
   {
     echo '\set id random(1, :n)'
     echo '\set d random(0, 1) * 2 - 1'
@@ -407,7 +407,7 @@ fi
 {
   echo "machine: $(nproc) CPUs ($(lscpu | sed -n 's/^Model name: *//p' | head -n 1)), $(free -g | awk '/^Mem:/ {print $2}') GiB RAM, $(uname -sr)"
   echo "os: $(sed -n 's/^PRETTY_NAME=//p' /etc/os-release | tr -d '"')"
-  echo "postgresql: $(psql_bench -c 'SHOW server_version')"
+  echo "postgresql: $(psql_db "$DATABASE_URL_BENCH" -c 'SHOW server_version')"
   echo "load average before the report: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
   echo "settings: duration ${DURATION}s (+${WARMUP}s warm-up), $CONNECTIONS connections, $THREADS threads, RUST_LOG=$SERVER_LOG_LEVEL, server CPUs ${CPUS_SERVER:-any}, load generator CPUs ${CPUS_LOAD:-any}"
