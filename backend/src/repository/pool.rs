@@ -97,7 +97,7 @@ fn is_broken(error: &sqlx::Error) -> bool {
 }
 
 /// Opens and checks connections for the pool.
-pub struct PgConnector {
+struct PgConnector {
     options: PgConnectOptions,
 }
 
