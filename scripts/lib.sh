@@ -22,6 +22,8 @@ TOOLS_DIR="$ROOT/.tools"
 FRONTEND_DIR="$ROOT/frontend"
 SPA_DIR="$FRONTEND_DIR/dist/postboard/browser"
 S3S_FS_VERSION="0.14.1"
+# sqlx-cli checks (and refreshes) the offline query data in .sqlx/; same version as sqlx.
+SQLX_CLI_VERSION="0.8.6"
 
 # The app's role and database (the same as docker-compose.yml and the backend's defaults).
 APP_DB_USER="app"
@@ -466,6 +468,18 @@ ensure_s3s_fs_installed() {
   fi
   log "Installing s3s-fs $S3S_FS_VERSION into .tools/ (once, about 2 minutes)"
   cargo install --locked --features binary --root "$TOOLS_DIR" "s3s-fs@$S3S_FS_VERSION"
+}
+
+SQLX_CLI_BIN="$TOOLS_DIR/bin/cargo-sqlx"
+
+# ensure_sqlx_cli — sqlx-cli in .tools/ (installed once, about 3 minutes); puts it on PATH.
+ensure_sqlx_cli() {
+  if [[ ! -x "$SQLX_CLI_BIN" ]]; then
+    log "Installing sqlx-cli $SQLX_CLI_VERSION into .tools/ (once, about 3 minutes)"
+    cargo install --locked --no-default-features --features postgres,rustls \
+      --root "$TOOLS_DIR" "sqlx-cli@$SQLX_CLI_VERSION"
+  fi
+  export PATH="$TOOLS_DIR/bin:$PATH"
 }
 
 # start_s3s_fs DATA_DIR ACCESS_KEY SECRET_KEY LOGFILE — starts it on a free port; sets S3_URL.

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make test — every gate, in this order, then a summary (the last lines say what passed):
 #
-#   cargo fmt --check · cargo clippy -D warnings · cargo test (PostgreSQL started when needed) ·
-#   npm ci (when needed) · npm run lint · npm run format:check · npm test · e2e (scripts/e2e.sh)
+#   cargo fmt --check · cargo clippy -D warnings · sqlx prepare --check (.sqlx/ matches the
+#   queries and migrations) · cargo test (PostgreSQL started when needed) · npm ci (when
+#   needed) · npm run lint · npm run format:check · npm test · e2e (scripts/e2e.sh)
 #
 # A failing gate does not stop the later ones (the summary shows them all), except that the
 # frontend gates do not run when `npm ci` fails, and nothing after "PostgreSQL" runs when no
@@ -14,7 +15,8 @@ cd "$ROOT"
 install_cleanup
 export CI="${CI:-true}"
 
-PLANNED=("cargo fmt --check" "cargo clippy" "PostgreSQL" "cargo test" "npm ci" "npm run lint"
+PLANNED=("cargo fmt --check" "cargo clippy" "PostgreSQL" "sqlx prepare --check" "cargo test"
+  "npm ci" "npm run lint"
   "npm run format:check" "npm test" "e2e (Playwright, Chromium)")
 GATE_NAMES=()
 GATE_RESULTS=()
@@ -106,6 +108,7 @@ ensure_postgres # stops the script (with the summary) when PostgreSQL cannot be 
 export TEST_DATABASE_URL="$PG_ADMIN_URL"
 record "PostgreSQL" PASS $((SECONDS - start))
 
+gate "sqlx prepare --check" "$ROOT/scripts/sqlx-prepare.sh" --check
 gate "cargo test" cargo test --workspace
 
 # ---- frontend

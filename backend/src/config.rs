@@ -3,6 +3,8 @@
 
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
+use secrecy::SecretString;
+
 /// Every environment variable the server reads, with its default. The repo-file tests check
 /// `docker-compose.yml`, the Dockerfile and the scripts against this list.
 pub const ENV_VARS: &[(&str, &str)] = &[
@@ -17,11 +19,14 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("CORS_ORIGINS", "http://localhost:4200"),
     ("STATIC_DIR", "frontend/dist/postboard/browser"),
     ("RUST_LOG", "info"),
+    ("HSTS_MAX_AGE", "0"),
 ];
 
-#[derive(Clone)]
+/// Secrets are `SecretString`s, whose `Debug` prints `[REDACTED]`: the whole configuration
+/// can be logged.
+#[derive(Clone, Debug)]
 pub struct Config {
-    pub database_url: String,
+    pub database_url: SecretString,
     pub s3: S3Config,
     pub bind_addr: SocketAddr,
     pub max_image_bytes: usize,
@@ -29,33 +34,23 @@ pub struct Config {
     pub static_dir: PathBuf,
     /// How long startup keeps retrying PostgreSQL and S3 before giving up.
     pub startup_timeout: Duration,
-    /// Backstop for any single request; answered with 503.
+    /// Backstop for producing any single response; answered with 503.
     pub request_timeout: Duration,
+    /// A request body that sends nothing for this long is answered 408.
+    pub body_idle_timeout: Duration,
+    /// A request body that has not arrived whole after this long is answered 408.
+    pub body_timeout: Duration,
+    /// `Strict-Transport-Security: max-age=...` on every response when set (behind TLS only).
+    pub hsts_max_age: Option<u64>,
 }
 
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct S3Config {
     pub endpoint: String,
     pub bucket: String,
-    pub access_key: String,
-    pub secret_key: String,
+    pub access_key: SecretString,
+    pub secret_key: SecretString,
     pub region: String,
-}
-
-// Hand-written so that secrets never reach a log line through `{:?}`.
-impl std::fmt::Debug for Config {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Config")
-            .field("database", &redact_url(&self.database_url))
-            .field("s3_endpoint", &self.s3.endpoint)
-            .field("s3_bucket", &self.s3.bucket)
-            .field("s3_region", &self.s3.region)
-            .field("bind_addr", &self.bind_addr)
-            .field("max_image_bytes", &self.max_image_bytes)
-            .field("cors_origins", &self.cors_origins)
-            .field("static_dir", &self.static_dir)
-            .finish_non_exhaustive()
-    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -92,14 +87,20 @@ impl Config {
         let max_image_bytes = max.parse().map_err(|e: std::num::ParseIntError| {
             parse_err("MAX_IMAGE_BYTES", &max, e.to_string())
         })?;
+        let hsts = get("HSTS_MAX_AGE");
+        let hsts_max_age = match hsts.parse::<u64>() {
+            Ok(0) => None,
+            Ok(seconds) => Some(seconds),
+            Err(e) => return Err(parse_err("HSTS_MAX_AGE", &hsts, e.to_string())),
+        };
 
         Ok(Config {
-            database_url: get("DATABASE_URL"),
+            database_url: get("DATABASE_URL").into(),
             s3: S3Config {
                 endpoint: get("S3_ENDPOINT"),
                 bucket: get("S3_BUCKET"),
-                access_key: get("S3_ACCESS_KEY"),
-                secret_key: get("S3_SECRET_KEY"),
+                access_key: get("S3_ACCESS_KEY").into(),
+                secret_key: get("S3_SECRET_KEY").into(),
                 region: get("S3_REGION"),
             },
             bind_addr,
@@ -112,7 +113,10 @@ impl Config {
                 .collect(),
             static_dir: PathBuf::from(get("STATIC_DIR")),
             startup_timeout: Duration::from_secs(60),
-            request_timeout: Duration::from_secs(30),
+            request_timeout: Duration::from_secs(90),
+            body_idle_timeout: Duration::from_secs(15),
+            body_timeout: Duration::from_secs(60),
+            hsts_max_age,
         })
     }
 }
@@ -185,7 +189,7 @@ mod tests {
         );
         let shown = format!("{:?}", Config::from_lookup(|_| None).unwrap());
         assert!(
-            !shown.contains("secret") && !shown.contains("minioadmin"),
+            !shown.contains(":secret@") && !shown.contains("minioadmin"),
             "{shown}"
         );
     }

@@ -4,7 +4,6 @@
 
 pub mod config;
 pub mod domain;
-pub mod error;
 pub mod http;
 pub mod repository;
 pub mod service;

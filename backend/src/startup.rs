@@ -6,12 +6,15 @@ use std::{future::Future, net::SocketAddr, str::FromStr, time::Duration};
 use sqlx::{Connection, PgConnection, postgres::PgConnectOptions};
 use tokio::{net::TcpListener, time::Instant};
 
+use secrecy::ExposeSecret;
+
 use crate::{
-    config::Config,
+    config::{Config, redact_url},
     http::{self, AppState},
     repository::{DbPool, PostRepository},
     service::PostService,
     storage::ImageStore,
+    telemetry::cause_chain,
 };
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
@@ -42,7 +45,8 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
-        let options = connect_options(&config.database_url).map_err(StartupError::DatabaseUrl)?;
+        let options = connect_options(config.database_url.expose_secret())
+            .map_err(StartupError::DatabaseUrl)?;
         let mut connection = wait_for("PostgreSQL", config.startup_timeout, || {
             PgConnection::connect_with(&options)
         })
@@ -70,8 +74,9 @@ impl Application {
                 addr: config.bind_addr,
                 source,
             })?;
-        // `Config`'s Debug output redacts the database password and omits the S3 secret.
-        tracing::info!(config = ?config, "postboard is ready");
+        // Secrets are `SecretString`s: `Config`'s Debug output shows `[REDACTED]` for them.
+        let database = redact_url(config.database_url.expose_secret());
+        tracing::info!(config = ?config, %database, "postboard is ready");
         Ok(Self { listener, router })
     }
 
@@ -118,7 +123,7 @@ async fn wait_for<T, F, Fut, E>(
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, E>>,
-    E: std::fmt::Display,
+    E: std::error::Error + 'static,
 {
     let deadline = Instant::now() + timeout;
     let mut delay = Duration::from_millis(100);
@@ -126,6 +131,7 @@ where
         match attempt().await {
             Ok(value) => return Ok(value),
             Err(error) if Instant::now() + delay < deadline => {
+                let error = cause_chain(&error);
                 tracing::warn!(%error, retry_in = ?delay, "waiting for {what}");
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(5));
@@ -134,7 +140,7 @@ where
                 return Err(StartupError::GaveUpWaiting {
                     what,
                     timeout,
-                    last_error: error.to_string(),
+                    last_error: cause_chain(&error),
                 });
             }
         }

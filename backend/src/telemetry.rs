@@ -11,3 +11,15 @@ pub fn init() {
         .with(fmt::layer().with_ansi(std::io::stdout().is_terminal()))
         .init();
 }
+
+/// `outer: middle: inner`: an error and every `source()` down its chain, for one log line.
+pub fn cause_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    use std::fmt::Write as _;
+    let mut text = error.to_string();
+    let mut next = error.source();
+    while let Some(cause) = next {
+        let _ = write!(text, ": {cause}");
+        next = cause.source();
+    }
+    text
+}

@@ -12,7 +12,7 @@ pub use image::{ImageError, ImageKind, ImageUpload, ValidImage};
 pub use image_hash::ImageHash;
 pub use listing::{Cursor, PageLimit, PageRequest, Sort};
 pub use post::{NewPost, Post};
-pub use text::{PostText, Title, Username};
+pub use text::{PostText, TextField, Title, Username, is_forbidden_control};
 pub use vote::ScoreChange;
 
 /// A well-formed input that breaks a rule of the contract (HTTP 422).
@@ -31,9 +31,5 @@ impl ValidationError {
             user_message: user_message.into(),
             internal_message: internal_message.into(),
         }
-    }
-
-    pub fn missing(field: &str, label: &str) -> Self {
-        Self::new(format!("{label} is required."), format!("{field}: missing"))
     }
 }

@@ -2,7 +2,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{ImageHash, PostText, Title, Username};
+use super::{PostText, TextField, Title, Username, ValidationError};
 
 /// A post as stored and as sent to clients (API.md's JSON).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -31,13 +31,27 @@ fn rfc3339<S: serde::Serializer>(at: &DateTime<Utc>, serializer: S) -> Result<S:
     serializer.serialize_str(&at.to_rfc3339_opts(SecondsFormat::AutoSi, true))
 }
 
-/// A post that passed every rule and is ready to be inserted.
+/// The text of a post that passed every rule and is ready to be inserted.
 #[derive(Debug, Clone)]
 pub struct NewPost {
     pub title: Title,
     pub text: PostText,
     pub username: Username,
-    pub image_hash: Option<ImageHash>,
+}
+
+impl NewPost {
+    /// Checks the three text fields as received; `None` means the field was not sent.
+    pub fn parse(
+        title: Option<&str>,
+        text: Option<&str>,
+        username: Option<&str>,
+    ) -> Result<Self, ValidationError> {
+        Ok(Self {
+            title: Title::parse(title.ok_or_else(|| TextField::Title.missing())?)?,
+            text: PostText::parse(text.ok_or_else(|| TextField::Post.missing())?)?,
+            username: Username::parse(username)?,
+        })
+    }
 }
 
 #[cfg(test)]

@@ -1,24 +1,105 @@
 //! The three text fields of a post. Lengths count Unicode scalar values, after trimming.
+//! Control characters other than tab, LF and CR are refused, never removed: text is stored
+//! exactly as sent (less the trimmed whitespace), and PostgreSQL cannot store NUL at all.
 
 use super::ValidationError;
 
-/// Trims `raw` and checks its length in characters; `label` names the field for users.
-fn bounded(raw: &str, field: &str, label: &str, max: usize) -> Result<String, ValidationError> {
-    let trimmed = raw.trim();
-    let length = trimmed.chars().count();
-    if length == 0 {
-        return Err(ValidationError::new(
-            format!("{label} must not be empty."),
-            format!("{field}: empty after trimming"),
-        ));
+/// Whether `c` is a C0 control character a text field may not hold (all but tab, LF, CR).
+pub fn is_forbidden_control(c: char) -> bool {
+    c < ' ' && !matches!(c, '\t' | '\n' | '\r')
+}
+
+/// The text fields of a post, with what the contract says of each: one place for the
+/// names, labels and limits that validation, the HTTP layer and the OpenAPI document use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextField {
+    Title,
+    Post,
+    Username,
+}
+
+impl TextField {
+    pub const ALL: [Self; 3] = [Self::Title, Self::Post, Self::Username];
+
+    /// The form field's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Title => "title",
+            Self::Post => "post",
+            Self::Username => "username",
+        }
     }
-    if length > max {
-        return Err(ValidationError::new(
-            format!("{label} must be at most {max} characters."),
-            format!("{field}: length {length} > {max}"),
-        ));
+
+    /// How users call the field.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Title => "Title",
+            Self::Post => "Text",
+            Self::Username => "Username",
+        }
     }
-    Ok(trimmed.to_owned())
+
+    /// Most characters (Unicode scalar values) after trimming.
+    pub fn max_chars(self) -> usize {
+        match self {
+            Self::Title => Title::MAX_CHARS,
+            Self::Post => PostText::MAX_CHARS,
+            Self::Username => Username::MAX_CHARS,
+        }
+    }
+
+    /// Whether a post needs the field (a missing username means anonymous).
+    pub fn required(self) -> bool {
+        !matches!(self, Self::Username)
+    }
+
+    pub fn too_long(self, detail: impl std::fmt::Display) -> ValidationError {
+        ValidationError::new(
+            format!(
+                "{} must be at most {} characters.",
+                self.label(),
+                self.max_chars()
+            ),
+            format!("{}: {detail}", self.name()),
+        )
+    }
+
+    pub fn missing(self) -> ValidationError {
+        ValidationError::new(
+            format!("{} is required.", self.label()),
+            format!("{}: missing", self.name()),
+        )
+    }
+
+    /// Trims `raw` and checks its characters and length.
+    fn parse(self, raw: &str) -> Result<String, ValidationError> {
+        let (field, label) = (self.name(), self.label());
+        if let Some((position, c)) = raw
+            .chars()
+            .enumerate()
+            .find(|(_, c)| is_forbidden_control(*c))
+        {
+            return Err(ValidationError::new(
+                format!("{label} must not contain control characters (such as NUL)."),
+                format!(
+                    "{field}: control character U+{:04X} at character {position}",
+                    u32::from(c)
+                ),
+            ));
+        }
+        let trimmed = raw.trim();
+        let length = trimmed.chars().count();
+        if length == 0 {
+            return Err(ValidationError::new(
+                format!("{label} must not be empty."),
+                format!("{field}: empty after trimming"),
+            ));
+        }
+        if length > self.max_chars() {
+            return Err(self.too_long(format_args!("length {length} > {}", self.max_chars())));
+        }
+        Ok(trimmed.to_owned())
+    }
 }
 
 /// A post's title: 1..=100 characters.
@@ -29,7 +110,7 @@ impl Title {
     pub const MAX_CHARS: usize = 100;
 
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
-        bounded(raw, "title", "Title", Self::MAX_CHARS).map(Self)
+        TextField::Title.parse(raw).map(Self)
     }
 
     pub fn as_str(&self) -> &str {
@@ -45,7 +126,7 @@ impl PostText {
     pub const MAX_CHARS: usize = 10_000;
 
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
-        bounded(raw, "post", "Text", Self::MAX_CHARS).map(Self)
+        TextField::Post.parse(raw).map(Self)
     }
 
     pub fn as_str(&self) -> &str {
@@ -62,9 +143,12 @@ impl Username {
     pub const ANONYMOUS: &'static str = "anonymous";
 
     pub fn parse(raw: Option<&str>) -> Result<Self, ValidationError> {
-        match raw.map(str::trim) {
-            None | Some("") => Ok(Self(Self::ANONYMOUS.to_owned())),
-            Some(name) => bounded(name, "username", "Username", Self::MAX_CHARS).map(Self),
+        match raw {
+            None => Ok(Self(Self::ANONYMOUS.to_owned())),
+            Some(name) if name.trim().is_empty() && !name.chars().any(is_forbidden_control) => {
+                Ok(Self(Self::ANONYMOUS.to_owned()))
+            }
+            Some(name) => TextField::Username.parse(name).map(Self),
         }
     }
 
@@ -112,6 +196,24 @@ mod tests {
                 .internal_message,
             "post: length 10001 > 10000"
         );
+    }
+
+    #[test]
+    fn control_characters_other_than_tab_and_newlines_are_refused() {
+        let err = Title::parse("a\0b").unwrap_err();
+        assert_eq!(
+            err.user_message,
+            "Title must not contain control characters (such as NUL)."
+        );
+        assert_eq!(
+            err.internal_message,
+            "title: control character U+0000 at character 1"
+        );
+        assert!(PostText::parse("bell\u{7}").is_err());
+        assert!(Username::parse(Some("esc\u{1b}[31m")).is_err());
+        assert!(PostText::parse("tab\tand\r\nlines").is_ok());
+        // DEL and C1 controls are not C0: kept as sent.
+        assert!(PostText::parse("del\u{7f} c1\u{85}").is_ok());
     }
 
     #[test]

@@ -10,8 +10,8 @@ use axum::{
 };
 use utoipa::openapi::OpenApi;
 
+use super::error::ApiError;
 use super::extract::ApiPath;
-use crate::error::AppError;
 
 static SWAGGER_CONFIG: LazyLock<Arc<utoipa_swagger_ui::Config<'static>>> =
     LazyLock::new(|| Arc::new(utoipa_swagger_ui::Config::new(["/openapi.json"])));
@@ -26,7 +26,7 @@ pub async fn openapi_json(Extension(document): Extension<Arc<OpenApi>>) -> Json<
 /// Interactive API documentation (Swagger UI).
 #[utoipa::path(get, path = "/docs", tag = "docs",
     responses((status = 200, description = "HTML page", content_type = "text/html")))]
-pub async fn docs_page() -> Result<Response, AppError> {
+pub async fn docs_page() -> Result<Response, ApiError> {
     // Served at `/docs` itself (not a redirect to `/docs/`); `<base>` points the page's
     // relative asset links at `/docs/...`.
     let (content_type, bytes) = swagger_file("index.html")?;
@@ -39,7 +39,7 @@ pub async fn docs_page() -> Result<Response, AppError> {
 #[utoipa::path(get, path = "/docs/{file}", tag = "docs",
     params(("file" = String, Path, description = "Swagger UI asset")),
     responses((status = 200, description = "Asset"), (status = 404, description = "No such asset")))]
-pub async fn docs_asset(ApiPath(file): ApiPath<String>) -> Result<Response, AppError> {
+pub async fn docs_asset(ApiPath(file): ApiPath<String>) -> Result<Response, ApiError> {
     if file.is_empty() || file == "index.html" {
         return docs_page().await;
     }
@@ -47,11 +47,11 @@ pub async fn docs_asset(ApiPath(file): ApiPath<String>) -> Result<Response, AppE
     Ok(([(header::CONTENT_TYPE, content_type)], bytes).into_response())
 }
 
-fn swagger_file(file: &str) -> Result<(HeaderValue, Vec<u8>), AppError> {
+fn swagger_file(file: &str) -> Result<(HeaderValue, Vec<u8>), ApiError> {
     let found = utoipa_swagger_ui::serve(file, SWAGGER_CONFIG.clone())
-        .map_err(|e| AppError::Internal(format!("swagger ui {file}: {e}")))?
+        .map_err(|e| ApiError::internal(format!("swagger ui {file}: {e}")))?
         .ok_or_else(|| {
-            AppError::not_found(
+            ApiError::not_found(
                 "There is nothing at this address.",
                 format!("docs asset {file:?}: no such file"),
             )

@@ -10,23 +10,18 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use crate::error::{AppError, ContractErrorBody, Dependency};
+use super::error::{ApiError, ContractErrorBody};
 
-pub async fn route_not_found(uri: Uri) -> AppError {
-    AppError::not_found(
-        "There is nothing at this address.",
-        format!("route: no route for {}", uri.path()),
-    )
+pub async fn route_not_found(uri: Uri) -> ApiError {
+    ApiError::nothing_here(uri.path())
 }
 
-pub async fn method_not_allowed(request: Request) -> AppError {
-    AppError::MethodNotAllowed {
-        internal: format!(
-            "method: {} not allowed on {}",
-            request.method(),
-            request.uri().path()
-        ),
-    }
+pub async fn method_not_allowed(request: Request) -> ApiError {
+    ApiError::method_not_allowed(format!(
+        "method: {} not allowed on {}",
+        request.method(),
+        request.uri().path()
+    ))
 }
 
 /// Rewrites any error response that is not already in the contract's shape.
@@ -43,19 +38,26 @@ pub async fn shape_error_responses(request: Request, next: Next) -> Response {
     let origin = String::from_utf8_lossy(&text);
     let internal = format!("http {}: {}", status.as_u16(), origin.trim());
     let error = match status {
-        StatusCode::NOT_FOUND => AppError::not_found("There is nothing at this address.", internal),
-        StatusCode::METHOD_NOT_ALLOWED => AppError::MethodNotAllowed { internal },
-        StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge {
-            user: "The request body is too large.".into(),
-            internal,
-        },
-        StatusCode::REQUEST_TIMEOUT
-        | StatusCode::SERVICE_UNAVAILABLE
-        | StatusCode::GATEWAY_TIMEOUT => AppError::unavailable(Dependency::Deadline, internal),
-        s if s.is_client_error() => {
-            AppError::bad_request("The request could not be understood.", internal)
+        StatusCode::NOT_FOUND => ApiError::not_found("There is nothing at this address.", internal),
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::method_not_allowed(internal),
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::payload_too_large("The request body is too large.", internal)
         }
-        _ => AppError::Internal(internal),
+        StatusCode::REQUEST_TIMEOUT => ApiError::request_timeout(internal),
+        // The whole-request deadline (`TimeoutLayer`): the server, not the client, was slow.
+        StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The server took too long to answer. Please try again.",
+            internal,
+        ),
+        s if s.is_client_error() => {
+            ApiError::bad_request("The request could not be understood.", internal)
+        }
+        _ => ApiError::new(
+            status,
+            "Something went wrong on our side. Please try again.",
+            internal,
+        ),
     };
     let mut shaped = error.into_response();
     // Keep what the layer said beyond the body (e.g. `Allow`), but not its content headers.

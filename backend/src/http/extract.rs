@@ -1,37 +1,131 @@
-//! axum's extractors, with their rejections turned into [`AppError`]s so that a malformed
-//! request gets the contract's error body like every other failure.
+//! Extractors whose refusals are [`ApiError`]s, so a malformed request gets the contract's
+//! error body like every other failure, and the reading of a multipart post's parts.
 
-use axum::extract::{
-    FromRequest, FromRequestParts, Multipart, Request,
-    multipart::{MultipartError, MultipartRejection},
-    rejection::{JsonRejection, PathRejection, QueryRejection},
+use axum::{
+    body::Bytes,
+    extract::{
+        FromRequest, FromRequestParts, Multipart, Request,
+        multipart::{Field, MultipartError, MultipartRejection},
+        rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection},
+    },
+    http::{HeaderMap, StatusCode, header},
 };
+use serde::de::DeserializeOwned;
 
-use crate::{domain::ValidationError, error::AppError};
+use super::{
+    body_deadline::BodyTimedOut,
+    error::{ApiError, caused_by},
+};
+use crate::domain::{TextField, ValidationError};
 
-#[derive(FromRequest)]
-#[from_request(via(axum::Json), rejection(AppError))]
+/// A JSON body that must be an object of `T`'s shape. serde's derived `Deserialize` also
+/// accepts an array (fields by position); the contract does not.
 pub struct ApiJson<T>(pub T);
 
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        if !is_json(request.headers()) {
+            // axum answers 415 here; the contract wants 400 for a wrong content type.
+            return Err(ApiError::bad_request(
+                "Send the request body as JSON (Content-Type: application/json).",
+                "json: Content-Type is not application/json",
+            ));
+        }
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(body_rejection)?;
+        let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+        if first.is_some_and(|&b| b != b'{') {
+            return Err(ValidationError::new(
+                "The request body must be a JSON object.",
+                "json: body is not an object",
+            )
+            .into());
+        }
+        let axum::Json(value) = axum::Json::<T>::from_bytes(&bytes)?;
+        Ok(Self(value))
+    }
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || essence.starts_with("application/") && essence.ends_with("+json")
+}
+
 #[derive(FromRequestParts)]
-#[from_request(via(axum::extract::Query), rejection(AppError))]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
 pub struct ApiQuery<T>(pub T);
 
 #[derive(FromRequestParts)]
-#[from_request(via(axum::extract::Path), rejection(AppError))]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
 pub struct ApiPath<T>(pub T);
 
 pub struct ApiMultipart(pub Multipart);
 
 impl<S: Send + Sync> FromRequest<S> for ApiMultipart {
-    type Rejection = AppError;
+    type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         Ok(Self(Multipart::from_request(request, state).await?))
     }
 }
 
-impl From<JsonRejection> for AppError {
+/// Most bytes a text part may have, checked while it streams in: a few times the largest
+/// text limit (10 000 characters of up to 4 bytes each), so that no valid text is cut and no
+/// 5 MB title is held in memory before it is refused.
+pub const TEXT_PART_MAX_BYTES: usize = 64 * 1024;
+
+/// Reads a text part whole, refusing it once it passes [`TEXT_PART_MAX_BYTES`] and when it is
+/// not UTF-8: text is never altered (no U+FFFD replacement).
+pub async fn read_text_part(mut part: Field<'_>, field: TextField) -> Result<String, ApiError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = part.chunk().await? {
+        if bytes.len() + chunk.len() > TEXT_PART_MAX_BYTES {
+            return Err(field
+                .too_long(format_args!("more than {TEXT_PART_MAX_BYTES} bytes"))
+                .into());
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    String::from_utf8(bytes).map_err(|error| {
+        ApiError::bad_request(
+            format!("{} must be valid UTF-8 text.", field.label()),
+            format!(
+                "{}: invalid UTF-8 at byte {}",
+                field.name(),
+                error.utf8_error().valid_up_to()
+            ),
+        )
+    })
+}
+
+/// What a body that could not be read means: too large, too slow, or broken.
+fn body_rejection(rejection: BytesRejection) -> ApiError {
+    let internal = format!("body: {}", rejection.body_text());
+    if caused_by::<BodyTimedOut>(&rejection) {
+        ApiError::request_timeout(internal)
+    } else if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::payload_too_large("The request body is too large.", internal)
+    } else {
+        ApiError::bad_request("The request body could not be read.", internal)
+    }
+}
+
+impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         let internal = format!("json: {}", rejection.body_text());
         match rejection {
@@ -42,61 +136,72 @@ impl From<JsonRejection> for AppError {
             )
             .into(),
             JsonRejection::JsonSyntaxError(_) => {
-                AppError::bad_request("The request body is not valid JSON.", internal)
+                ApiError::bad_request("The request body is not valid JSON.", internal)
             }
-            // axum answers 415 here; the contract wants 400 for a wrong content type.
-            JsonRejection::MissingJsonContentType(_) => AppError::bad_request(
-                "Send the request body as JSON (Content-Type: application/json).",
-                internal,
-            ),
-            other if other.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
-                AppError::PayloadTooLarge {
-                    user: "The request body is too large.".into(),
-                    internal,
-                }
-            }
-            _ => AppError::bad_request("The request body could not be read.", internal),
+            JsonRejection::BytesRejection(rejection) => body_rejection(rejection),
+            _ => ApiError::bad_request("The request body could not be read.", internal),
         }
     }
 }
 
-impl From<QueryRejection> for AppError {
+impl From<QueryRejection> for ApiError {
     fn from(rejection: QueryRejection) -> Self {
-        AppError::bad_request(
+        ApiError::bad_request(
             "The query string is malformed (limit must be a whole number).",
             format!("query: {}", rejection.body_text()),
         )
     }
 }
 
-impl From<PathRejection> for AppError {
+impl From<PathRejection> for ApiError {
     fn from(rejection: PathRejection) -> Self {
-        AppError::bad_request(
+        ApiError::bad_request(
             "The address is malformed.",
             format!("path: {}", rejection.body_text()),
         )
     }
 }
 
-impl From<MultipartRejection> for AppError {
+impl From<MultipartRejection> for ApiError {
     fn from(rejection: MultipartRejection) -> Self {
-        AppError::bad_request(
+        ApiError::bad_request(
             "Send the post as multipart/form-data.",
             format!("multipart: {}", rejection.body_text()),
         )
     }
 }
 
-impl From<MultipartError> for AppError {
+impl From<MultipartError> for ApiError {
     fn from(error: MultipartError) -> Self {
         let internal = format!("multipart: {}", error.body_text());
-        if error.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-            AppError::PayloadTooLarge {
-                user: "The post is too large.".into(),
-                internal,
-            }
+        if caused_by::<BodyTimedOut>(&error) {
+            ApiError::request_timeout(internal)
+        } else if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::payload_too_large("The post is too large.", internal)
         } else {
-            AppError::bad_request("The form data is malformed.", internal)
+            ApiError::bad_request("The form data is malformed.", internal)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    #[test]
+    fn json_content_types() {
+        let check = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_str(value).unwrap());
+            is_json(&headers)
+        };
+        assert!(check("application/json"));
+        assert!(check("Application/JSON; charset=utf-8"));
+        assert!(check("application/merge-patch+json"));
+        assert!(!check("text/json"));
+        assert!(!check("text/plain"));
+        assert!(!is_json(&HeaderMap::new()));
     }
 }

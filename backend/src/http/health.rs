@@ -2,7 +2,7 @@ use axum::{Json, extract::State};
 use serde_json::{Value, json};
 
 use super::AppState;
-use crate::error::{AppError, ErrorBody};
+use super::error::{ApiError, ErrorBody};
 
 /// Liveness: 200 while the process serves.
 #[utoipa::path(get, path = "/health", tag = "operations",
@@ -17,7 +17,7 @@ pub async fn health() -> Json<Value> {
         (status = 200, description = "Database and object storage answer"),
         (status = 503, description = "A dependency is unavailable", body = ErrorBody),
     ))]
-pub async fn ready(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
+pub async fn ready(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     state.posts.check_ready().await?;
     Ok(Json(json!({"status": "ready"})))
 }

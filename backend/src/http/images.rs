@@ -7,11 +7,12 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use super::{AppState, extract::ApiPath};
-use crate::{
-    domain::ImageHash,
-    error::{AppError, ErrorBody},
+use super::{
+    AppState,
+    error::{ApiError, ErrorBody},
+    extract::ApiPath,
 };
+use crate::domain::ImageHash;
 
 const CACHE_FOREVER: &str = "public, max-age=31536000, immutable";
 
@@ -32,7 +33,7 @@ pub async fn get_image(
     State(state): State<AppState>,
     ApiPath(hash): ApiPath<String>,
     request_headers: HeaderMap,
-) -> Result<Response, AppError> {
+) -> Result<Response, ApiError> {
     let hash = ImageHash::parse(&hash)?;
     let etag = HeaderValue::from_str(&hash.etag()).expect("hex is a valid header value");
     let mut headers = HeaderMap::new();
@@ -52,10 +53,6 @@ pub async fn get_image(
         header::CONTENT_TYPE,
         HeaderValue::from_str(&image.content_type)
             .unwrap_or(HeaderValue::from_static("application/octet-stream")),
-    );
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
     );
     if let Some(length) = image.content_length {
         headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));

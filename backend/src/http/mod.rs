@@ -1,20 +1,27 @@
 //! The HTTP layer: routes, extractors and middleware. Handlers only translate between HTTP
 //! and [`PostService`]; they never see SQL or S3.
 
+mod body_deadline;
 mod docs;
+mod error;
 mod errors;
 mod extract;
 mod health;
 mod images;
 mod posts;
+mod security;
 mod spa;
+
+pub use error::{ApiError, ErrorBody, ErrorDetail};
+pub use extract::TEXT_PART_MAX_BYTES;
+pub use security::{CONTENT_SECURITY_POLICY, MAX_REQUEST_ID_LEN};
 
 use std::{sync::Arc, time::Duration};
 
 use axum::{
     Extension, Router,
     extract::DefaultBodyLimit,
-    http::{HeaderName, HeaderValue, Method, Request, StatusCode, header},
+    http::{HeaderValue, Method, Request, StatusCode, header},
     middleware,
 };
 use tower::ServiceBuilder;
@@ -29,6 +36,10 @@ use tracing::Level;
 use utoipa::OpenApi;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use self::{
+    body_deadline::BodyTimeouts,
+    security::{REQUEST_ID, SecurityHeaders},
+};
 use crate::{config::Config, service::PostService};
 
 #[derive(Clone)]
@@ -62,8 +73,6 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(docs::docs_asset))
 }
 
-static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-
 /// The whole application: routes, the SPA fallback and the middleware stack.
 pub fn router(state: AppState, config: &Config) -> Router {
     // Room for the text fields next to the largest image; the image itself is capped exactly
@@ -77,8 +86,20 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .method_not_allowed_fallback(errors::method_not_allowed);
     let app = spa::fallback(routes, &config.static_dir).with_state(state);
 
+    let security = SecurityHeaders {
+        hsts_max_age: config.hsts_max_age,
+    };
+    let body_timeouts = BodyTimeouts {
+        idle: config.body_idle_timeout,
+        total: config.body_timeout,
+    };
     app.layer(
         ServiceBuilder::new()
+            .layer(middleware::from_fn_with_state(
+                security,
+                security::set_security_headers,
+            ))
+            .layer(middleware::from_fn(security::drop_unsafe_request_id))
             .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
             .layer(
                 TraceLayer::new_for_http()
@@ -99,6 +120,10 @@ pub fn router(state: AppState, config: &Config) -> Router {
             .layer(TimeoutLayer::with_status_code(
                 StatusCode::SERVICE_UNAVAILABLE,
                 config.request_timeout,
+            ))
+            .layer(middleware::from_fn_with_state(
+                body_timeouts,
+                body_deadline::limit_body_time,
             )),
     )
 }

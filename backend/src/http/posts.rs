@@ -11,12 +11,11 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{
     AppState,
-    extract::{ApiJson, ApiMultipart, ApiQuery},
+    error::{ApiError, ErrorBody},
+    extract::{ApiJson, ApiMultipart, ApiQuery, read_text_part},
 };
-use crate::{
-    domain::{ImageUpload, PageRequest, Post},
-    error::{AppError, ErrorBody},
-    service::NewPostInput,
+use crate::domain::{
+    ImageUpload, NewPost, PageRequest, Post, ScoreChange, TextField, ValidImage, ValidationError,
 };
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -44,7 +43,7 @@ pub struct ListQuery {
 pub async fn list_posts(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ListQuery>,
-) -> Result<impl IntoResponse, AppError> {
+) -> Result<impl IntoResponse, ApiError> {
     let request = PageRequest::parse(query.sort.as_deref(), query.limit, query.cursor.as_deref())?;
     let page = state.posts.list(request).await?;
     let mut headers = HeaderMap::new();
@@ -84,7 +83,8 @@ pub struct NewPostForm {
     request_body(content = NewPostForm, content_type = "multipart/form-data"),
     responses(
         (status = 201, description = "The created post", body = Post),
-        (status = 400, description = "Not multipart/form-data, or malformed", body = ErrorBody),
+        (status = 400, description = "Not multipart/form-data, malformed, or text that is not UTF-8", body = ErrorBody),
+        (status = 408, description = "The body stopped arriving", body = ErrorBody),
         (status = 413, description = "Image or body over the limit", body = ErrorBody),
         (status = 415, description = "File is not PNG, JPEG, GIF or WebP", body = ErrorBody),
         (status = 422, description = "Missing or invalid field", body = ErrorBody),
@@ -95,44 +95,67 @@ pub async fn create_post(
     State(state): State<AppState>,
     headers: HeaderMap,
     ApiMultipart(form): ApiMultipart,
-) -> Result<impl IntoResponse, AppError> {
+) -> Result<impl IntoResponse, ApiError> {
     let body_length = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse().ok())
         .unwrap_or(0);
-    let input = read_new_post(form, state.max_image_bytes, body_length).await?;
-    let post = state.posts.create(input).await?;
+    let (post, image) = read_new_post(form, state.max_image_bytes, body_length).await?;
+    let post = state.posts.create(post, image).await?;
     Ok((StatusCode::CREATED, Json(post)))
 }
 
-/// Reads the form fields; the file is streamed into an [`ImageUpload`], which stops the read
-/// as soon as the size limit is passed. Unknown fields are ignored. `body_length` (the request's
-/// Content-Length, 0 when unknown) sizes the image buffer once instead of growing it.
+/// Reads the form into domain values. The file is streamed into an [`ImageUpload`], which
+/// stops the read as soon as the size limit is passed; text parts are capped as they stream.
+/// An unknown or repeated field is refused: it is a client's mistake that would otherwise
+/// go unnoticed. `body_length` (the request's Content-Length, 0 when unknown) sizes the image
+/// buffer once instead of growing it.
 async fn read_new_post(
     mut form: Multipart,
     max_image_bytes: usize,
     body_length: usize,
-) -> Result<NewPostInput, AppError> {
-    let mut input = NewPostInput::default();
-    while let Some(mut field) = form.next_field().await? {
-        match field.name() {
-            Some("title") => input.title = Some(field.text().await?),
-            Some("post") => input.text = Some(field.text().await?),
-            Some("username") => input.username = Some(field.text().await?),
-            Some("file") => {
-                let mut upload = ImageUpload::with_expected_size(max_image_bytes, body_length);
-                while let Some(chunk) = field.chunk().await? {
-                    upload.push(&chunk)?;
-                }
-                input.image = upload.finish()?;
+) -> Result<(NewPost, Option<ValidImage>), ApiError> {
+    let mut texts: [Option<String>; 3] = Default::default();
+    let mut image: Option<Option<ValidImage>> = None;
+    while let Some(mut part) = form.next_field().await? {
+        let name = part.name().unwrap_or_default().to_owned();
+        if name == "file" {
+            if image.is_some() {
+                return Err(repeated(&name).into());
             }
-            _ => {}
+            let mut upload = ImageUpload::with_expected_size(max_image_bytes, body_length);
+            while let Some(chunk) = part.chunk().await? {
+                upload.push(&chunk)?;
+            }
+            image = Some(upload.finish()?);
+            continue;
         }
+        let Some(index) = TextField::ALL.iter().position(|f| f.name() == name) else {
+            return Err(ValidationError::new(
+                format!("The form has an unknown field \"{name}\"; it accepts title, post, username and file."),
+                format!("form: unknown field {name:?}"),
+            )
+            .into());
+        };
+        if texts[index].is_some() {
+            return Err(repeated(&name).into());
+        }
+        texts[index] = Some(read_text_part(part, TextField::ALL[index]).await?);
     }
-    Ok(input)
+    let [title, text, username] = texts;
+    let post = NewPost::parse(title.as_deref(), text.as_deref(), username.as_deref())?;
+    Ok((post, image.flatten()))
+}
+
+fn repeated(name: &str) -> ValidationError {
+    ValidationError::new(
+        format!("The form field \"{name}\" was sent more than once."),
+        format!("form: repeated field {name:?}"),
+    )
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct VoteRequest {
     #[schema(example = 42)]
     post_id: i64,
@@ -149,14 +172,16 @@ pub struct VoteRequest {
         (status = 200, description = "The updated post", body = Post),
         (status = 400, description = "Malformed JSON or not JSON", body = ErrorBody),
         (status = 404, description = "No such post", body = ErrorBody),
-        (status = 422, description = "score_increase not 1 or -1, or a field missing", body = ErrorBody),
+        (status = 408, description = "The body stopped arriving", body = ErrorBody),
+        (status = 422, description = "Not an object, score_increase not 1 or -1, or a field missing or unknown", body = ErrorBody),
         (status = 503, description = "Database unavailable", body = ErrorBody),
     )
 )]
 pub async fn update_post_score(
     State(state): State<AppState>,
     ApiJson(vote): ApiJson<VoteRequest>,
-) -> Result<Json<Post>, AppError> {
-    let post = state.posts.vote(vote.post_id, vote.score_increase).await?;
+) -> Result<Json<Post>, ApiError> {
+    let change = ScoreChange::parse(vote.score_increase)?;
+    let post = state.posts.vote(vote.post_id, change).await?;
     Ok(Json(post))
 }

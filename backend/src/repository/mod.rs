@@ -1,7 +1,9 @@
 //! Persistence of posts in PostgreSQL. The only module that speaks SQL.
 
+mod error;
 mod pool;
 mod post_repository;
 
-pub use pool::{DbPool, PoolError};
+pub use error::{BoxError, RepositoryError};
+pub use pool::DbPool;
 pub use post_repository::PostRepository;

@@ -1,35 +1,65 @@
-//! The connection pool: sqlx `PgConnection`s lent out by deadpool.
+//! The connection pool: sqlx `PgConnection`s lent by deadpool, used only through
+//! [`DbPool::read`] and [`DbPool::write`], which decide what happens to a connection after
+//! its query, so no caller can forget to.
 //!
 //! sqlx's own `PgPool` pings every connection when it comes back (`return_to_pool` in
-//! sqlx-core 0.8, not configurable), so every query costs PostgreSQL a second round trip.
-//! Here a connection is checked only before it is lent after sitting idle. One that broke
-//! (I/O or protocol error) or whose query was cut short (a dropped request: its answer may be
-//! half read) is closed instead of lent again.
+//! sqlx-core 0.8, not configurable): a second round trip per query. Here a connection is
+//! checked only when there is a reason to:
+//! - it sat idle for a while (an idle connection is the one an outage drops silently);
+//! - another connection was found broken since it was last checked (a restart, a failover or
+//!   `pg_terminate_backend` takes all of them at once);
+//! - a write is about to be sent on it: a write may be retried only if it provably never
+//!   reached the server, and a connection that has just answered a ping is that proof.
+//!
+//! A connection whose query broke it (I/O, protocol, a FATAL from the server) or whose query
+//! was cancelled half-way (a dropped request) is closed, never lent again.
 
 use std::{
-    ops::{Deref, DerefMut},
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
     time::Duration,
 };
 
 use deadpool::managed::{self, Metrics, Object, RecycleError, RecycleResult};
-use sqlx::{Connection, PgConnection, postgres::PgConnectOptions};
+use futures_core::future::BoxFuture;
+use sqlx::{
+    Connection, PgConnection,
+    postgres::{PgConnectOptions, PgDatabaseError, PgSeverity},
+};
+use tokio::time::Instant;
 
-/// A pooled connection is pinged before it is lent only if it was last lent longer ago than
-/// this: only an idle connection is likely to have been dropped silently (an outage, a
-/// restart), and under load the check would double the round trips.
+use super::error::RepositoryError;
+
+/// A statement as the pool runs it: a function of a lent connection and the statement's
+/// arguments, borrowed for as long as the connection is. (A plain function, not a closure
+/// over the arguments, so that the future it returns is `Send` for every such borrow.)
+pub type Query<A, T> =
+    for<'c> fn(&'c mut PgConnection, &'c A) -> BoxFuture<'c, Result<T, sqlx::Error>>;
+
+/// A pooled connection idle for longer than this is pinged before it is lent.
 const CHECK_IF_IDLE_FOR: Duration = Duration::from_secs(1);
-
-pub type PoolError = managed::PoolError<sqlx::Error>;
+/// How many connections a write tries before it reports the database unavailable.
+const WRITE_ATTEMPTS: usize = 3;
 
 #[derive(Clone)]
-pub struct DbPool(managed::Pool<PgConnector>);
+pub struct DbPool {
+    pool: managed::Pool<PgConnector>,
+    health: Arc<PoolHealth>,
+}
 
 impl DbPool {
     /// A lazy pool: connections are opened (and re-opened after an outage) on demand, and
     /// every wait is bounded by `wait_timeout`, so a lost database is a quick 503 and a
     /// returning one needs no restart.
     pub fn new(options: PgConnectOptions, max_size: usize, wait_timeout: Duration) -> Self {
-        let pool = managed::Pool::builder(PgConnector { options })
+        let health = Arc::new(PoolHealth::new());
+        let connector = PgConnector {
+            options,
+            health: health.clone(),
+        };
+        let pool = managed::Pool::builder(connector)
             .max_size(max_size)
             .wait_timeout(Some(wait_timeout))
             .create_timeout(Some(wait_timeout))
@@ -37,85 +67,210 @@ impl DbPool {
             .runtime(deadpool::Runtime::Tokio1)
             .build()
             .expect("the runtime is set, as timeouts require");
-        Self(pool)
+        Self { pool, health }
     }
 
-    pub async fn get(&self) -> Result<DbConnection, PoolError> {
-        Ok(DbConnection(Some(self.0.get().await?)))
+    /// Runs a query that changes nothing. If the connection turns out to be broken, the query
+    /// runs once more on a checked or new connection: a read can safely be repeated.
+    pub async fn read<A: Sync + ?Sized, T>(
+        &self,
+        args: &A,
+        query: Query<A, T>,
+    ) -> Result<T, RepositoryError> {
+        let first = self.run(self.lend().await?, args, query).await;
+        match first {
+            Err(error) if is_broken(&error) => {
+                tracing::info!(%error, "database connection was broken; retrying the read");
+                Ok(self.run(self.lend().await?, args, query).await?)
+            }
+            other => Ok(other?),
+        }
     }
-}
 
-/// A connection on loan. Hand it back with [`DbConnection::release`]; dropped without that
-/// (the work was cancelled), it is closed.
-pub struct DbConnection(Option<Object<PgConnector>>);
+    /// Runs a statement that changes data, on a connection that has just proved alive. A
+    /// write that fails after it was sent is never repeated (it may have been applied): the
+    /// caller gets [`RepositoryError::Unavailable`].
+    pub async fn write<A: Sync + ?Sized, T>(
+        &self,
+        args: &A,
+        statement: Query<A, T>,
+    ) -> Result<T, RepositoryError> {
+        let connection = self.lend_alive().await?;
+        Ok(self.run(connection, args, statement).await?)
+    }
 
-impl DbConnection {
-    /// Returns the connection to the pool, unless `result` shows it broken; passes `result` on.
-    pub fn release<T>(mut self, result: Result<T, sqlx::Error>) -> Result<T, sqlx::Error> {
-        if !matches!(&result, Err(error) if is_broken(error)) {
-            drop(self.0.take());
+    /// The pool's size, idle connections and waiting callers, for metrics.
+    pub fn status(&self) -> deadpool::Status {
+        self.pool.status()
+    }
+
+    async fn lend(&self) -> Result<Lent, RepositoryError> {
+        let object = self
+            .pool
+            .get()
+            .await
+            .map_err(|error| RepositoryError::Unavailable(error.into()))?;
+        Ok(Lent(Some(object)))
+    }
+
+    /// A connection checked during this call: newly opened, checked by the pool on its way
+    /// out, or pinged here.
+    async fn lend_alive(&self) -> Result<Lent, RepositoryError> {
+        let mut last_error = None;
+        for _ in 0..WRITE_ATTEMPTS {
+            let asked_at = Instant::now();
+            let mut lent = self.lend().await?;
+            if lent.connection().checked_at >= asked_at {
+                return Ok(lent);
+            }
+            match lent.connection().pg.ping().await {
+                Ok(()) => {
+                    lent.connection().checked_at = Instant::now();
+                    return Ok(lent);
+                }
+                Err(error) => {
+                    self.health.found_broken();
+                    lent.discard();
+                    last_error = Some(error);
+                }
+            }
+        }
+        let error = last_error.expect("at least one attempt was made");
+        Err(RepositoryError::Unavailable(error.into()))
+    }
+
+    /// Runs `query` on `lent`, then returns the connection to the pool or closes it.
+    async fn run<A: Sync + ?Sized, T>(
+        &self,
+        mut lent: Lent,
+        args: &A,
+        query: Query<A, T>,
+    ) -> Result<T, sqlx::Error> {
+        // If this future is dropped while the query runs, `lent` is dropped with it and the
+        // connection, possibly half-way through an answer, is closed.
+        let result = query(&mut lent.connection().pg, args).await;
+        match &result {
+            Err(error) if is_broken(error) => {
+                self.health.found_broken();
+                lent.discard();
+            }
+            _ => lent.give_back(),
         }
         result
     }
 }
 
-impl Deref for DbConnection {
-    type Target = PgConnection;
+/// A connection on loan. Dropped without [`Lent::give_back`] (the work was cancelled or the
+/// connection broke), it is closed rather than returned.
+struct Lent(Option<Object<PgConnector>>);
 
-    fn deref(&self) -> &PgConnection {
-        self.0.as_ref().expect("held until released")
+impl Lent {
+    fn connection(&mut self) -> &mut PooledConnection {
+        self.0.as_mut().expect("held until given back or discarded")
+    }
+
+    fn give_back(mut self) {
+        drop(self.0.take());
+    }
+
+    fn discard(self) {
+        drop(self);
     }
 }
 
-impl DerefMut for DbConnection {
-    fn deref_mut(&mut self) -> &mut PgConnection {
-        self.0.as_mut().expect("held until released")
-    }
-}
-
-impl Drop for DbConnection {
+impl Drop for Lent {
     fn drop(&mut self) {
-        if let Some(connection) = self.0.take() {
-            drop(Object::take(connection));
+        if let Some(object) = self.0.take() {
+            drop(Object::take(object));
         }
     }
 }
 
 /// Whether an error leaves the connection unusable, as opposed to a statement the database
-/// refused or a row that did not decode.
+/// refused (which leaves the connection ready for the next one) or a row that did not decode.
 fn is_broken(error: &sqlx::Error) -> bool {
-    !matches!(
-        error,
-        sqlx::Error::Database(_)
-            | sqlx::Error::RowNotFound
-            | sqlx::Error::ColumnNotFound(_)
-            | sqlx::Error::ColumnIndexOutOfBounds { .. }
-            | sqlx::Error::ColumnDecode { .. }
-            | sqlx::Error::Decode(_)
-            | sqlx::Error::TypeNotFound { .. }
-    )
+    match error {
+        sqlx::Error::Database(db) => {
+            let fatal = db
+                .try_downcast_ref::<PgDatabaseError>()
+                .is_some_and(|pg| matches!(pg.severity(), PgSeverity::Fatal | PgSeverity::Panic));
+            let connection_lost = db.code().is_some_and(|code| {
+                code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03")
+            });
+            fatal || connection_lost
+        }
+        sqlx::Error::RowNotFound
+        | sqlx::Error::ColumnNotFound(_)
+        | sqlx::Error::ColumnIndexOutOfBounds { .. }
+        | sqlx::Error::ColumnDecode { .. }
+        | sqlx::Error::Decode(_)
+        | sqlx::Error::Encode(_)
+        | sqlx::Error::TypeNotFound { .. } => false,
+        _ => true,
+    }
+}
+
+/// When a connection was last found broken: every connection not checked since then is
+/// suspect, since whatever broke one (a restart, `pg_terminate_backend`) usually broke all.
+struct PoolHealth {
+    origin: Instant,
+    /// Nanoseconds after `origin`; 0 = never.
+    broken_at: AtomicU64,
+}
+
+impl PoolHealth {
+    fn new() -> Self {
+        Self {
+            origin: Instant::now(),
+            broken_at: AtomicU64::new(0),
+        }
+    }
+
+    fn found_broken(&self) {
+        let nanos = u64::try_from(self.origin.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.broken_at.fetch_max(nanos.max(1), Ordering::Relaxed);
+    }
+
+    fn suspects(&self, checked_at: Instant) -> bool {
+        match self.broken_at.load(Ordering::Relaxed) {
+            0 => false,
+            nanos => checked_at <= self.origin + Duration::from_nanos(nanos),
+        }
+    }
+}
+
+/// A connection and when it was last known to work.
+struct PooledConnection {
+    pg: PgConnection,
+    checked_at: Instant,
 }
 
 /// Opens and checks connections for the pool.
 struct PgConnector {
     options: PgConnectOptions,
+    health: Arc<PoolHealth>,
 }
 
 impl managed::Manager for PgConnector {
-    type Type = PgConnection;
+    type Type = PooledConnection;
     type Error = sqlx::Error;
 
-    async fn create(&self) -> Result<PgConnection, sqlx::Error> {
-        PgConnection::connect_with(&self.options).await
+    async fn create(&self) -> Result<PooledConnection, sqlx::Error> {
+        let pg = PgConnection::connect_with(&self.options).await?;
+        Ok(PooledConnection {
+            pg,
+            checked_at: Instant::now(),
+        })
     }
 
     async fn recycle(
         &self,
-        connection: &mut PgConnection,
+        connection: &mut PooledConnection,
         metrics: &Metrics,
     ) -> RecycleResult<sqlx::Error> {
-        if metrics.last_used() > CHECK_IF_IDLE_FOR {
-            connection.ping().await.map_err(RecycleError::Backend)?;
+        if metrics.last_used() > CHECK_IF_IDLE_FOR || self.health.suspects(connection.checked_at) {
+            connection.pg.ping().await.map_err(RecycleError::Backend)?;
+            connection.checked_at = Instant::now();
         }
         Ok(())
     }

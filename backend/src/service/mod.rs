@@ -1,5 +1,8 @@
-//! The rules of the board, between the HTTP layer and storage.
+//! The rules of the board, between the HTTP layer and storage. Its inputs are domain types,
+//! already validated: nothing invalid can reach it.
 
+mod error;
 mod post_service;
 
-pub use post_service::{NewPostInput, Page, PostService};
+pub use error::ServiceError;
+pub use post_service::{Page, PostService};

@@ -8,18 +8,18 @@ use aws_sdk_s3::{
     Client,
     config::{
         BehaviorVersion, Credentials, Region, RequestChecksumCalculation,
-        ResponseChecksumValidation, http::HttpResponse, retry::RetryConfig, timeout::TimeoutConfig,
+        ResponseChecksumValidation, retry::RetryConfig, timeout::TimeoutConfig,
     },
-    error::{DisplayErrorContext, ProvideErrorMetadata, SdkError},
     primitives::ByteStream,
 };
 use bytes::Bytes;
 use futures_core::Stream;
+use secrecy::ExposeSecret;
 
+use super::StorageError;
 use crate::{
     config::S3Config,
     domain::{ImageHash, ValidImage},
-    error::{AppError, Dependency},
 };
 
 /// Images in one bucket, each under the key of its SHA-256, with its content type.
@@ -53,8 +53,8 @@ impl Stream for ImageBytes {
 impl ImageStore {
     pub fn new(config: &S3Config) -> Self {
         let credentials = Credentials::new(
-            &config.access_key,
-            &config.secret_key,
+            config.access_key.expose_secret(),
+            config.secret_key.expose_secret(),
             None,
             None,
             "postboard-config",
@@ -87,11 +87,11 @@ impl ImageStore {
     }
 
     /// Creates the bucket unless it exists already.
-    pub async fn ensure_bucket(&self) -> Result<(), AppError> {
+    pub async fn ensure_bucket(&self) -> Result<(), StorageError> {
         match self.client.head_bucket().bucket(&self.bucket).send().await {
             Ok(_) => return Ok(()),
             Err(e) if e.as_service_error().is_some_and(|e| e.is_not_found()) => {}
-            Err(e) => return Err(storage_error("head bucket", e)),
+            Err(e) => return Err(StorageError::from_sdk("head bucket", e)),
         }
         match self
             .client
@@ -109,23 +109,24 @@ impl ImageStore {
             {
                 Ok(())
             }
-            Err(e) => Err(storage_error("create bucket", e)),
+            Err(e) => Err(StorageError::from_sdk("create bucket", e)),
         }
     }
 
     /// Whether the bucket answers.
-    pub async fn ping(&self) -> Result<(), AppError> {
+    pub async fn ping(&self) -> Result<(), StorageError> {
         self.client
             .head_bucket()
             .bucket(&self.bucket)
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| storage_error("head bucket", e))
+            .map_err(|e| StorageError::from_sdk("head bucket", e))
     }
 
     /// Stores the image under its hash. The same bytes uploaded twice are stored once.
-    pub async fn put(&self, image: &ValidImage) -> Result<(), AppError> {
+    #[tracing::instrument(name = "storage.put", skip_all, fields(key = %image.hash))]
+    pub async fn put(&self, image: &ValidImage) -> Result<(), StorageError> {
         let key = image.hash.as_str();
         match self
             .client
@@ -137,7 +138,7 @@ impl ImageStore {
         {
             Ok(_) => return Ok(()),
             Err(e) if e.as_service_error().is_some_and(|e| e.is_not_found()) => {}
-            Err(e) => return Err(storage_error("head object", e)),
+            Err(e) => return Err(StorageError::from_sdk("head object", e)),
         }
         self.client
             .put_object()
@@ -149,12 +150,13 @@ impl ImageStore {
             .body(ByteStream::from(image.bytes.clone()))
             .send()
             .await
-            .map_err(|e| storage_error("put object", e))?;
+            .map_err(|e| StorageError::from_sdk("put object", e))?;
         Ok(())
     }
 
     /// Opens the image for streaming; `NotFound` when no such object exists.
-    pub async fn get(&self, hash: &ImageHash) -> Result<StoredImage, AppError> {
+    #[tracing::instrument(name = "storage.get", skip_all, fields(key = %hash))]
+    pub async fn get(&self, hash: &ImageHash) -> Result<StoredImage, StorageError> {
         let output = self
             .client
             .get_object()
@@ -164,12 +166,11 @@ impl ImageStore {
             .await
             .map_err(|e| {
                 if e.as_service_error().is_some_and(|e| e.is_no_such_key()) {
-                    AppError::not_found(
-                        "There is no image with this hash.",
-                        format!("image {hash}: no such object"),
-                    )
+                    StorageError::NotFound {
+                        key: hash.to_string(),
+                    }
                 } else {
-                    storage_error("get object", e)
+                    StorageError::from_sdk("get object", e)
                 }
             })?;
         Ok(StoredImage {
@@ -179,26 +180,5 @@ impl ImageStore {
             content_length: output.content_length.and_then(|n| u64::try_from(n).ok()),
             bytes: ImageBytes(output.body),
         })
-    }
-}
-
-/// Network failures, timeouts and server-side (5xx) errors mean storage is unavailable
-/// (503); anything else (a refused signature, a bad request) is our bug or misconfiguration.
-fn storage_error<E>(operation: &str, error: SdkError<E, HttpResponse>) -> AppError
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-{
-    let server_side = match &error {
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
-            true
-        }
-        SdkError::ServiceError(e) => e.raw().status().is_server_error(),
-        _ => false,
-    };
-    let reason = format!("{operation}: {}", DisplayErrorContext(&error));
-    if server_side {
-        AppError::unavailable(Dependency::ObjectStorage, reason)
-    } else {
-        AppError::Internal(format!("object storage: {reason}"))
     }
 }

@@ -1,5 +1,7 @@
 //! Object storage for images (any S3-compatible server: MinIO, AWS S3, s3s-fs, Garage).
 
+mod error;
 mod image_store;
 
-pub use image_store::{ImageStore, StoredImage};
+pub use error::StorageError;
+pub use image_store::{ImageBytes, ImageStore, StoredImage};

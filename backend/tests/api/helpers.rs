@@ -50,10 +50,10 @@ pub async fn try_spawn_app_with(
     let s3_proxy = TcpProxy::start(s3.addr).await;
 
     let mut config = Config::from_lookup(|_| None).expect("default configuration");
-    config.database_url = db.url_via(db_proxy.addr());
+    config.database_url = db.url_via(db_proxy.addr()).into();
     config.s3.endpoint = format!("http://{}", s3_proxy.addr());
-    config.s3.access_key = S3_ACCESS_KEY.into();
-    config.s3.secret_key = S3_SECRET_KEY.into();
+    config.s3.access_key = S3_ACCESS_KEY.to_owned().into();
+    config.s3.secret_key = S3_SECRET_KEY.to_owned().into();
     config.s3.bucket = "images".into();
     config.bind_addr = "127.0.0.1:0".parse().unwrap();
     config.static_dir = PathBuf::from("/nonexistent-postboard-static");

@@ -5,6 +5,7 @@ mod helpers;
 
 mod create_post;
 mod framework;
+mod hardening;
 mod images;
 mod list_posts;
 mod outages;

@@ -1,0 +1,261 @@
+//! The one error type of the HTTP layer. Every failure, from a malformed request to a lost
+//! database, becomes an `ApiError`, and every `ApiError` becomes the contract's body:
+//! `{"detail": {"user_message": ..., "internal_message": ...}}`. Only this layer knows
+//! statuses; the layers below speak in their own error types.
+
+use std::{borrow::Cow, error::Error as StdError};
+
+use axum::{
+    Json,
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::{
+    domain::{ImageError, ValidationError},
+    service::ServiceError,
+    telemetry::cause_chain,
+};
+
+type BoxError = Box<dyn StdError + Send + Sync>;
+
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    user_message: Cow<'static, str>,
+    internal_message: String,
+    /// What caused a 5xx, for the log; never sent to the client.
+    cause: Option<BoxError>,
+    retry_after_seconds: Option<u64>,
+}
+
+/// The contract's error body.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub detail: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// A sentence the browser app can show as is.
+    #[schema(example = "Title must be at most 100 characters.")]
+    pub user_message: String,
+    /// Short and technical, for developers.
+    #[schema(example = "validation: title: length 101 > 100")]
+    pub internal_message: String,
+}
+
+/// Marks a response whose body is already the contract's error body, so the catch-all
+/// middleware in `http::errors` leaves it alone.
+#[derive(Debug, Clone, Copy)]
+pub struct ContractErrorBody;
+
+impl ApiError {
+    pub fn new(
+        status: StatusCode,
+        user_message: impl Into<Cow<'static, str>>,
+        internal_message: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            user_message: user_message.into(),
+            internal_message: internal_message.into(),
+            cause: None,
+            retry_after_seconds: None,
+        }
+    }
+
+    pub fn bad_request(user: impl Into<Cow<'static, str>>, internal: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, user, internal)
+    }
+
+    pub fn not_found(user: impl Into<Cow<'static, str>>, internal: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, user, internal)
+    }
+
+    pub fn nothing_here(path: &str) -> Self {
+        Self::not_found(
+            "There is nothing at this address.",
+            format!("route: no route for {path}"),
+        )
+    }
+
+    pub fn method_not_allowed(internal: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "This address does not accept that method.",
+            internal,
+        )
+    }
+
+    pub fn payload_too_large(
+        user: impl Into<Cow<'static, str>>,
+        internal: impl Into<String>,
+    ) -> Self {
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, user, internal)
+    }
+
+    pub fn request_timeout(internal: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "The request took too long to arrive. Please try again.",
+            internal,
+        )
+    }
+
+    /// 503: a dependency is out of reach. The response names it; the log gets the cause.
+    pub fn unavailable(dependency: &str, cause: impl Into<BoxError>) -> Self {
+        let mut error = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The service is temporarily unavailable. Please try again in a moment.",
+            format!("{dependency} unavailable"),
+        );
+        error.cause = Some(cause.into());
+        error
+    }
+
+    /// 500: the cause goes to the log, with the request id; the client learns nothing more.
+    pub fn internal(cause: impl Into<BoxError>) -> Self {
+        let mut error = Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Something went wrong on our side. Please try again.",
+            "internal error; see the server log for this request id",
+        );
+        error.cause = Some(cause.into());
+        error
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+}
+
+impl From<ValidationError> for ApiError {
+    fn from(error: ValidationError) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            error.user_message,
+            format!("validation: {}", error.internal_message),
+        )
+    }
+}
+
+impl From<ImageError> for ApiError {
+    fn from(error: ImageError) -> Self {
+        let status = match error {
+            ImageError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ImageError::UnsupportedType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ImageError::Unreadable | ImageError::TooManyPixels { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+        };
+        Self::new(status, error.user_message(), error.to_string())
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(error: ServiceError) -> Self {
+        match error {
+            ServiceError::Invalid(error) => error.into(),
+            ServiceError::Image(error) => error.into(),
+            ServiceError::PostNotFound(_) => {
+                Self::not_found("This post does not exist.", error.to_string())
+            }
+            ServiceError::ImageNotFound(_) => {
+                Self::not_found("There is no image with this hash.", error.to_string())
+            }
+            ServiceError::DatabaseUnavailable(_) => Self::unavailable("database", error),
+            ServiceError::StorageUnavailable(_) => Self::unavailable("object storage", error),
+            ServiceError::Internal(_) => Self::internal(error),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        // Logged inside the request's span, so the line carries the request id.
+        let status = self.status.as_u16();
+        match &self.cause {
+            Some(cause) if self.status.is_server_error() => {
+                let causes = cause_chain(cause.as_ref());
+                if self.status == StatusCode::SERVICE_UNAVAILABLE {
+                    tracing::warn!(status, error = %self.internal_message, causes, "request failed");
+                } else {
+                    tracing::error!(status, error = %self.internal_message, causes, "request failed");
+                }
+            }
+            _ => tracing::debug!(status, error = %self.internal_message, "request refused"),
+        }
+        let body = ErrorBody {
+            detail: ErrorDetail {
+                user_message: self.user_message.into_owned(),
+                internal_message: self.internal_message,
+            },
+        };
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after_seconds {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response.extensions_mut().insert(ContractErrorBody);
+        response
+    }
+}
+
+/// Whether `error`, or anything that caused it, is a `T`.
+pub fn caused_by<T: StdError + 'static>(error: &(dyn StdError + 'static)) -> bool {
+    let mut next = Some(error);
+    while let Some(error) = next {
+        if error.is::<T>() {
+            return true;
+        }
+        next = error.source();
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("socket closed")]
+    struct Root;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("query failed")]
+    struct Middle(#[source] Root);
+
+    #[test]
+    fn the_cause_chain_names_every_cause() {
+        let error = ServiceError::DatabaseUnavailable(Box::new(Middle(Root)));
+        assert_eq!(
+            cause_chain(&error),
+            "database unavailable: query failed: socket closed"
+        );
+        assert!(caused_by::<Root>(&error));
+        assert!(!caused_by::<std::fmt::Error>(&error));
+    }
+
+    #[test]
+    fn service_errors_map_to_the_contracts_statuses() {
+        let cases: [(ServiceError, u16); 5] = [
+            (ServiceError::PostNotFound(4), 404),
+            (ServiceError::ImageNotFound("ab".into()), 404),
+            (ServiceError::DatabaseUnavailable(Box::new(Root)), 503),
+            (ServiceError::StorageUnavailable(Box::new(Root)), 503),
+            (ServiceError::Internal(Box::new(Root)), 500),
+        ];
+        for (error, status) in cases {
+            assert_eq!(ApiError::from(error).status().as_u16(), status);
+        }
+        let internal = ApiError::from(ServiceError::Internal(Box::new(Root)));
+        assert!(
+            !internal.internal_message.contains("socket"),
+            "causes stay in the log"
+        );
+    }
+}

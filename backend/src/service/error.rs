@@ -1,0 +1,52 @@
+use crate::{
+    domain::{ImageError, ValidationError},
+    repository::RepositoryError,
+    storage::StorageError,
+};
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Why a use case of the board failed, in the board's terms. Only the HTTP layer turns these
+/// into statuses and bodies.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// Input that breaks a rule of the contract.
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    /// An uploaded image that is too large, of the wrong type, or unreadable.
+    #[error(transparent)]
+    Image(#[from] ImageError),
+    #[error("post {0}: no such post")]
+    PostNotFound(i64),
+    #[error("image {0}: no such object")]
+    ImageNotFound(String),
+    /// PostgreSQL could not be reached; nothing was changed, or, for a write whose connection
+    /// broke after it was sent, possibly changed.
+    #[error("database unavailable")]
+    DatabaseUnavailable(#[source] BoxError),
+    /// Object storage could not be reached; nothing was changed.
+    #[error("object storage unavailable")]
+    StorageUnavailable(#[source] BoxError),
+    /// Anything else: a bug or a misconfiguration. The cause goes to the log.
+    #[error("internal error")]
+    Internal(#[source] BoxError),
+}
+
+impl From<RepositoryError> for ServiceError {
+    fn from(error: RepositoryError) -> Self {
+        match error {
+            RepositoryError::Unavailable(_) => Self::DatabaseUnavailable(error.into()),
+            RepositoryError::Query(_) => Self::Internal(error.into()),
+        }
+    }
+}
+
+impl From<StorageError> for ServiceError {
+    fn from(error: StorageError) -> Self {
+        match error {
+            StorageError::NotFound { key } => Self::ImageNotFound(key),
+            StorageError::Unavailable { .. } => Self::StorageUnavailable(error.into()),
+            StorageError::Refused { .. } => Self::Internal(error.into()),
+        }
+    }
+}
