@@ -182,6 +182,20 @@ stop_pid() {
   echo "stopped $name (PID $pid)"
 }
 
+# stop_bg PID NAME — stop_pid, and forget PID: a script that starts and stops many servers
+# (bench/run.sh restarts one per run) must not leave `cleanup` a list of PIDs that the system
+# may since have given to someone else's processes.
+stop_bg() {
+  stop_pid "$1" "$2"
+  local i
+  for ((i = ${#BG_PIDS[@]} - 1; i >= 0; i--)); do
+    if [[ "${BG_PIDS[$i]}" == "$1" ]]; then
+      BG_PIDS=("${BG_PIDS[@]:0:i}" "${BG_PIDS[@]:i+1}")
+      BG_NAMES=("${BG_NAMES[@]:0:i}" "${BG_NAMES[@]:i+1}")
+    fi
+  done
+}
+
 # cleanup — stops what this script started, newest first. Installed by `install_cleanup`.
 cleanup() {
   [[ -n "$_CLEANED_UP" ]] && return 0

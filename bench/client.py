@@ -1,0 +1,394 @@
+#!/usr/bin/env python3
+"""HTTP/1.1 clients for what wrk cannot do (standard library only, asyncio).
+
+  client.py burst URL COUNT JSON_BODY
+      COUNT connections opened first, then one POST each, all sent at once. Prints
+      {"count", "statuses": {status: n}, "scores": [...], "seconds"}: "scores" are the `score`
+      fields of the JSON answers. The "500 concurrent votes" check.
+  client.py fetch URL_LIST CONCURRENCY [--expect STATUS]
+      Every URL of the file (one a line) fetched once, CONCURRENCY keep-alive connections.
+      Fixed work, for requests that must each be new (image variants made cold). Prints a
+      summary in the shape of wrk.lua's: requests, seconds, rps, p50_us, p90_us, p99_us,
+      max_us, status_errors, unexpected, socket_errors, timeouts, bytes.
+  client.py hold URL COUNT SECONDS [--server-pid PID]
+      COUNT connections to an event stream (GET, Accept: text/event-stream), held open for
+      SECONDS once all are open. Prints how many opened, answered 200 with
+      text/event-stream, and were still open at the end; with --server-pid, the server's
+      VmRSS / VmHWM (KiB) read while all of them were held.
+  client.py event-latency EVENTS_URL VOTE_URL POST_ID COUNT [--gap SECONDS]
+      One event-stream subscriber; COUNT times: vote +1 on POST_ID, then wait for the first
+      event whose `data:` JSON names POST_ID (`id` or `post_id`). Prints p50/p90/p99/max of
+      the time from sending the vote to receiving its event, and the vote's own latency.
+  client.py dims FILE
+      WIDTHxHEIGHT of a PNG, JPEG, GIF or WebP file ("?" when unknown).
+"""
+import argparse
+import asyncio
+import json
+import struct
+import sys
+import time
+import urllib.parse
+
+
+def split_url(url: str):
+    u = urllib.parse.urlsplit(url)
+    path = u.path or "/"
+    if u.query:
+        path += "?" + u.query
+    return u.hostname, u.port or 80, path
+
+
+def request_bytes(method: str, host: str, port: int, path: str, headers=None, body=b"") -> bytes:
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {host}:{port}"]
+    for name, value in (headers or {}).items():
+        lines.append(f"{name}: {value}")
+    if body or method == "POST":
+        lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+async def read_head(reader):
+    """(status, {lower-case header: value}) of a response."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {}
+    for line in lines[1:]:
+        if ":" in line:
+            name, value = line.split(":", 1)
+            headers[name.strip().lower()] = value.strip()
+    return status, headers
+
+
+async def read_body(reader, headers) -> bytes:
+    if headers.get("transfer-encoding", "").lower() == "chunked":
+        body = bytearray()
+        while True:
+            size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+            if size == 0:
+                await reader.readuntil(b"\r\n")
+                return bytes(body)
+            body += await reader.readexactly(size + 2)
+            del body[-2:]
+    return await reader.readexactly(int(headers.get("content-length", "0")))
+
+
+def percentile(sorted_values, p):
+    if not sorted_values:
+        return 0
+    k = min(len(sorted_values) - 1, max(0, round(p / 100 * len(sorted_values) + 0.5) - 1))
+    return sorted_values[k]
+
+
+# --------------------------------------------------------------------------------------------
+
+
+async def burst(url: str, count: int, body: str) -> dict:
+    host, port, path = split_url(url)
+    data = request_bytes("POST", host, port, path, {"Content-Type": "application/json"},
+                         body.encode())
+    conns = await asyncio.gather(*(asyncio.open_connection(host, port) for _ in range(count)),
+                                 return_exceptions=True)
+    go = asyncio.Event()
+
+    async def one(conn):
+        if isinstance(conn, BaseException):
+            raise conn
+        reader, writer = conn
+        await go.wait()
+        writer.write(data)
+        await writer.drain()
+        status, headers = await read_head(reader)
+        payload = await read_body(reader, headers)
+        writer.close()
+        try:
+            score = json.loads(payload).get("score")
+        except (ValueError, AttributeError):
+            score = None
+        return status, score
+
+    tasks = [asyncio.create_task(one(conn)) for conn in conns]
+    await asyncio.sleep(0.1)  # every task is waiting on `go`
+    t0 = time.monotonic()
+    go.set()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    statuses = {}
+    scores = []
+    for res in results:
+        key = "error" if isinstance(res, BaseException) else str(res[0])
+        statuses[key] = statuses.get(key, 0) + 1
+        if not isinstance(res, BaseException) and res[1] is not None:
+            scores.append(res[1])
+    return {"count": count, "statuses": statuses, "scores": scores,
+            "seconds": round(time.monotonic() - t0, 3)}
+
+
+async def fetch(list_file: str, concurrency: int, expect) -> dict:
+    urls = [line.strip() for line in open(list_file) if line.strip()]
+    queue = asyncio.Queue()
+    for u in urls:
+        queue.put_nowait(u)
+    latencies = []
+    counts = {"status_errors": 0, "unexpected": 0, "socket_errors": 0, "timeouts": 0, "bytes": 0}
+
+    async def worker():
+        reader = writer = None
+        while not queue.empty():
+            url = queue.get_nowait()
+            host, port, path = split_url(url)
+            t = time.monotonic()
+            try:
+                if writer is None:
+                    reader, writer = await asyncio.open_connection(host, port)
+                writer.write(request_bytes("GET", host, port, path))
+                await writer.drain()
+                status, headers = await asyncio.wait_for(read_head(reader), 60)
+                body = await asyncio.wait_for(read_body(reader, headers), 60)
+            except asyncio.TimeoutError:
+                counts["timeouts"] += 1
+                writer = None
+                continue
+            except (OSError, asyncio.IncompleteReadError, ValueError):
+                counts["socket_errors"] += 1
+                writer = None
+                continue
+            latencies.append(time.monotonic() - t)
+            counts["bytes"] += len(body)
+            if status >= 400:
+                counts["status_errors"] += 1
+            if expect is not None and status != expect:
+                counts["unexpected"] += 1
+            if headers.get("connection", "").lower() == "close":
+                writer.close()
+                writer = None
+        if writer is not None:
+            writer.close()
+
+    t0 = time.monotonic()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    secs = time.monotonic() - t0
+    lat = sorted(x * 1e6 for x in latencies)
+    return {"requests": len(lat), "seconds": round(secs, 3), "rps": len(lat) / secs,
+            "p50_us": int(percentile(lat, 50)), "p90_us": int(percentile(lat, 90)),
+            "p99_us": int(percentile(lat, 99)), "max_us": int(lat[-1]) if lat else 0,
+            **counts, "unexpected": counts["unexpected"] if expect is not None else -1}
+
+
+def server_memory(pid):
+    out = {}
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(("VmRSS:", "VmHWM:")):
+                    out[line.split(":")[0]] = int(line.split()[1])
+    except OSError:
+        pass
+    return out
+
+
+async def hold(url: str, count: int, seconds: float, server_pid) -> dict:
+    host, port, path = split_url(url)
+    data = request_bytes("GET", host, port, path, {"Accept": "text/event-stream"})
+    state = {"opened": 0, "ok": 0, "failed": {}, "open_now": 0}
+    all_open = asyncio.Event()
+    release = asyncio.Event()
+    gate = asyncio.Semaphore(200)  # connections being set up at a time
+
+    def settled():
+        if state["ok"] + sum(state["failed"].values()) == count:
+            all_open.set()
+
+    async def one():
+        try:
+            async with gate:
+                reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 30)
+                state["opened"] += 1
+                writer.write(data)
+                await writer.drain()
+                status, headers = await asyncio.wait_for(read_head(reader), 30)
+            if status != 200 or not headers.get("content-type", "").startswith(
+                    "text/event-stream"):
+                raise ValueError(f"{status} {headers.get('content-type', '')}")
+        except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError) as e:
+            key = type(e).__name__ if not isinstance(e, ValueError) else str(e)
+            state["failed"][key] = state["failed"].get(key, 0) + 1
+            settled()
+            return
+        state["ok"] += 1
+        state["open_now"] += 1
+        settled()
+        reading = asyncio.create_task(reader.read(-1))  # ends when the server closes
+        done, _ = await asyncio.wait({reading, asyncio.create_task(release.wait())},
+                                     return_when=asyncio.FIRST_COMPLETED)
+        if reading in done:
+            state["open_now"] -= 1
+        else:
+            reading.cancel()
+        writer.close()
+
+    t0 = time.monotonic()
+    tasks = [asyncio.create_task(one()) for _ in range(count)]
+    await all_open.wait()
+    opened_s = time.monotonic() - t0
+    await asyncio.sleep(seconds)
+    memory = server_memory(server_pid) if server_pid else {}
+    alive = state["open_now"]
+    release.set()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return {"count": count, "opened": state["opened"], "ok": state["ok"],
+            "failed": state["failed"], "alive_at_end": alive, "seconds_to_open": round(opened_s, 3),
+            "held_s": seconds, "server_rss_kib": memory.get("VmRSS"),
+            "server_hwm_kib": memory.get("VmHWM")}
+
+
+async def event_latency(events_url: str, vote_url: str, post_id: int, count: int,
+                        gap: float) -> dict:
+    host, port, path = split_url(events_url)
+    reader, writer = await asyncio.open_connection(host, port)
+    writer.write(request_bytes("GET", host, port, path, {"Accept": "text/event-stream"}))
+    await writer.drain()
+    status, headers = await read_head(reader)
+    if status != 200:
+        raise SystemExit(f"GET {events_url}: {status}")
+    chunked = headers.get("transfer-encoding", "").lower() == "chunked"
+    arrivals = asyncio.Queue()
+
+    async def read_events():
+        buffer = b""
+        while True:
+            if chunked:
+                size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+                if size == 0:
+                    return
+                buffer += (await reader.readexactly(size + 2))[:-2]
+            else:
+                chunk = await reader.read(65536)
+                if not chunk:
+                    return
+                buffer += chunk
+            buffer = buffer.replace(b"\r\n", b"\n")
+            while b"\n\n" in buffer:
+                event, buffer = buffer.split(b"\n\n", 1)
+                data = "\n".join(line[5:].lstrip() for line in event.decode().split("\n")
+                                 if line.startswith("data:"))
+                try:
+                    obj = json.loads(data)
+                except ValueError:
+                    continue
+                if isinstance(obj, dict) and post_id in (obj.get("id"), obj.get("post_id")):
+                    arrivals.put_nowait(time.monotonic())
+
+    reading = asyncio.create_task(read_events())
+    vhost, vport, vpath = split_url(vote_url)
+    vreader, vwriter = await asyncio.open_connection(vhost, vport)
+    body = json.dumps({"post_id": post_id, "score_increase": 1}).encode()
+    event_lat, vote_lat, missed = [], [], 0
+    for _ in range(count):
+        while not arrivals.empty():
+            arrivals.get_nowait()
+        t = time.monotonic()
+        vwriter.write(request_bytes("POST", vhost, vport, vpath,
+                                    {"Content-Type": "application/json"}, body))
+        await vwriter.drain()
+        vstatus, vheaders = await read_head(vreader)
+        await read_body(vreader, vheaders)
+        vote_lat.append(time.monotonic() - t)
+        if vstatus != 200:
+            missed += 1
+            continue
+        try:
+            event_lat.append(await asyncio.wait_for(arrivals.get(), 5) - t)
+        except asyncio.TimeoutError:
+            missed += 1
+        await asyncio.sleep(gap)
+    reading.cancel()
+    writer.close()
+    vwriter.close()
+    ev = sorted(x * 1e6 for x in event_lat)
+    vo = sorted(x * 1e6 for x in vote_lat)
+    return {"requests": len(ev), "missed": missed,
+            "p50_us": int(percentile(ev, 50)), "p90_us": int(percentile(ev, 90)),
+            "p99_us": int(percentile(ev, 99)), "max_us": int(ev[-1]) if ev else 0,
+            "vote_p50_us": int(percentile(vo, 50)), "vote_p99_us": int(percentile(vo, 99))}
+
+
+def dims(path: str) -> str:
+    with open(path, "rb") as f:
+        d = f.read(1 << 20)
+    if d[:8] == b"\x89PNG\r\n\x1a\n":
+        w, h = struct.unpack(">II", d[16:24])
+        return f"{w}x{h}"
+    if d[:6] in (b"GIF87a", b"GIF89a"):
+        w, h = struct.unpack("<HH", d[6:10])
+        return f"{w}x{h}"
+    if d[:4] == b"RIFF" and d[8:12] == b"WEBP":
+        kind = d[12:16]
+        if kind == b"VP8 ":
+            w, h = struct.unpack("<HH", d[26:30])
+            return f"{w & 0x3FFF}x{h & 0x3FFF}"
+        if kind == b"VP8L":
+            b = int.from_bytes(d[21:25], "little")
+            return f"{(b & 0x3FFF) + 1}x{((b >> 14) & 0x3FFF) + 1}"
+        if kind == b"VP8X":
+            return f"{int.from_bytes(d[24:27], 'little') + 1}x{int.from_bytes(d[27:30], 'little') + 1}"
+    if d[:2] == b"\xff\xd8":
+        i = 2
+        while i + 9 < len(d):
+            if d[i] != 0xFF:
+                i += 1
+                continue
+            marker = d[i + 1]
+            if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
+                i += 2
+                continue
+            length = struct.unpack(">H", d[i + 2:i + 4])[0]
+            if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+                h, w = struct.unpack(">HH", d[i + 5:i + 9])
+                return f"{w}x{h}"
+            i += 2 + length
+    return "?"
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("burst")
+    b.add_argument("url")
+    b.add_argument("count", type=int)
+    b.add_argument("body")
+    f = sub.add_parser("fetch")
+    f.add_argument("list_file")
+    f.add_argument("concurrency", type=int)
+    f.add_argument("--expect", type=int)
+    h = sub.add_parser("hold")
+    h.add_argument("url")
+    h.add_argument("count", type=int)
+    h.add_argument("seconds", type=float)
+    h.add_argument("--server-pid", type=int)
+    e = sub.add_parser("event-latency")
+    e.add_argument("events_url")
+    e.add_argument("vote_url")
+    e.add_argument("post_id", type=int)
+    e.add_argument("count", type=int)
+    e.add_argument("--gap", type=float, default=0.02)
+    d = sub.add_parser("dims")
+    d.add_argument("file")
+    a = p.parse_args()
+
+    if a.cmd == "dims":
+        print(dims(a.file))
+        return
+    if a.cmd == "burst":
+        result = asyncio.run(burst(a.url, a.count, a.body))
+    elif a.cmd == "fetch":
+        result = asyncio.run(fetch(a.list_file, a.concurrency, a.expect))
+    elif a.cmd == "hold":
+        result = asyncio.run(hold(a.url, a.count, a.seconds, a.server_pid))
+    else:
+        result = asyncio.run(event_latency(a.events_url, a.vote_url, a.post_id, a.count, a.gap))
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
