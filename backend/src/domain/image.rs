@@ -16,6 +16,8 @@ pub enum ImageKind {
 }
 
 impl ImageKind {
+    pub const ALL: [Self; 4] = [Self::Png, Self::Jpeg, Self::Gif, Self::Webp];
+
     pub fn sniff(bytes: &[u8]) -> Option<Self> {
         match imagesize::image_type(bytes).ok()? {
             imagesize::ImageType::Png => Some(Self::Png),

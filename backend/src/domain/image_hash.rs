@@ -9,6 +9,9 @@ use super::ValidationError;
 pub struct ImageHash(String);
 
 impl ImageHash {
+    /// What a hash looks like, as a regex (for the API document).
+    pub const PATTERN: &'static str = "^[0-9a-f]{64}$";
+
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         let valid = raw.len() == 64 && raw.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
         if valid {

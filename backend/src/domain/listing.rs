@@ -13,6 +13,8 @@ pub enum Sort {
 }
 
 impl Sort {
+    pub const ALL: [Self; 2] = [Self::New, Self::Top];
+
     pub fn parse(raw: Option<&str>) -> Result<Self, ValidationError> {
         match raw {
             None | Some("new") => Ok(Self::New),
@@ -38,15 +40,18 @@ pub struct PageLimit(u16);
 
 impl PageLimit {
     pub const DEFAULT: u16 = 50;
+    pub const MIN: u16 = 1;
     pub const MAX: u16 = 200;
 
     pub fn parse(raw: Option<i64>) -> Result<Self, ValidationError> {
         match raw {
             None => Ok(Self(Self::DEFAULT)),
-            Some(n @ 1..=200) => Ok(Self(n as u16)),
+            Some(n) if (i64::from(Self::MIN)..=i64::from(Self::MAX)).contains(&n) => {
+                Ok(Self(n as u16))
+            }
             Some(n) => Err(ValidationError::new(
-                format!("Limit must be between 1 and {}.", Self::MAX),
-                format!("limit: {n} not in 1..={}", Self::MAX),
+                format!("Limit must be between {} and {}.", Self::MIN, Self::MAX),
+                format!("limit: {n} not in {}..={}", Self::MIN, Self::MAX),
             )),
         }
     }
@@ -56,7 +61,8 @@ impl PageLimit {
     }
 }
 
-/// Where the previous page ended: the key of its last post in the page's sort order.
+/// Where the previous page ended: the key of its last post in the page's sort order. The
+/// cursor names its order, so it continues the listing it came from whatever `sort` says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cursor {
     /// `id` of the last post (newest-first order).
@@ -66,6 +72,10 @@ pub enum Cursor {
 }
 
 impl Cursor {
+    /// Every text [`Cursor::parse`] accepts, as a regex (for the API document). Numbers have
+    /// at most 18 digits, so that every one fits in an `i64`.
+    pub const PATTERN: &'static str = "^(n[0-9]{1,18}|t-?[0-9]{1,18}_[0-9]{1,18})$";
+
     /// The cursor continuing after `post` in `sort` order.
     pub fn after(post: &Post, sort: Sort) -> Self {
         match sort {
@@ -77,33 +87,55 @@ impl Cursor {
         }
     }
 
-    /// Parses the text form written by [`Cursor::encode`]: `ID` or `SCORE_ID`.
-    pub fn parse(raw: &str, sort: Sort) -> Result<Self, ValidationError> {
+    /// The order this cursor continues.
+    pub fn sort(self) -> Sort {
+        match self {
+            Self::New { .. } => Sort::New,
+            Self::Top { .. } => Sort::Top,
+        }
+    }
+
+    /// Parses the text form written by [`Cursor::encode`]: `n<ID>` or `t<SCORE>_<ID>`.
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         let invalid = || {
             ValidationError::new(
                 "The page cursor is invalid; start again from the first page.",
-                format!("cursor: {raw:?} is not a {} cursor", sort.as_str()),
+                format!("cursor: {raw:?} is not a cursor"),
             )
         };
-        match sort {
-            Sort::New => raw
-                .parse()
-                .map(|id| Self::New { id })
-                .map_err(|_| invalid()),
-            Sort::Top => {
-                let (score, id) = raw.split_once('_').ok_or_else(invalid)?;
-                Ok(Self::Top {
-                    score: score.parse().map_err(|_| invalid())?,
-                    id: id.parse().map_err(|_| invalid())?,
-                })
+        let digits = |text: &str, signed: bool| -> Result<i64, ValidationError> {
+            let unsigned = if signed {
+                text.strip_prefix('-').unwrap_or(text)
+            } else {
+                text
+            };
+            if unsigned.is_empty()
+                || unsigned.len() > 18
+                || !unsigned.bytes().all(|b| b.is_ascii_digit())
+            {
+                return Err(invalid());
             }
+            text.parse().map_err(|_| invalid())
+        };
+        if let Some(id) = raw.strip_prefix('n') {
+            return Ok(Self::New {
+                id: digits(id, false)?,
+            });
         }
+        if let Some(key) = raw.strip_prefix('t') {
+            let (score, id) = key.split_once('_').ok_or_else(invalid)?;
+            return Ok(Self::Top {
+                score: digits(score, true)?,
+                id: digits(id, false)?,
+            });
+        }
+        Err(invalid())
     }
 
     pub fn encode(self) -> String {
         match self {
-            Self::New { id } => id.to_string(),
-            Self::Top { score, id } => format!("{score}_{id}"),
+            Self::New { id } => format!("n{id}"),
+            Self::Top { score, id } => format!("t{score}_{id}"),
         }
     }
 }
@@ -117,16 +149,20 @@ pub struct PageRequest {
 }
 
 impl PageRequest {
+    /// A cursor decides the order (it continues its own listing); `sort` only picks the order
+    /// of a first page.
     pub fn parse(
         sort: Option<&str>,
         limit: Option<i64>,
         cursor: Option<&str>,
     ) -> Result<Self, ValidationError> {
         let sort = Sort::parse(sort)?;
+        let limit = PageLimit::parse(limit)?;
+        let after = cursor.map(Cursor::parse).transpose()?;
         Ok(Self {
-            sort,
-            limit: PageLimit::parse(limit)?,
-            after: cursor.map(|c| Cursor::parse(c, sort)).transpose()?,
+            sort: after.map_or(sort, Cursor::sort),
+            limit,
+            after,
         })
     }
 }
@@ -154,15 +190,66 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_bad_ones_are_refused() {
-        for (cursor, sort) in [
-            (Cursor::New { id: 17 }, Sort::New),
-            (Cursor::Top { score: -3, id: 9 }, Sort::Top),
+        for cursor in [
+            Cursor::New { id: 17 },
+            Cursor::Top { score: -3, id: 9 },
+            Cursor::Top {
+                score: 999_999_999_999_999_999,
+                id: 1,
+            },
         ] {
-            assert_eq!(Cursor::parse(&cursor.encode(), sort).unwrap(), cursor);
+            assert_eq!(Cursor::parse(&cursor.encode()).unwrap(), cursor);
         }
-        assert!(Cursor::parse("abc", Sort::New).is_err());
-        assert!(Cursor::parse("5", Sort::Top).is_err());
-        assert!(Cursor::parse("5_x", Sort::Top).is_err());
+        for bad in [
+            "",
+            "abc",
+            "17",
+            "5_3",
+            "n",
+            "n-1",
+            "nx",
+            "t5",
+            "t5_x",
+            "t-_1",
+            "t5_-1",
+            "n1234567890123456789",
+        ] {
+            assert!(Cursor::parse(bad).is_err(), "{bad:?}");
+        }
         assert!(Sort::parse(Some("best")).is_err());
+    }
+
+    #[test]
+    fn the_pattern_describes_exactly_the_cursors_that_parse() {
+        let pattern = regex::Regex::new(Cursor::PATTERN).unwrap();
+        for text in [
+            "n0",
+            "n17",
+            "t-3_9",
+            "t0_0",
+            "t999999999999999999_1",
+            "",
+            "17",
+            "n-1",
+            "t5",
+            "t5_-1",
+            "n1234567890123456789",
+            "x1",
+            "n1 ",
+            "t--1_2",
+        ] {
+            assert_eq!(
+                pattern.is_match(text),
+                Cursor::parse(text).is_ok(),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_cursor_continues_its_own_order() {
+        let page = PageRequest::parse(Some("new"), None, Some("t4_2")).unwrap();
+        assert_eq!(page.sort, Sort::Top);
+        assert_eq!(page.after, Some(Cursor::Top { score: 4, id: 2 }));
     }
 }

@@ -5,6 +5,9 @@ use super::ValidationError;
 pub struct ScoreChange(i32);
 
 impl ScoreChange {
+    /// The only changes a vote may make.
+    pub const ALLOWED: [i32; 2] = [1, -1];
+
     pub fn parse(raw: i64) -> Result<Self, ValidationError> {
         match raw {
             1 | -1 => Ok(Self(raw as i32)),

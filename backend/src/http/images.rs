@@ -11,6 +11,7 @@ use super::{
     AppState,
     error::{ApiError, ErrorBody},
     extract::ApiPath,
+    openapi::ImagePathParams,
 };
 use crate::domain::ImageHash;
 
@@ -19,7 +20,7 @@ const CACHE_FOREVER: &str = "public, max-age=31536000, immutable";
 /// Fetch an image by the SHA-256 of its bytes.
 #[utoipa::path(
     get, path = "/image/{hash}", tag = "images",
-    params(("hash" = String, Path, description = "64 lowercase hex characters")),
+    params(ImagePathParams),
     responses(
         (status = 200, description = "The image bytes, streamed", content_type = "image/*",
          headers(("ETag" = String), ("Cache-Control" = String), ("X-Content-Type-Options" = String))),

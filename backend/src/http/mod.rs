@@ -8,6 +8,7 @@ mod errors;
 mod extract;
 mod health;
 mod images;
+mod openapi;
 mod posts;
 mod security;
 mod spa;
@@ -79,7 +80,8 @@ pub fn router(state: AppState, config: &Config) -> Router {
     // by `ImageUpload`, this bounds the request as a whole.
     let body_limit = DefaultBodyLimit::max(config.max_image_bytes + 1024 * 1024);
     // The document is built once, from the same routes that are served.
-    let (routes, document) = api_router().split_for_parts();
+    let (routes, mut document) = api_router().split_for_parts();
+    openapi::describe_upload_types(&mut document);
     let routes = routes
         .layer(Extension(Arc::new(document)))
         .layer(body_limit)

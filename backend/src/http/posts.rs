@@ -7,19 +7,19 @@ use axum::{
     response::IntoResponse,
 };
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
 
 use super::{
     AppState,
     error::{ApiError, ErrorBody},
-    extract::{ApiJson, ApiMultipart, ApiQuery, read_text_part},
+    extract::{ApiJson, ApiMultipart, ApiQuery, json_integer, read_text_part},
+    openapi::{ListParams, NewPostForm, VoteRequestSchema},
 };
 use crate::domain::{
     ImageUpload, NewPost, PageRequest, Post, ScoreChange, TextField, ValidImage, ValidationError,
 };
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
+/// `GET /post`'s query; described in the API document by [`ListParams`].
+#[derive(Debug, Deserialize)]
 pub struct ListQuery {
     /// `new` (default): newest first; `top`: highest score first, ties newest first.
     sort: Option<String>,
@@ -31,7 +31,7 @@ pub struct ListQuery {
 
 /// List posts, one page at a time.
 #[utoipa::path(
-    get, path = "/post", tag = "posts", params(ListQuery),
+    get, path = "/post", tag = "posts", params(ListParams),
     responses(
         (status = 200, description = "A page of posts. When more exist, the `Link` header has a `rel=\"next\"` URL.", body = [Post],
          headers(("Link" = String, description = "RFC 8288 link to the next page"))),
@@ -60,21 +60,6 @@ pub async fn list_posts(
         );
     }
     Ok((headers, Json(page.posts)))
-}
-
-/// The multipart form of a new post (for the OpenAPI document).
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct NewPostForm {
-    /// 1..=100 characters after trimming.
-    title: String,
-    /// 1..=10000 characters after trimming.
-    post: String,
-    /// At most 50 characters; empty or absent means `anonymous`.
-    username: Option<String>,
-    /// PNG, JPEG, GIF or WebP, at most 10 MiB (MAX_IMAGE_BYTES).
-    #[schema(value_type = Option<String>, format = Binary)]
-    file: Option<Vec<u8>>,
 }
 
 /// Create a post, with an optional image.
@@ -154,20 +139,20 @@ fn repeated(name: &str) -> ValidationError {
     )
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+/// A vote's body; described in the API document by [`VoteRequestSchema`].
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VoteRequest {
-    #[schema(example = 42)]
+    #[serde(deserialize_with = "json_integer")]
     post_id: i64,
-    /// Exactly 1 or -1.
-    #[schema(example = 1)]
+    #[serde(deserialize_with = "json_integer")]
     score_increase: i64,
 }
 
 /// Vote a post up (+1) or down (-1).
 #[utoipa::path(
     post, path = "/update-post-score", tag = "posts",
-    request_body = VoteRequest,
+    request_body = VoteRequestSchema,
     responses(
         (status = 200, description = "The updated post", body = Post),
         (status = 400, description = "Malformed JSON or not JSON", body = ErrorBody),

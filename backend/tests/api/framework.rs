@@ -186,3 +186,80 @@ async fn the_docs_page_and_its_assets_are_served_offline() {
     }
     assert_error(app.get("/docs/nope.js").await, 404).await;
 }
+
+/// The document states every rule the server enforces, with the domain's own numbers, so a
+/// client generated from it sends nothing the server refuses (and the two cannot drift).
+#[tokio::test]
+async fn the_openapi_document_states_the_domains_rules() {
+    use postboard::domain::{ImageHash, ImageKind, PageLimit, ScoreChange, Sort, TextField};
+
+    let app = spawn_app().await;
+    let doc: Value = app.get("/openapi.json").await.json().await.unwrap();
+    let resolve = |schema: &Value| -> Value {
+        match schema["$ref"].as_str() {
+            Some(reference) => {
+                let name = reference.rsplit('/').next().unwrap();
+                doc["components"]["schemas"][name].clone()
+            }
+            None => schema.clone(),
+        }
+    };
+
+    // The post form: every text field's length, blank rule and characters; the file's types.
+    let create = &doc["paths"]["/post"]["post"]["requestBody"]["content"]["multipart/form-data"];
+    let form = resolve(&create["schema"]);
+    assert_eq!(form["additionalProperties"], false, "{form}");
+    let required: Vec<&str> = form["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    for field in TextField::ALL {
+        let schema = &form["properties"][field.name()];
+        assert_eq!(schema["maxLength"], field.max_chars(), "{field:?}");
+        assert_eq!(
+            required.contains(&field.name()),
+            field.required(),
+            "{field:?}"
+        );
+        assert!(
+            schema["pattern"]
+                .as_str()
+                .unwrap()
+                .contains(r"\u0000-\u0008")
+        );
+    }
+    assert_eq!(form["properties"]["file"]["format"], "binary");
+    let types = create["encoding"]["file"]["contentType"].as_str().unwrap();
+    for kind in ImageKind::ALL {
+        assert!(types.contains(kind.content_type()), "{types}");
+    }
+
+    // The vote: its fields, the only two changes, nothing else.
+    let vote = &doc["paths"]["/update-post-score"]["post"]["requestBody"]["content"]["application/json"]
+        ["schema"];
+    let vote = resolve(vote);
+    assert_eq!(vote["additionalProperties"], false);
+    assert_eq!(
+        vote["required"],
+        serde_json::json!(["post_id", "score_increase"])
+    );
+    assert_eq!(
+        vote["properties"]["score_increase"]["enum"],
+        serde_json::json!(ScoreChange::ALLOWED)
+    );
+
+    // The listing's parameters and the image hash.
+    let params = doc["paths"]["/post"]["get"]["parameters"]
+        .as_array()
+        .unwrap();
+    let param = |name: &str| params.iter().find(|p| p["name"] == name).unwrap()["schema"].clone();
+    let sorts: Vec<&str> = Sort::ALL.iter().map(|s| s.as_str()).collect();
+    assert_eq!(param("sort")["enum"], serde_json::json!(sorts));
+    assert_eq!(param("limit")["minimum"], PageLimit::MIN);
+    assert_eq!(param("limit")["maximum"], PageLimit::MAX);
+    assert_eq!(param("limit")["default"], PageLimit::DEFAULT);
+    let image = &doc["paths"]["/image/{hash}"]["get"]["parameters"][0];
+    assert_eq!(image["schema"]["pattern"], ImageHash::PATTERN);
+}

@@ -93,6 +93,18 @@ async fn malformed_votes_are_refused_in_the_contracts_shape() {
     let post: Value = app.get("/post").await.json().await.unwrap();
     assert_eq!(post[0]["id"], id);
     assert_eq!(post[0]["score"], 0);
+
+    // JSON Schema counts 1.0 as the integer 1, as a generated client may write it.
+    let whole = format!("{{\"post_id\": {id}.0, \"score_increase\": 1.0}}");
+    let response = app
+        .client
+        .post(app.url("/update-post-score"))
+        .header("content-type", "application/json")
+        .body(whole)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
 }
 
 #[tokio::test]
