@@ -11,6 +11,7 @@ use secrecy::ExposeSecret;
 use crate::{
     config::{Config, redact_url},
     http::{self, AppState},
+    imaging::ImageProcessor,
     repository::{DbPool, PostRepository},
     service::PostService,
     storage::ImageStore,
@@ -62,7 +63,19 @@ impl Application {
         })
         .await?;
 
-        let service = PostService::new(PostRepository::new(pool), images);
+        let service =
+            PostService::new(PostRepository::new(pool), images, ImageProcessor::default());
+        let backfill = service.clone();
+        tokio::spawn(async move {
+            match backfill.fill_in_image_sizes().await {
+                Ok(0) => {}
+                Ok(filled) => tracing::info!(filled, "recorded the size of older images"),
+                Err(error) => {
+                    let error = cause_chain(&error);
+                    tracing::warn!(%error, "could not record the size of older images");
+                }
+            }
+        });
         let state = AppState {
             posts: service,
             max_image_bytes: config.max_image_bytes,

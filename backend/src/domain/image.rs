@@ -1,10 +1,10 @@
-//! Uploaded images: received chunk by chunk (hashed as they arrive, refused past the size
-//! limit), then accepted only when the bytes are PNG, JPEG, GIF or WebP of sane dimensions.
+//! Uploaded images: received chunk by chunk (refused past the size limit), then accepted only
+//! when the bytes are PNG, JPEG, GIF or WebP of sane dimensions. What is stored is the image
+//! with its metadata removed (`crate::imaging`), hashed after that: a [`CleanImage`].
 
 use bytes::{Bytes, BytesMut};
-use sha2::{Digest, Sha256};
 
-use super::ImageHash;
+use super::{ImageHash, ValidationError};
 
 /// The image formats Postboard serves, decided by the bytes alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,12 +85,11 @@ pub const MAX_SIDE: usize = 10_000;
 /// Largest accepted pixel count: a tiny file must not decompress into a huge bitmap.
 pub const MAX_PIXELS: usize = 40_000_000;
 
-/// An image arriving in chunks. Holds at most `limit` bytes and hashes as it goes, so the
-/// bytes are copied once (into the buffer that is later uploaded) and read once.
+/// An image arriving in chunks. Holds at most `limit` bytes, copied once (into the buffer
+/// that is later cleaned and uploaded).
 pub struct ImageUpload {
     limit: usize,
     buffer: BytesMut,
-    hasher: Sha256,
 }
 
 impl ImageUpload {
@@ -104,7 +103,6 @@ impl ImageUpload {
         Self {
             limit,
             buffer: BytesMut::with_capacity(expected.min(limit)),
-            hasher: Sha256::new(),
         }
     }
 
@@ -113,13 +111,12 @@ impl ImageUpload {
         if self.buffer.len() + chunk.len() > self.limit {
             return Err(ImageError::TooLarge { limit: self.limit });
         }
-        self.hasher.update(chunk);
         self.buffer.extend_from_slice(chunk);
         Ok(())
     }
 
     /// The received image, checked; `None` when no byte arrived (an empty file part).
-    pub fn finish(self) -> Result<Option<ValidImage>, ImageError> {
+    pub fn finish(self) -> Result<Option<UploadedImage>, ImageError> {
         if self.buffer.is_empty() {
             return Ok(None);
         }
@@ -138,20 +135,49 @@ impl ImageUpload {
                 max_pixels: MAX_PIXELS,
             });
         }
-        Ok(Some(ValidImage {
-            hash: ImageHash::from_digest(self.hasher),
-            kind,
-            bytes,
-        }))
+        Ok(Some(UploadedImage { kind, bytes }))
     }
 }
 
-/// An image that passed every check, with its hash and detected type.
+/// An upload that passed the checks of its type, size and header dimensions, as received:
+/// its metadata is still in it.
 #[derive(Debug, Clone)]
-pub struct ValidImage {
+pub struct UploadedImage {
+    pub kind: ImageKind,
+    pub bytes: Bytes,
+}
+
+/// An image as it is stored and served: metadata removed, `hash` the SHA-256 of these very
+/// bytes, and its size as displayed (orientation applied).
+#[derive(Debug, Clone)]
+pub struct CleanImage {
     pub hash: ImageHash,
     pub kind: ImageKind,
     pub bytes: Bytes,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// The width of a downscaled copy of an image: 320, 640 or 1280 pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct VariantWidth(u32);
+
+impl VariantWidth {
+    pub const ALL: [u32; 3] = [320, 640, 1280];
+
+    pub fn parse(raw: i64) -> Result<Self, ValidationError> {
+        match u32::try_from(raw) {
+            Ok(width) if Self::ALL.contains(&width) => Ok(Self(width)),
+            _ => Err(ValidationError::new(
+                "The image width must be 320, 640 or 1280.",
+                format!("width: {raw} not in {:?}", Self::ALL),
+            )),
+        }
+    }
+
+    pub fn get(self) -> u32 {
+        self.0
+    }
 }
 
 #[cfg(test)]
@@ -170,7 +196,7 @@ pub(crate) mod tests {
         png
     }
 
-    fn receive(bytes: &[u8], limit: usize) -> Result<Option<ValidImage>, ImageError> {
+    fn receive(bytes: &[u8], limit: usize) -> Result<Option<UploadedImage>, ImageError> {
         let mut upload = ImageUpload::new(limit);
         for chunk in bytes.chunks(7) {
             upload.push(chunk)?;
@@ -179,12 +205,21 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn chunked_png_is_hashed_like_the_whole() {
+    fn chunked_png_arrives_whole() {
         let png = png_header(640, 480);
         let image = receive(&png, 1024).unwrap().unwrap();
         assert_eq!(image.kind, ImageKind::Png);
-        assert_eq!(image.hash, ImageHash::of(&png));
         assert_eq!(image.bytes, png);
+    }
+
+    #[test]
+    fn only_the_three_variant_widths_parse() {
+        for width in [320, 640, 1280] {
+            assert_eq!(VariantWidth::parse(width).unwrap().get(), width as u32);
+        }
+        for bad in [0, 1, 319, 321, 500, 1281, -640, i64::MAX] {
+            assert!(VariantWidth::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -38,11 +38,6 @@ impl ImageHash {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-
-    /// The HTTP entity tag of the image: the hash, quoted.
-    pub fn etag(&self) -> String {
-        format!("\"{}\"", self.0)
-    }
 }
 
 impl fmt::Display for ImageHash {

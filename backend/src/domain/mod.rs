@@ -8,7 +8,10 @@ mod post;
 mod text;
 mod vote;
 
-pub use image::{ImageError, ImageKind, ImageUpload, ValidImage};
+pub use image::{
+    CleanImage, ImageError, ImageKind, ImageUpload, MAX_PIXELS, MAX_SIDE, UploadedImage,
+    VariantWidth,
+};
 pub use image_hash::ImageHash;
 pub use listing::{Cursor, PageLimit, PageRequest, Sort};
 pub use post::{NewPost, Post};

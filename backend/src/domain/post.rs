@@ -20,6 +20,13 @@ pub struct Post {
     /// Lowercase hex SHA-256 of the image bytes; `null` when the post has no image.
     #[schema(example = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")]
     pub image_hash: Option<String>,
+    /// The image's width as displayed (orientation applied), in pixels; `null` without an
+    /// image (and, until it is read, for an image stored before sizes were recorded).
+    #[schema(example = 1280)]
+    pub image_width: Option<i32>,
+    /// The image's height as displayed, in pixels; `null` like `image_width`.
+    #[schema(example = 960)]
+    pub image_height: Option<i32>,
     /// RFC 3339, UTC.
     #[serde(serialize_with = "rfc3339")]
     pub created_at: DateTime<Utc>,
@@ -68,6 +75,8 @@ mod tests {
             username: "u".into(),
             score: 0,
             image_hash: None,
+            image_width: None,
+            image_height: None,
             created_at: at,
         };
         serde_json::to_value(&post).unwrap()["created_at"].take()

@@ -6,37 +6,55 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
+use serde::Deserialize;
 
 use super::{
     AppState,
     error::{ApiError, ErrorBody},
-    extract::ApiPath,
+    extract::{ApiPath, ApiQuery},
     openapi::ImagePathParams,
 };
-use crate::domain::ImageHash;
+use crate::domain::{ImageHash, VariantWidth};
 
 const CACHE_FOREVER: &str = "public, max-age=31536000, immutable";
 
-/// Fetch an image by the SHA-256 of its bytes.
+#[derive(Debug, Deserialize)]
+pub struct ImageQuery {
+    width: Option<i64>,
+}
+
+/// The entity tag of an image or of one of its variants. Like the bytes behind it, it never
+/// changes.
+fn etag(hash: &ImageHash, width: Option<VariantWidth>) -> String {
+    match width {
+        None => format!("\"{hash}\""),
+        Some(width) => format!("\"{hash}-w{}\"", width.get()),
+    }
+}
+
+/// Fetch an image by the SHA-256 of its bytes, or a copy of it scaled down to `width`.
 #[utoipa::path(
     get, path = "/image/{hash}", tag = "images",
     params(ImagePathParams),
     responses(
-        (status = 200, description = "The image bytes, streamed", content_type = "image/*",
+        (status = 200, description = "The image bytes, streamed; with `width`, a WebP copy that wide (never wider than the image)", content_type = "image/*",
          headers(("ETag" = String), ("Cache-Control" = String), ("X-Content-Type-Options" = String))),
         (status = 304, description = "`If-None-Match` matched the ETag"),
+        (status = 400, description = "`width` is not a whole number", body = ErrorBody),
         (status = 404, description = "No such image", body = ErrorBody),
-        (status = 422, description = "Not a 64-character lowercase hex hash", body = ErrorBody),
+        (status = 422, description = "Not a 64-character lowercase hex hash, or a width other than 320, 640, 1280", body = ErrorBody),
         (status = 503, description = "Object storage unavailable", body = ErrorBody),
     )
 )]
 pub async fn get_image(
     State(state): State<AppState>,
     ApiPath(hash): ApiPath<String>,
+    ApiQuery(query): ApiQuery<ImageQuery>,
     request_headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let hash = ImageHash::parse(&hash)?;
-    let etag = HeaderValue::from_str(&hash.etag()).expect("hex is a valid header value");
+    let width = query.width.map(VariantWidth::parse).transpose()?;
+    let etag = HeaderValue::from_str(&etag(&hash, width)).expect("hex is a valid header value");
     let mut headers = HeaderMap::new();
     headers.insert(header::ETAG, etag);
     headers.insert(
@@ -45,11 +63,11 @@ pub async fn get_image(
     );
 
     // The bytes behind a hash never change, so a matching tag needs no trip to storage.
-    if if_none_match_includes(&request_headers, &hash) {
+    if if_none_match_includes(&request_headers, &headers[header::ETAG]) {
         return Ok((StatusCode::NOT_MODIFIED, headers).into_response());
     }
 
-    let image = state.posts.image(&hash).await?;
+    let image = state.posts.image(&hash, width).await?;
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_str(&image.content_type)
@@ -62,14 +80,15 @@ pub async fn get_image(
 }
 
 /// RFC 9110 §13.1.2: a list of entity tags (weak ones compare equal too) or `*`.
-fn if_none_match_includes(headers: &HeaderMap, hash: &ImageHash) -> bool {
+fn if_none_match_includes(headers: &HeaderMap, etag: &HeaderValue) -> bool {
+    let ours = etag.to_str().unwrap_or_default().trim_matches('"');
     headers
         .get_all(header::IF_NONE_MATCH)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(','))
         .map(|tag| tag.trim().trim_start_matches("W/").trim_matches('"'))
-        .any(|tag| tag == "*" || tag == hash.as_str())
+        .any(|tag| tag == "*" || tag == ours)
 }
 
 #[cfg(test)]
@@ -79,15 +98,18 @@ mod tests {
     #[test]
     fn if_none_match_accepts_lists_weak_tags_and_star() {
         let hash = ImageHash::of(b"x");
+        let tag = HeaderValue::from_str(&etag(&hash, None)).unwrap();
         let check = |value: &str| {
             let mut headers = HeaderMap::new();
             headers.insert(header::IF_NONE_MATCH, HeaderValue::from_str(value).unwrap());
-            if_none_match_includes(&headers, &hash)
+            if_none_match_includes(&headers, &tag)
         };
-        assert!(check(&hash.etag()));
-        assert!(check(&format!("\"abc\", W/{}", hash.etag())));
+        assert!(check(&format!("\"{hash}\"")));
+        assert!(check(&format!("\"abc\", W/\"{hash}\"")));
         assert!(check("*"));
         assert!(!check("\"abc\""));
-        assert!(!if_none_match_includes(&HeaderMap::new(), &hash));
+        assert!(!if_none_match_includes(&HeaderMap::new(), &tag));
+        let variant = etag(&hash, Some(VariantWidth::parse(640).unwrap()));
+        assert!(!check(&variant), "a variant's tag is not the original's");
     }
 }

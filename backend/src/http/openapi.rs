@@ -12,7 +12,9 @@ use utoipa::{
     },
 };
 
-use crate::domain::{Cursor, ImageHash, ImageKind, PageLimit, ScoreChange, Sort, TextField};
+use crate::domain::{
+    Cursor, ImageHash, ImageKind, PageLimit, ScoreChange, Sort, TextField, VariantWidth,
+};
 
 /// Names the media types the `file` part of `POST /post` may have (its multipart encoding),
 /// which the form's schema cannot say.
@@ -178,7 +180,7 @@ fn query_param(name: &str, schema: ObjectBuilder, description: &str) -> Paramete
         .build()
 }
 
-/// `GET /image/{hash}`'s path parameter.
+/// `GET /image/{hash}`'s parameters.
 pub struct ImagePathParams;
 
 impl IntoParams for ImagePathParams {
@@ -196,6 +198,13 @@ impl IntoParams for ImagePathParams {
                     "Lowercase hex SHA-256 of the image's bytes (its `image_hash`).",
                 ))
                 .build(),
+            query_param(
+                "width",
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .enum_values(Some(VariantWidth::ALL)),
+                "A copy scaled to this width (WebP; never wider than the image itself).",
+            ),
         ]
     }
 }

@@ -15,7 +15,7 @@ use super::{
     openapi::{ListParams, NewPostForm, VoteRequestSchema},
 };
 use crate::domain::{
-    ImageUpload, NewPost, PageRequest, Post, ScoreChange, TextField, ValidImage, ValidationError,
+    ImageUpload, NewPost, PageRequest, Post, ScoreChange, TextField, UploadedImage, ValidationError,
 };
 
 /// `GET /post`'s query; described in the API document by [`ListParams`].
@@ -99,9 +99,9 @@ async fn read_new_post(
     mut form: Multipart,
     max_image_bytes: usize,
     body_length: usize,
-) -> Result<(NewPost, Option<ValidImage>), ApiError> {
+) -> Result<(NewPost, Option<UploadedImage>), ApiError> {
     let mut texts: [Option<String>; 3] = Default::default();
-    let mut image: Option<Option<ValidImage>> = None;
+    let mut image: Option<Option<UploadedImage>> = None;
     while let Some(mut part) = form.next_field().await? {
         let name = part.name().unwrap_or_default().to_owned();
         if name == "file" {

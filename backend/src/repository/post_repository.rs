@@ -3,7 +3,7 @@
 //! fails the build, not a request.
 
 use super::{error::RepositoryError, pool::DbPool};
-use crate::domain::{Cursor, ImageHash, NewPost, PageRequest, Post, ScoreChange, Sort};
+use crate::domain::{CleanImage, Cursor, ImageHash, NewPost, PageRequest, Post, ScoreChange, Sort};
 
 #[derive(Clone)]
 pub struct PostRepository {
@@ -19,20 +19,24 @@ impl PostRepository {
     pub async fn insert(
         &self,
         post: &NewPost,
-        image: Option<&ImageHash>,
+        image: Option<&CleanImage>,
     ) -> Result<Post, RepositoryError> {
         self.pool
             .write(&(post, image), |db, (post, image)| {
+                let size = |side: u32| i32::try_from(side).expect("at most MAX_SIDE");
                 Box::pin(
                     sqlx::query_as!(
                         Post,
-                        "INSERT INTO posts (title, post, username, image_hash)
-                         VALUES ($1, $2, $3, $4)
-                         RETURNING id, title, post, username, score, image_hash, created_at",
+                        "INSERT INTO posts (title, post, username, image_hash, image_width, image_height)
+                         VALUES ($1, $2, $3, $4, $5, $6)
+                         RETURNING id, title, post, username, score, image_hash, image_width, image_height,
+                                   created_at",
                         post.title.as_str(),
                         post.text.as_str(),
                         post.username.as_str(),
-                        image.map(ImageHash::as_str),
+                        image.map(|image| image.hash.as_str()),
+                        image.map(|image| size(image.width)),
+                        image.map(|image| size(image.height)),
                     )
                     .fetch_one(db),
                 )
@@ -54,7 +58,8 @@ impl PostRepository {
                     sqlx::query_as!(
                         Post,
                         "UPDATE posts SET score = score + $1 WHERE id = $2
-                         RETURNING id, title, post, username, score, image_hash, created_at",
+                         RETURNING id, title, post, username, score, image_hash, image_width, image_height,
+                                   created_at",
                         i64::from(change.value()),
                         post_id,
                     )
@@ -76,7 +81,8 @@ impl PostRepository {
                         (Sort::New, None) => {
                             sqlx::query_as!(
                                 Post,
-                                "SELECT id, title, post, username, score, image_hash, created_at
+                                "SELECT id, title, post, username, score, image_hash, image_width, image_height,
+                                        created_at
                                  FROM posts ORDER BY id DESC LIMIT $1",
                                 fetch,
                             )
@@ -86,7 +92,8 @@ impl PostRepository {
                         (Sort::Top, None) => {
                             sqlx::query_as!(
                                 Post,
-                                "SELECT id, title, post, username, score, image_hash, created_at
+                                "SELECT id, title, post, username, score, image_hash, image_width, image_height,
+                                        created_at
                                  FROM posts ORDER BY score DESC, id DESC LIMIT $1",
                                 fetch,
                             )
@@ -96,7 +103,8 @@ impl PostRepository {
                         (_, Some(Cursor::New { id })) => {
                             sqlx::query_as!(
                                 Post,
-                                "SELECT id, title, post, username, score, image_hash, created_at
+                                "SELECT id, title, post, username, score, image_hash, image_width, image_height,
+                                        created_at
                                  FROM posts WHERE id < $1 ORDER BY id DESC LIMIT $2",
                                 id,
                                 fetch,
@@ -107,7 +115,8 @@ impl PostRepository {
                         (_, Some(Cursor::Top { score, id })) => {
                             sqlx::query_as!(
                                 Post,
-                                "SELECT id, title, post, username, score, image_hash, created_at
+                                "SELECT id, title, post, username, score, image_hash, image_width, image_height,
+                                        created_at
                                  FROM posts WHERE (score, id) < ($1, $2)
                                  ORDER BY score DESC, id DESC LIMIT $3",
                                 score,
@@ -120,6 +129,60 @@ impl PostRepository {
                     }
                 })
             })
+            .await
+    }
+
+    /// Images of posts stored before sizes were recorded, whose size is still unknown, but for
+    /// those in `except`.
+    pub async fn images_without_size(
+        &self,
+        limit: i64,
+        except: &[String],
+    ) -> Result<Vec<String>, RepositoryError> {
+        self.pool
+            .read(&(limit, except), |db, (limit, except)| {
+                Box::pin(async move {
+                    sqlx::query_scalar!(
+                        r#"SELECT DISTINCT image_hash AS "hash!" FROM posts
+                           WHERE image_hash IS NOT NULL AND image_width IS NULL
+                             AND image_hash <> ALL($2)
+                           LIMIT $1"#,
+                        limit,
+                        except,
+                    )
+                    .fetch_all(db)
+                    .await
+                })
+            })
+            .await
+    }
+
+    /// Records the displayed size of an image on every post that shows it.
+    pub async fn set_image_size(
+        &self,
+        hash: &ImageHash,
+        width: u32,
+        height: u32,
+    ) -> Result<(), RepositoryError> {
+        let size = |side: u32| i32::try_from(side).unwrap_or(i32::MAX);
+        self.pool
+            .write(
+                &(hash, size(width), size(height)),
+                |db, (hash, width, height)| {
+                    Box::pin(async move {
+                        sqlx::query!(
+                            "UPDATE posts SET image_width = $2, image_height = $3
+                         WHERE image_hash = $1 AND image_width IS NULL",
+                            hash.as_str(),
+                            width,
+                            height,
+                        )
+                        .execute(db)
+                        .await
+                        .map(drop)
+                    })
+                },
+            )
             .await
     }
 

@@ -1,5 +1,6 @@
 use crate::{
-    domain::{ImageError, ValidationError},
+    domain::{ImageError, MAX_PIXELS, MAX_SIDE, ValidationError},
+    imaging::ImagingError,
     repository::RepositoryError,
     storage::StorageError,
 };
@@ -47,6 +48,28 @@ impl From<StorageError> for ServiceError {
             StorageError::NotFound { key } => Self::ImageNotFound(key),
             StorageError::Unavailable { .. } => Self::StorageUnavailable(error.into()),
             StorageError::Refused { .. } => Self::Internal(error.into()),
+        }
+    }
+}
+
+/// An upload the imaging code refused is the uploader's problem (a damaged or oversized
+/// image); a failure to encode is ours.
+impl From<ImagingError> for ServiceError {
+    fn from(error: ImagingError) -> Self {
+        match error {
+            ImagingError::TooManyPixels { width, height } => {
+                Self::Image(ImageError::TooManyPixels {
+                    width: width as usize,
+                    height: height as usize,
+                    max_side: MAX_SIDE,
+                    max_pixels: MAX_PIXELS,
+                })
+            }
+            ImagingError::Malformed(_) | ImagingError::OverMemoryLimit => {
+                Self::Image(ImageError::Unreadable)
+            }
+            ImagingError::Unsupported(_) => Self::Image(ImageError::UnsupportedType),
+            ImagingError::InvalidWidth(_) | ImagingError::Encode(_) => Self::Internal(error.into()),
         }
     }
 }

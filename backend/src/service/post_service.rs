@@ -1,7 +1,11 @@
 use crate::{
-    domain::{Cursor, ImageHash, NewPost, PageRequest, Post, ScoreChange, ValidImage},
+    domain::{
+        Cursor, ImageHash, ImageKind, NewPost, PageRequest, Post, ScoreChange, UploadedImage,
+        VariantWidth,
+    },
+    imaging::{ImageProcessor, ImagingError},
     repository::PostRepository,
-    storage::{ImageStore, StoredImage},
+    storage::{ImageStore, ObjectKey, StorageError, StoredImage},
 };
 
 use super::ServiceError;
@@ -17,11 +21,16 @@ pub struct Page {
 pub struct PostService {
     posts: PostRepository,
     images: ImageStore,
+    imaging: ImageProcessor,
 }
 
 impl PostService {
-    pub fn new(posts: PostRepository, images: ImageStore) -> Self {
-        Self { posts, images }
+    pub fn new(posts: PostRepository, images: ImageStore, imaging: ImageProcessor) -> Self {
+        Self {
+            posts,
+            images,
+            imaging,
+        }
     }
 
     #[tracing::instrument(name = "service.list", skip(self))]
@@ -37,18 +46,22 @@ impl PostService {
         Ok(Page { posts, next })
     }
 
-    /// Uploads the image, then inserts the row: a failed upload leaves no post.
+    /// Removes the image's metadata, uploads what remains, then inserts the row: a failed
+    /// upload leaves no post.
     #[tracing::instrument(name = "service.create", skip_all)]
     pub async fn create(
         &self,
         post: NewPost,
-        image: Option<ValidImage>,
+        image: Option<UploadedImage>,
     ) -> Result<Post, ServiceError> {
+        let image = match image {
+            Some(upload) => Some(self.imaging.clean(upload).await?),
+            None => None,
+        };
         if let Some(image) = &image {
             self.images.put(image).await?;
         }
-        let hash = image.as_ref().map(|image| &image.hash);
-        Ok(self.posts.insert(&post, hash).await?)
+        Ok(self.posts.insert(&post, image.as_ref()).await?)
     }
 
     #[tracing::instrument(name = "service.vote", skip(self))]
@@ -59,9 +72,81 @@ impl PostService {
             .ok_or(ServiceError::PostNotFound(post_id))
     }
 
+    /// The image, or its variant `width` wide. A variant is made on its first request and kept
+    /// in object storage, so it is computed once; when the image cannot be scaled (a format
+    /// the decoders do not read), the original is served in its place.
     #[tracing::instrument(name = "service.image", skip(self))]
-    pub async fn image(&self, hash: &ImageHash) -> Result<StoredImage, ServiceError> {
-        Ok(self.images.get(hash).await?)
+    pub async fn image(
+        &self,
+        hash: &ImageHash,
+        width: Option<VariantWidth>,
+    ) -> Result<StoredImage, ServiceError> {
+        let Some(width) = width else {
+            return Ok(self.images.get(ObjectKey::Original(hash)).await?);
+        };
+        let key = ObjectKey::Variant(hash, width);
+        match self.images.get(key).await {
+            Err(StorageError::NotFound { .. }) => {}
+            found => return Ok(found?),
+        }
+        let original = self.images.read(ObjectKey::Original(hash)).await?;
+        let kind = ImageKind::sniff(&original)
+            .ok_or_else(|| ServiceError::Internal(format!("image {hash}: unknown type").into()))?;
+        match self.imaging.variant(kind, original.clone(), width).await {
+            Ok(variant) => {
+                let bytes = bytes::Bytes::from(variant.bytes);
+                self.images
+                    .put_variant(key, variant.content_type, bytes.clone())
+                    .await?;
+                Ok(StoredImage::from_memory(variant.content_type, bytes))
+            }
+            Err(error @ (ImagingError::Unsupported(_) | ImagingError::OverMemoryLimit)) => {
+                tracing::info!(%error, %hash, "cannot scale the image; serving the original");
+                Ok(StoredImage::from_memory(kind.content_type(), original))
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Reads and records the size of images stored before sizes were recorded. Runs in the
+    /// background at startup on every replica; each update is idempotent, so replicas that
+    /// do it at once only repeat a little work.
+    pub async fn fill_in_image_sizes(&self) -> Result<usize, ServiceError> {
+        let mut filled = 0;
+        // Images whose size cannot be read (a missing object, a damaged file) are skipped,
+        // so that they do not hide the others.
+        let mut unreadable: Vec<String> = Vec::new();
+        loop {
+            let hashes = self.posts.images_without_size(50, &unreadable).await?;
+            if hashes.is_empty() {
+                return Ok(filled);
+            }
+            for raw in hashes {
+                let size = match ImageHash::parse(&raw) {
+                    Ok(hash) => self.image_size(&hash).await.map(|size| (hash, size)),
+                    Err(error) => Err(error.into()),
+                };
+                match size {
+                    Ok((hash, (width, height))) => {
+                        self.posts.set_image_size(&hash, width, height).await?;
+                        filled += 1;
+                    }
+                    Err(error) => {
+                        let error = crate::telemetry::cause_chain(&error);
+                        tracing::warn!(hash = %raw, %error, "cannot read an image's size");
+                        unreadable.push(raw);
+                    }
+                }
+            }
+        }
+    }
+
+    async fn image_size(&self, hash: &ImageHash) -> Result<(u32, u32), ServiceError> {
+        let bytes = self.images.read(ObjectKey::Original(hash)).await?;
+        let kind = ImageKind::sniff(&bytes).ok_or(ImagingError::Unsupported(
+            "not PNG, JPEG, GIF or WebP".into(),
+        ))?;
+        Ok(self.imaging.size(kind, bytes).await?)
     }
 
     /// Ready when both PostgreSQL and object storage answer.

@@ -1,4 +1,5 @@
 use std::{
+    fmt,
     pin::Pin,
     task::{Context, Poll},
     time::Duration,
@@ -19,8 +20,26 @@ use secrecy::ExposeSecret;
 use super::StorageError;
 use crate::{
     config::S3Config,
-    domain::{ImageHash, ValidImage},
+    domain::{CleanImage, ImageHash, VariantWidth},
 };
+
+/// Where an image lives in the bucket: an original under its hash, a variant under
+/// `variants/<hash>/<width>`. Objects never change once written (their key says what they
+/// are), so any copy of them, anywhere, stays valid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ObjectKey<'a> {
+    Original(&'a ImageHash),
+    Variant(&'a ImageHash, VariantWidth),
+}
+
+impl fmt::Display for ObjectKey<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Original(hash) => write!(f, "{hash}"),
+            Self::Variant(hash, width) => write!(f, "variants/{hash}/{}", width.get()),
+        }
+    }
+}
 
 /// Images in one bucket, each under the key of its SHA-256, with its content type.
 #[derive(Clone)]
@@ -34,6 +53,17 @@ pub struct StoredImage {
     pub content_type: String,
     pub content_length: Option<u64>,
     pub bytes: ImageBytes,
+}
+
+impl StoredImage {
+    /// An image already in memory (one just made), served like one read from storage.
+    pub fn from_memory(content_type: &str, bytes: Bytes) -> Self {
+        Self {
+            content_type: content_type.to_owned(),
+            content_length: Some(bytes.len() as u64),
+            bytes: ImageBytes(ByteStream::from(bytes)),
+        }
+    }
 }
 
 /// The object's bytes, passed on in the pieces the S3 client received them in: no copy into
@@ -126,13 +156,13 @@ impl ImageStore {
 
     /// Stores the image under its hash. The same bytes uploaded twice are stored once.
     #[tracing::instrument(name = "storage.put", skip_all, fields(key = %image.hash))]
-    pub async fn put(&self, image: &ValidImage) -> Result<(), StorageError> {
-        let key = image.hash.as_str();
+    pub async fn put(&self, image: &CleanImage) -> Result<(), StorageError> {
+        let key = ObjectKey::Original(&image.hash).to_string();
         match self
             .client
             .head_object()
             .bucket(&self.bucket)
-            .key(key)
+            .key(&key)
             .send()
             .await
         {
@@ -140,35 +170,55 @@ impl ImageStore {
             Err(e) if e.as_service_error().is_some_and(|e| e.is_not_found()) => {}
             Err(e) => return Err(StorageError::from_sdk("head object", e)),
         }
+        self.put_object(&key, image.kind.content_type(), image.bytes.clone())
+            .await
+    }
+
+    /// Stores a variant of an image.
+    #[tracing::instrument(name = "storage.put_variant", skip_all, fields(key = %key))]
+    pub async fn put_variant(
+        &self,
+        key: ObjectKey<'_>,
+        content_type: &str,
+        bytes: Bytes,
+    ) -> Result<(), StorageError> {
+        self.put_object(&key.to_string(), content_type, bytes).await
+    }
+
+    async fn put_object(
+        &self,
+        key: &str,
+        content_type: &str,
+        bytes: Bytes,
+    ) -> Result<(), StorageError> {
         self.client
             .put_object()
             .bucket(&self.bucket)
             .key(key)
-            .content_type(image.kind.content_type())
-            .content_length(image.bytes.len() as i64)
+            .content_type(content_type)
+            .content_length(bytes.len() as i64)
             // `Bytes` is reference-counted: the upload shares the buffer, it does not copy it.
-            .body(ByteStream::from(image.bytes.clone()))
+            .body(ByteStream::from(bytes))
             .send()
             .await
             .map_err(|e| StorageError::from_sdk("put object", e))?;
         Ok(())
     }
 
-    /// Opens the image for streaming; `NotFound` when no such object exists.
-    #[tracing::instrument(name = "storage.get", skip_all, fields(key = %hash))]
-    pub async fn get(&self, hash: &ImageHash) -> Result<StoredImage, StorageError> {
+    /// Opens the object for streaming; `NotFound` when there is no such object.
+    #[tracing::instrument(name = "storage.get", skip_all, fields(key = %key))]
+    pub async fn get(&self, key: ObjectKey<'_>) -> Result<StoredImage, StorageError> {
+        let key = key.to_string();
         let output = self
             .client
             .get_object()
             .bucket(&self.bucket)
-            .key(hash.as_str())
+            .key(&key)
             .send()
             .await
             .map_err(|e| {
                 if e.as_service_error().is_some_and(|e| e.is_no_such_key()) {
-                    StorageError::NotFound {
-                        key: hash.to_string(),
-                    }
+                    StorageError::NotFound { key: key.clone() }
                 } else {
                     StorageError::from_sdk("get object", e)
                 }
@@ -180,5 +230,20 @@ impl ImageStore {
             content_length: output.content_length.and_then(|n| u64::try_from(n).ok()),
             bytes: ImageBytes(output.body),
         })
+    }
+
+    /// Reads the object whole into memory (to make a variant of it, or read its size).
+    pub async fn read(&self, key: ObjectKey<'_>) -> Result<Bytes, StorageError> {
+        let object = self.get(key).await?;
+        let collected = object
+            .bytes
+            .0
+            .collect()
+            .await
+            .map_err(|e| StorageError::Unavailable {
+                operation: "read object",
+                source: Box::new(e),
+            })?;
+        Ok(collected.into_bytes())
     }
 }

@@ -4,4 +4,4 @@ mod error;
 mod image_store;
 
 pub use error::StorageError;
-pub use image_store::{ImageBytes, ImageStore, StoredImage};
+pub use image_store::{ImageBytes, ImageStore, ObjectKey, StoredImage};

@@ -24,9 +24,11 @@ async fn a_post_without_image_gets_defaults() {
         "UTC: {post}"
     );
     assert!(created >= before - chrono::Duration::seconds(5) && created <= Utc::now());
+    assert_eq!(post["image_width"], Value::Null);
+    assert_eq!(post["image_height"], Value::Null);
     assert_eq!(
         post.as_object().unwrap().len(),
-        7,
+        9,
         "exactly the contract's fields"
     );
 }
@@ -148,7 +150,7 @@ async fn every_accepted_format_is_detected_by_its_bytes() {
     let app = spawn_app().await;
     let cases: [(&[u8], &str); 4] = [
         (&png(2), "image/png"),
-        (JPEG, "image/jpeg"),
+        (&jpeg(), "image/jpeg"),
         (GIF, "image/gif"),
         (WEBP, "image/webp"),
     ];

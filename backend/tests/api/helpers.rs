@@ -24,11 +24,13 @@ pub const S3_SECRET_KEY: &str = "test-secret-key";
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
+    /// What the server was started with (a replica starts with the same).
+    pub config: Config,
     pub db: TestDatabase,
     pub db_proxy: TcpProxy,
     pub s3: S3Server,
     pub s3_proxy: TcpProxy,
-    _shutdown: oneshot::Sender<()>,
+    _server: TestServer,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -60,14 +62,10 @@ pub async fn try_spawn_app_with(
     config.startup_timeout = Duration::from_secs(10);
     adjust(&mut config);
 
-    let app = Application::build(config).await?;
-    let address = format!("http://{}", app.local_addr());
-    let (shutdown, stopped) = oneshot::channel::<()>();
-    tokio::spawn(app.run_until_stopped(async {
-        let _ = stopped.await;
-    }));
+    let server = TestServer::start(config.clone()).await?;
     Ok(TestApp {
-        address,
+        address: server.address.clone(),
+        config,
         client: reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .build()
@@ -76,8 +74,29 @@ pub async fn try_spawn_app_with(
         db_proxy,
         s3,
         s3_proxy,
-        _shutdown: shutdown,
+        _server: server,
     })
+}
+
+/// One server process's worth of the app, serving until dropped.
+pub struct TestServer {
+    pub address: String,
+    _shutdown: oneshot::Sender<()>,
+}
+
+impl TestServer {
+    async fn start(config: Config) -> Result<Self, postboard::startup::StartupError> {
+        let app = Application::build(config).await?;
+        let address = format!("http://{}", app.local_addr());
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        tokio::spawn(app.run_until_stopped(async {
+            let _ = stopped.await;
+        }));
+        Ok(Self {
+            address,
+            _shutdown: shutdown,
+        })
+    }
 }
 
 /// `TEST_LOG=1 cargo test` shows the server's logs.
@@ -143,6 +162,13 @@ impl PostForm {
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
+    }
+
+    /// Another server on the same database and object storage: a replica of the fleet.
+    pub async fn spawn_replica(&self) -> TestServer {
+        TestServer::start(self.config.clone())
+            .await
+            .expect("the replica starts")
     }
 
     pub async fn create(&self, form: PostForm) -> reqwest::Response {
@@ -477,8 +503,10 @@ pub fn png_of_len(len: usize) -> Vec<u8> {
 pub const GIF: &[u8] = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00\x21\xf9\x04\x01\x00\x00\x00\x00\x2c\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02\x44\x01\x00\x3b";
 /// 1×1 lossless WebP.
 pub const WEBP: &[u8] = b"RIFF\x1a\x00\x00\x00WEBPVP8L\x0d\x00\x00\x00\x2f\x00\x00\x00\x10\x07\x10\x11\x11\x88\x88\xfe\x07\x00";
-/// A baseline JPEG's start: SOI, SOF0 (3×2, one component), EOI.
-pub const JPEG: &[u8] = b"\xff\xd8\xff\xc0\x00\x0b\x08\x00\x02\x00\x03\x01\x01\x11\x00\xff\xd9";
+/// A real 3×2 baseline JPEG.
+pub fn jpeg() -> Vec<u8> {
+    crate::image_fixtures::jpeg_of(&crate::image_fixtures::gradient(3, 2), None)
+}
 
 fn push_chunk(png: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
     png.extend_from_slice(&(data.len() as u32).to_be_bytes());
@@ -505,7 +533,7 @@ fn zlib_stored(data: &[u8]) -> Vec<u8> {
     out
 }
 
-fn crc32(bytes: &[u8]) -> u32 {
+pub fn crc32(bytes: &[u8]) -> u32 {
     let mut crc = 0xffff_ffffu32;
     for &byte in bytes {
         crc ^= u32::from(byte);

@@ -2,10 +2,13 @@
 //! real S3 server (s3s-fs, checking SigV4 signatures) speaking HTTP on loopback.
 
 mod helpers;
+#[path = "../support/images.rs"]
+mod image_fixtures;
 
 mod create_post;
 mod framework;
 mod hardening;
+mod image_processing;
 mod images;
 mod list_posts;
 mod outages;
