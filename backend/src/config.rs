@@ -20,6 +20,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("STATIC_DIR", "frontend/dist/postboard/browser"),
     ("RUST_LOG", "info"),
     ("HSTS_MAX_AGE", "0"),
+    ("DATABASE_MAX_CONNECTIONS", "32"),
 ];
 
 /// Secrets are `SecretString`s, whose `Debug` prints `[REDACTED]`: the whole configuration
@@ -27,6 +28,8 @@ pub const ENV_VARS: &[(&str, &str)] = &[
 #[derive(Clone, Debug)]
 pub struct Config {
     pub database_url: SecretString,
+    /// Connections the pool may hold open (besides the one that listens for events).
+    pub database_max_connections: usize,
     pub s3: S3Config,
     pub bind_addr: SocketAddr,
     pub max_image_bytes: usize,
@@ -87,6 +90,17 @@ impl Config {
         let max_image_bytes = max.parse().map_err(|e: std::num::ParseIntError| {
             parse_err("MAX_IMAGE_BYTES", &max, e.to_string())
         })?;
+        let connections = get("DATABASE_MAX_CONNECTIONS");
+        let database_max_connections = match connections.parse::<usize>() {
+            Ok(n) if n >= 1 => n,
+            _ => {
+                return Err(parse_err(
+                    "DATABASE_MAX_CONNECTIONS",
+                    &connections,
+                    "must be a whole number of at least 1".into(),
+                ));
+            }
+        };
         let hsts = get("HSTS_MAX_AGE");
         let hsts_max_age = match hsts.parse::<u64>() {
             Ok(0) => None,
@@ -96,6 +110,7 @@ impl Config {
 
         Ok(Config {
             database_url: get("DATABASE_URL").into(),
+            database_max_connections,
             s3: S3Config {
                 endpoint: get("S3_ENDPOINT"),
                 bucket: get("S3_BUCKET"),

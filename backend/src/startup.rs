@@ -4,7 +4,8 @@
 use std::{future::Future, net::SocketAddr, str::FromStr, time::Duration};
 
 use sqlx::{Connection, PgConnection, postgres::PgConnectOptions};
-use tokio::{net::TcpListener, time::Instant};
+use tokio::{net::TcpListener, task::JoinSet, time::Instant};
+use tokio_util::sync::CancellationToken;
 
 use secrecy::ExposeSecret;
 
@@ -12,8 +13,8 @@ use crate::{
     config::{Config, redact_url},
     http::{self, AppState},
     imaging::ImageProcessor,
-    repository::{DbPool, PostRepository},
-    service::PostService,
+    repository::{DbPool, EventRepository, PostRepository},
+    service::{LiveEvents, PostService},
     storage::ImageStore,
     telemetry::cause_chain,
 };
@@ -32,6 +33,8 @@ pub enum StartupError {
     },
     #[error("migrations failed: {0}")]
     Migrations(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot read the event log: {0}")]
+    EventLog(#[source] crate::service::ServiceError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -42,7 +45,16 @@ pub enum StartupError {
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
+    /// Cancelled when the server stops: ends the live streams and the background work.
+    stop: CancellationToken,
+    /// The replica's background work: the event relay, score announcements, pruning,
+    /// filling in image sizes.
+    background: JoinSet<()>,
 }
+
+/// How long the background work may take to finish once the server stops (announcing the
+/// last votes' scores).
+const BACKGROUND_GRACE: Duration = Duration::from_secs(10);
 
 impl Application {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
@@ -55,7 +67,12 @@ impl Application {
         MIGRATOR.run(&mut connection).await?;
         // The pool opens its own connections; a failed goodbye to this one changes nothing.
         let _ = connection.close().await;
-        let pool = DbPool::new(options, 32, Duration::from_secs(3));
+        let listen_options = options.clone().application_name("postboard-listener");
+        let pool = DbPool::new(
+            options,
+            config.database_max_connections,
+            Duration::from_secs(3),
+        );
 
         let images = ImageStore::new(&config.s3);
         wait_for("object storage", config.startup_timeout, || {
@@ -63,21 +80,29 @@ impl Application {
         })
         .await?;
 
-        let service =
-            PostService::new(PostRepository::new(pool), images, ImageProcessor::default());
-        let backfill = service.clone();
-        tokio::spawn(async move {
-            match backfill.fill_in_image_sizes().await {
-                Ok(0) => {}
-                Ok(filled) => tracing::info!(filled, "recorded the size of older images"),
-                Err(error) => {
-                    let error = cause_chain(&error);
-                    tracing::warn!(%error, "could not record the size of older images");
-                }
-            }
-        });
+        let stop = CancellationToken::new();
+        let live = LiveEvents::new(
+            EventRepository::new(pool.clone(), listen_options),
+            stop.clone(),
+        );
+        let service = PostService::new(
+            PostRepository::new(pool),
+            images,
+            ImageProcessor::default(),
+            live.clone(),
+        );
+        let relay_from = live
+            .newest_event_id()
+            .await
+            .map_err(StartupError::EventLog)?;
+        let mut background = JoinSet::new();
+        background.spawn(live.clone().relay(relay_from));
+        background.spawn(live.clone().flush_scores());
+        background.spawn(live.clone().prune());
+        background.spawn(fill_in_image_sizes(service.clone()));
         let state = AppState {
             posts: service,
+            live,
             max_image_bytes: config.max_image_bytes,
         };
         let router = http::router(state, &config);
@@ -90,7 +115,12 @@ impl Application {
         // Secrets are `SecretString`s: `Config`'s Debug output shows `[REDACTED]` for them.
         let database = redact_url(config.database_url.expose_secret());
         tracing::info!(config = ?config, %database, "postboard is ready");
-        Ok(Self { listener, router })
+        Ok(Self {
+            listener,
+            router,
+            stop,
+            background,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -99,15 +129,41 @@ impl Application {
             .expect("a bound listener has an address")
     }
 
-    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    /// Serves until `shutdown` completes, then finishes the requests in flight (live streams
+    /// end at once: a browser reconnects to another replica and resumes), and gives the
+    /// background work a moment to finish.
     pub async fn run_until_stopped(
-        self,
+        mut self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         tracing::info!(address = %self.local_addr(), "listening");
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
+        let stop = self.stop.clone();
+        let served = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                stop.cancel();
+            })
+            .await;
+        self.stop.cancel();
+        let finished = tokio::time::timeout(BACKGROUND_GRACE, async {
+            while self.background.join_next().await.is_some() {}
+        })
+        .await;
+        if finished.is_err() {
+            tracing::warn!("background work did not finish in time; stopping it");
+        }
+        served
+    }
+}
+
+async fn fill_in_image_sizes(service: PostService) {
+    match service.fill_in_image_sizes().await {
+        Ok(0) => {}
+        Ok(filled) => tracing::info!(filled, "recorded the size of older images"),
+        Err(error) => {
+            let error = cause_chain(&error);
+            tracing::warn!(%error, "could not record the size of older images");
+        }
     }
 }
 

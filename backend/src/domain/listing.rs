@@ -10,17 +10,20 @@ pub enum Sort {
     New,
     /// Highest score first; ties newest first.
     Top,
+    /// Score and age combined (see the migration's `post_hotness`); ties newest first.
+    Hot,
 }
 
 impl Sort {
-    pub const ALL: [Self; 2] = [Self::New, Self::Top];
+    pub const ALL: [Self; 3] = [Self::New, Self::Top, Self::Hot];
 
     pub fn parse(raw: Option<&str>) -> Result<Self, ValidationError> {
         match raw {
             None | Some("new") => Ok(Self::New),
             Some("top") => Ok(Self::Top),
+            Some("hot") => Ok(Self::Hot),
             Some(other) => Err(ValidationError::new(
-                "Sort must be \"new\" or \"top\".",
+                "Sort must be \"new\", \"top\" or \"hot\".",
                 format!("sort: unknown value {other:?}"),
             )),
         }
@@ -30,6 +33,7 @@ impl Sort {
         match self {
             Self::New => "new",
             Self::Top => "top",
+            Self::Hot => "hot",
         }
     }
 }
@@ -69,12 +73,16 @@ pub enum Cursor {
     New { id: i64 },
     /// `score` and `id` of the last post (top order).
     Top { score: i64, id: i64 },
+    /// The last post's `hot` rank (as the bits of the `f64`, so that it round-trips exactly
+    /// and the cursor is `Eq`) and `id`.
+    Hot { hot_bits: u64, id: i64 },
 }
 
 impl Cursor {
     /// Every text [`Cursor::parse`] accepts, as a regex (for the API document). Numbers have
     /// at most 18 digits, so that every one fits in an `i64`.
-    pub const PATTERN: &'static str = "^(n[0-9]{1,18}|t-?[0-9]{1,18}_[0-9]{1,18})$";
+    pub const PATTERN: &'static str =
+        "^(n[0-9]{1,18}|t-?[0-9]{1,18}_[0-9]{1,18}|h[0-9a-f]{16}_[0-9]{1,18})$";
 
     /// The cursor continuing after `post` in `sort` order.
     pub fn after(post: &Post, sort: Sort) -> Self {
@@ -82,6 +90,10 @@ impl Cursor {
             Sort::New => Self::New { id: post.id },
             Sort::Top => Self::Top {
                 score: post.score,
+                id: post.id,
+            },
+            Sort::Hot => Self::Hot {
+                hot_bits: post.hot.to_bits(),
                 id: post.id,
             },
         }
@@ -92,10 +104,12 @@ impl Cursor {
         match self {
             Self::New { .. } => Sort::New,
             Self::Top { .. } => Sort::Top,
+            Self::Hot { .. } => Sort::Hot,
         }
     }
 
-    /// Parses the text form written by [`Cursor::encode`]: `n<ID>` or `t<SCORE>_<ID>`.
+    /// Parses the text form written by [`Cursor::encode`]: `n<ID>`, `t<SCORE>_<ID>` or
+    /// `h<16 hex digits of the rank's bits>_<ID>`.
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         let invalid = || {
             ValidationError::new(
@@ -122,6 +136,16 @@ impl Cursor {
                 id: digits(id, false)?,
             });
         }
+        if let Some(key) = raw.strip_prefix('h') {
+            let (bits, id) = key.split_once('_').ok_or_else(invalid)?;
+            if bits.len() != 16 || !bits.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+                return Err(invalid());
+            }
+            return Ok(Self::Hot {
+                hot_bits: u64::from_str_radix(bits, 16).map_err(|_| invalid())?,
+                id: digits(id, false)?,
+            });
+        }
         if let Some(key) = raw.strip_prefix('t') {
             let (score, id) = key.split_once('_').ok_or_else(invalid)?;
             return Ok(Self::Top {
@@ -136,6 +160,7 @@ impl Cursor {
         match self {
             Self::New { id } => format!("n{id}"),
             Self::Top { score, id } => format!("t{score}_{id}"),
+            Self::Hot { hot_bits, id } => format!("h{hot_bits:016x}_{id}"),
         }
     }
 }
@@ -197,6 +222,10 @@ mod tests {
                 score: 999_999_999_999_999_999,
                 id: 1,
             },
+            Cursor::Hot {
+                hot_bits: 39_123.456_f64.to_bits(),
+                id: 77,
+            },
         ] {
             assert_eq!(Cursor::parse(&cursor.encode()).unwrap(), cursor);
         }
@@ -213,6 +242,9 @@ mod tests {
             "t-_1",
             "t5_-1",
             "n1234567890123456789",
+            "h40e31a0e978d4fdf",
+            "h40E31A0E978D4FDF_1",
+            "h1_1",
         ] {
             assert!(Cursor::parse(bad).is_err(), "{bad:?}");
         }

@@ -1,6 +1,7 @@
 //! Domain types: values that can only hold what the contract allows. They validate when
 //! parsed and never do I/O, so every layer above can trust them.
 
+mod event;
 mod image;
 mod image_hash;
 mod listing;
@@ -8,6 +9,7 @@ mod post;
 mod text;
 mod vote;
 
+pub use event::{Change, Event, LastEventId};
 pub use image::{
     CleanImage, ImageError, ImageKind, ImageUpload, MAX_PIXELS, MAX_SIDE, UploadedImage,
     VariantWidth,

@@ -5,7 +5,7 @@ use utoipa::ToSchema;
 use super::{PostText, TextField, Title, Username, ValidationError};
 
 /// A post as stored and as sent to clients (API.md's JSON).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Post {
     #[schema(example = 42)]
     pub id: i64,
@@ -30,6 +30,10 @@ pub struct Post {
     /// RFC 3339, UTC.
     #[serde(serialize_with = "rfc3339")]
     pub created_at: DateTime<Utc>,
+    /// The post's rank in the `hot` order (score and age combined); not sent to clients, it
+    /// only positions the `hot` page cursor.
+    #[serde(skip)]
+    pub hot: f64,
 }
 
 /// The same text as chrono's own `Serialize`, built in one piece: chrono hands it to
@@ -78,6 +82,7 @@ mod tests {
             image_width: None,
             image_height: None,
             created_at: at,
+            hot: 0.0,
         };
         serde_json::to_value(&post).unwrap()["created_at"].take()
     }

@@ -5,6 +5,7 @@ mod body_deadline;
 mod docs;
 mod error;
 mod errors;
+mod events;
 mod extract;
 mod health;
 mod images;
@@ -41,11 +42,15 @@ use self::{
     body_deadline::BodyTimeouts,
     security::{REQUEST_ID, SecurityHeaders},
 };
-use crate::{config::Config, service::PostService};
+use crate::{
+    config::Config,
+    service::{LiveEvents, PostService},
+};
 
 #[derive(Clone)]
 pub struct AppState {
     pub posts: PostService,
+    pub live: LiveEvents,
     pub max_image_bytes: usize,
 }
 
@@ -66,6 +71,7 @@ fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(posts::list_posts, posts::create_post))
         .routes(routes!(posts::update_post_score))
+        .routes(routes!(events::events))
         .routes(routes!(images::get_image))
         .routes(routes!(health::health))
         .routes(routes!(health::ready))

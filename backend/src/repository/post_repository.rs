@@ -27,10 +27,10 @@ impl PostRepository {
                 Box::pin(
                     sqlx::query_as!(
                         Post,
-                        "INSERT INTO posts (title, post, username, image_hash, image_width, image_height)
+                        r#"INSERT INTO posts (title, post, username, image_hash, image_width, image_height)
                          VALUES ($1, $2, $3, $4, $5, $6)
                          RETURNING id, title, post, username, score, image_hash, image_width, image_height,
-                                   created_at",
+                                   created_at, hot AS "hot!""#,
                         post.title.as_str(),
                         post.text.as_str(),
                         post.username.as_str(),
@@ -57,9 +57,9 @@ impl PostRepository {
                 Box::pin(
                     sqlx::query_as!(
                         Post,
-                        "UPDATE posts SET score = score + $1 WHERE id = $2
+                        r#"UPDATE posts SET score = score + $1 WHERE id = $2
                          RETURNING id, title, post, username, score, image_hash, image_width, image_height,
-                                   created_at",
+                                   created_at, hot AS "hot!""#,
                         i64::from(change.value()),
                         post_id,
                     )
@@ -81,9 +81,9 @@ impl PostRepository {
                         (Sort::New, None) => {
                             sqlx::query_as!(
                                 Post,
-                                "SELECT id, title, post, username, score, image_hash, image_width, image_height,
-                                        created_at
-                                 FROM posts ORDER BY id DESC LIMIT $1",
+                                r#"SELECT id, title, post, username, score, image_hash, image_width, image_height,
+                                        created_at, hot AS "hot!"
+                                 FROM posts ORDER BY id DESC LIMIT $1"#,
                                 fetch,
                             )
                             .fetch_all(db)
@@ -92,9 +92,34 @@ impl PostRepository {
                         (Sort::Top, None) => {
                             sqlx::query_as!(
                                 Post,
-                                "SELECT id, title, post, username, score, image_hash, image_width, image_height,
-                                        created_at
-                                 FROM posts ORDER BY score DESC, id DESC LIMIT $1",
+                                r#"SELECT id, title, post, username, score, image_hash, image_width, image_height,
+                                        created_at, hot AS "hot!"
+                                 FROM posts ORDER BY score DESC, id DESC LIMIT $1"#,
+                                fetch,
+                            )
+                            .fetch_all(db)
+                            .await
+                        }
+                        (Sort::Hot, None) => {
+                            sqlx::query_as!(
+                                Post,
+                                r#"SELECT id, title, post, username, score, image_hash, image_width, image_height,
+                                        created_at, hot AS "hot!"
+                                 FROM posts ORDER BY hot DESC, id DESC LIMIT $1"#,
+                                fetch,
+                            )
+                            .fetch_all(db)
+                            .await
+                        }
+                        (_, Some(Cursor::Hot { hot_bits, id })) => {
+                            sqlx::query_as!(
+                                Post,
+                                r#"SELECT id, title, post, username, score, image_hash, image_width, image_height,
+                                        created_at, hot AS "hot!"
+                                 FROM posts WHERE (hot, id) < ($1, $2)
+                                 ORDER BY hot DESC, id DESC LIMIT $3"#,
+                                f64::from_bits(hot_bits),
+                                id,
                                 fetch,
                             )
                             .fetch_all(db)
@@ -103,9 +128,9 @@ impl PostRepository {
                         (_, Some(Cursor::New { id })) => {
                             sqlx::query_as!(
                                 Post,
-                                "SELECT id, title, post, username, score, image_hash, image_width, image_height,
-                                        created_at
-                                 FROM posts WHERE id < $1 ORDER BY id DESC LIMIT $2",
+                                r#"SELECT id, title, post, username, score, image_hash, image_width, image_height,
+                                        created_at, hot AS "hot!"
+                                 FROM posts WHERE id < $1 ORDER BY id DESC LIMIT $2"#,
                                 id,
                                 fetch,
                             )
@@ -115,10 +140,10 @@ impl PostRepository {
                         (_, Some(Cursor::Top { score, id })) => {
                             sqlx::query_as!(
                                 Post,
-                                "SELECT id, title, post, username, score, image_hash, image_width, image_height,
-                                        created_at
+                                r#"SELECT id, title, post, username, score, image_hash, image_width, image_height,
+                                        created_at, hot AS "hot!"
                                  FROM posts WHERE (score, id) < ($1, $2)
-                                 ORDER BY score DESC, id DESC LIMIT $3",
+                                 ORDER BY score DESC, id DESC LIMIT $3"#,
                                 score,
                                 id,
                                 fetch,

@@ -5,6 +5,7 @@ use crate::{
     },
     imaging::{ImageProcessor, ImagingError},
     repository::PostRepository,
+    service::LiveEvents,
     storage::{ImageStore, ObjectKey, StorageError, StoredImage},
 };
 
@@ -22,14 +23,21 @@ pub struct PostService {
     posts: PostRepository,
     images: ImageStore,
     imaging: ImageProcessor,
+    live: LiveEvents,
 }
 
 impl PostService {
-    pub fn new(posts: PostRepository, images: ImageStore, imaging: ImageProcessor) -> Self {
+    pub fn new(
+        posts: PostRepository,
+        images: ImageStore,
+        imaging: ImageProcessor,
+        live: LiveEvents,
+    ) -> Self {
         Self {
             posts,
             images,
             imaging,
+            live,
         }
     }
 
@@ -66,10 +74,13 @@ impl PostService {
 
     #[tracing::instrument(name = "service.vote", skip(self))]
     pub async fn vote(&self, post_id: i64, change: ScoreChange) -> Result<Post, ServiceError> {
-        self.posts
+        let post = self
+            .posts
             .add_to_score(post_id, change)
             .await?
-            .ok_or(ServiceError::PostNotFound(post_id))
+            .ok_or(ServiceError::PostNotFound(post_id))?;
+        self.live.score_changed(post_id);
+        Ok(post)
     }
 
     /// The image, or its variant `width` wide. A variant is made on its first request and kept

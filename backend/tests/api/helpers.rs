@@ -45,6 +45,15 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
 pub async fn try_spawn_app_with(
     adjust: impl FnOnce(&mut Config),
 ) -> Result<TestApp, postboard::startup::StartupError> {
+    Ok(spawn_fleet_with(adjust, 0).await?.0)
+}
+
+/// The app and `replicas` more servers on the same database and S3, all starting at once (so
+/// they race to apply the migrations, as replicas of a fleet do).
+pub async fn spawn_fleet_with(
+    adjust: impl FnOnce(&mut Config),
+    replicas: usize,
+) -> Result<(TestApp, Vec<TestServer>), postboard::startup::StartupError> {
     init_logs();
     let db = TestDatabase::create().await;
     let db_proxy = TcpProxy::start(db.server_addr()).await;
@@ -60,10 +69,14 @@ pub async fn try_spawn_app_with(
     config.bind_addr = "127.0.0.1:0".parse().unwrap();
     config.static_dir = PathBuf::from("/nonexistent-postboard-static");
     config.startup_timeout = Duration::from_secs(10);
+    // Tests run side by side on one PostgreSQL (100 connections by default): a few each.
+    config.database_max_connections = 8;
     adjust(&mut config);
 
-    let server = TestServer::start(config.clone()).await?;
-    Ok(TestApp {
+    let starts = (0..=replicas).map(|_| TestServer::start(config.clone()));
+    let mut servers = futures::future::try_join_all(starts).await?;
+    let server = servers.remove(0);
+    let app = TestApp {
         address: server.address.clone(),
         config,
         client: reqwest::Client::builder()
@@ -75,13 +88,15 @@ pub async fn try_spawn_app_with(
         s3,
         s3_proxy,
         _server: server,
-    })
+    };
+    Ok((app, servers))
 }
 
-/// One server process's worth of the app, serving until dropped.
+/// One server process's worth of the app, serving until [`TestServer::stop`] or dropped.
 pub struct TestServer {
     pub address: String,
-    _shutdown: oneshot::Sender<()>,
+    shutdown: Option<oneshot::Sender<()>>,
+    running: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
 impl TestServer {
@@ -89,13 +104,24 @@ impl TestServer {
         let app = Application::build(config).await?;
         let address = format!("http://{}", app.local_addr());
         let (shutdown, stopped) = oneshot::channel::<()>();
-        tokio::spawn(app.run_until_stopped(async {
+        let running = tokio::spawn(app.run_until_stopped(async {
             let _ = stopped.await;
         }));
         Ok(Self {
             address,
-            _shutdown: shutdown,
+            shutdown: Some(shutdown),
+            running,
         })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// Asks the server to stop, as SIGTERM does, and waits until it has.
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        drop(self.shutdown.take());
+        (&mut self.running).await.expect("the server task ran")
     }
 }
 
@@ -107,6 +133,102 @@ fn init_logs() {
             postboard::telemetry::init();
         }
     });
+}
+
+/// A client of `GET /events`, reading Server-Sent Events as they arrive.
+pub struct EventStream {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+/// One Server-Sent Event.
+#[derive(Debug, Clone)]
+pub struct SseMessage {
+    pub id: Option<i64>,
+    pub event: String,
+    pub data: Value,
+}
+
+impl EventStream {
+    /// Connects to `base`'s `/events`, resuming after `last_event_id` when given.
+    pub async fn connect(base: &str, last_event_id: Option<i64>) -> Self {
+        let mut request = reqwest::Client::new().get(format!("{base}/events"));
+        if let Some(id) = last_event_id {
+            request = request.header("last-event-id", id.to_string());
+        }
+        let response = request.send().await.expect("request sent");
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["content-type"], "text/event-stream");
+        Self {
+            response,
+            buffer: String::new(),
+        }
+    }
+
+    /// The next event within `within` (comments skipped); `None` when none came or the stream
+    /// ended.
+    pub async fn next_within(&mut self, within: Duration) -> Option<SseMessage> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                if let Some(message) = parse_sse(&block) {
+                    return Some(message);
+                }
+                continue;
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.response.chunk()).await;
+            match chunk {
+                Ok(Ok(Some(bytes))) => self.buffer.push_str(&String::from_utf8_lossy(&bytes)),
+                _ => return None,
+            }
+        }
+    }
+
+    /// The next event named `kind` within `within`, skipping others.
+    pub async fn next_of(&mut self, kind: &str, within: Duration) -> SseMessage {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let message = self
+                .next_within(left)
+                .await
+                .unwrap_or_else(|| panic!("no {kind} event within {within:?}"));
+            if message.event == kind {
+                return message;
+            }
+        }
+    }
+
+    /// Whether the server ended the stream within `within`.
+    pub async fn ended_within(&mut self, within: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            match tokio::time::timeout_at(deadline, self.response.chunk()).await {
+                Ok(Ok(Some(_))) => continue,
+                Ok(Ok(None) | Err(_)) => return true,
+                Err(_) => return false,
+            }
+        }
+    }
+}
+
+fn parse_sse(block: &str) -> Option<SseMessage> {
+    let (mut id, mut event, mut data) = (None, String::from("message"), Vec::new());
+    for line in block.lines() {
+        if let Some(value) = line.strip_prefix("id:") {
+            id = value.trim().parse().ok();
+        } else if let Some(value) = line.strip_prefix("event:") {
+            event = value.trim().to_owned();
+        } else if let Some(value) = line.strip_prefix("data:") {
+            data.push(value.strip_prefix(' ').unwrap_or(value).to_owned());
+        }
+    }
+    if data.is_empty() {
+        return None; // a comment (keep-alive)
+    }
+    let data = serde_json::from_str(&data.join("\n")).expect("event data is JSON");
+    Some(SseMessage { id, event, data })
 }
 
 /// A post form as the browser sends it.
@@ -271,7 +393,9 @@ impl TestDatabase {
             .execute(format!(r#"CREATE DATABASE "{name}""#).as_str())
             .await
             .unwrap();
-        let pool = PgPool::connect(&with_database(&admin_url, &name))
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(3)
+            .connect(&with_database(&admin_url, &name))
             .await
             .unwrap();
         Self {

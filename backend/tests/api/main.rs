@@ -11,5 +11,6 @@ mod hardening;
 mod image_processing;
 mod images;
 mod list_posts;
+mod live;
 mod outages;
 mod votes;

@@ -1,0 +1,187 @@
+//! The live event log in PostgreSQL (see the migration `hot_and_events`): events are written by
+//! triggers and by [`EventRepository::emit_scores`], announced with NOTIFY, and read back here.
+
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
+
+use super::{error::RepositoryError, pool::DbPool};
+use crate::domain::{Change, Event, Post};
+
+/// The channel every replica listens on; its payloads are event ids.
+const CHANNEL: &str = "postboard_events";
+
+/// A stretch of the event log.
+#[derive(Debug)]
+pub struct EventPage {
+    pub events: Vec<Event>,
+    /// The last id read (events left out included): where the next page starts.
+    pub through: i64,
+    /// Whether this page reached the newest event.
+    pub complete: bool,
+}
+
+#[derive(Clone)]
+pub struct EventRepository {
+    pool: DbPool,
+    /// Opens (and reopens) the dedicated LISTEN connection: sqlx's `PgListener` takes a pool.
+    listen_pool: PgPool,
+}
+
+impl EventRepository {
+    /// `listen_options` open the dedicated listening connection (the pool's are for queries).
+    pub fn new(pool: DbPool, listen_options: PgConnectOptions) -> Self {
+        let listen_pool = PgPoolOptions::new()
+            .max_connections(1)
+            .max_lifetime(None)
+            .idle_timeout(None)
+            .acquire_timeout(std::time::Duration::from_secs(3))
+            .connect_lazy_with(listen_options);
+        Self { pool, listen_pool }
+    }
+
+    /// Up to `limit` events after `after`, oldest first. A `post` event whose post has been
+    /// deleted since is left out (its `delete` event follows).
+    pub async fn after(&self, after: i64, limit: i64) -> Result<EventPage, RepositoryError> {
+        let rows = self
+            .pool
+            .read(&(after, limit), |db, (after, limit)| {
+                Box::pin(async move {
+                    sqlx::query!(
+                        r#"SELECT e.id, e.kind, e.post_id, e.score AS event_score,
+                                  p.id AS "found?", p.title AS "title?", p.post AS "post?",
+                                  p.username AS "username?", p.score AS "score?", p.image_hash,
+                                  p.image_width, p.image_height, p.created_at AS "created_at?",
+                                  p.hot AS "hot?"
+                           FROM events e
+                           LEFT JOIN posts p ON e.kind = 'post' AND p.id = e.post_id
+                           WHERE e.id > $1 ORDER BY e.id LIMIT $2"#,
+                        after,
+                        limit,
+                    )
+                    .fetch_all(db)
+                    .await
+                })
+            })
+            .await?;
+        let through = rows.last().map_or(after, |row| row.id);
+        let complete = rows.len() < usize::try_from(limit).unwrap_or(usize::MAX);
+        let events = rows
+            .into_iter()
+            .filter_map(|row| {
+                let change = match row.kind.as_str() {
+                    "post" => Change::Post(Post {
+                        id: row.found?,
+                        title: row.title?,
+                        post: row.post?,
+                        username: row.username?,
+                        score: row.score?,
+                        image_hash: row.image_hash,
+                        image_width: row.image_width,
+                        image_height: row.image_height,
+                        created_at: row.created_at?,
+                        hot: row.hot?,
+                    }),
+                    "score" => Change::Score {
+                        post_id: row.post_id,
+                        score: row.event_score?,
+                    },
+                    _ => Change::Delete {
+                        post_id: row.post_id,
+                    },
+                };
+                Some(Event { id: row.id, change })
+            })
+            .collect();
+        Ok(EventPage {
+            events,
+            through,
+            complete,
+        })
+    }
+
+    /// The newest event's id; 0 when there is none.
+    pub async fn newest_id(&self) -> Result<i64, RepositoryError> {
+        self.pool
+            .read(&(), |db, ()| {
+                Box::pin(async move {
+                    sqlx::query_scalar!(r#"SELECT coalesce(max(id), 0) AS "id!" FROM events"#)
+                        .fetch_one(db)
+                        .await
+                })
+            })
+            .await
+    }
+
+    /// Events up to this id may have been deleted: a client that saw less has missed some.
+    pub async fn pruned_through(&self) -> Result<i64, RepositoryError> {
+        self.pool
+            .read(&(), |db, ()| {
+                Box::pin(async move {
+                    sqlx::query_scalar!("SELECT through_id FROM events_pruned")
+                        .fetch_one(db)
+                        .await
+                })
+            })
+            .await
+    }
+
+    /// Writes one `score` event for each of these posts that still exists, with its current
+    /// score. Returns how many were written.
+    pub async fn emit_scores(&self, post_ids: &[i64]) -> Result<i32, RepositoryError> {
+        self.pool
+            .write(post_ids, |db, post_ids| {
+                Box::pin(async move {
+                    sqlx::query_scalar!(r#"SELECT emit_score_events($1) AS "emitted!""#, post_ids)
+                        .fetch_one(db)
+                        .await
+                })
+            })
+            .await
+    }
+
+    /// Deletes the events that are both older than ten minutes and not among the newest
+    /// 10 000: clients may resume from anything newer.
+    pub async fn prune(&self) -> Result<u64, RepositoryError> {
+        self.pool
+            .write(&(), |db, ()| {
+                Box::pin(async move {
+                    sqlx::query_scalar!(
+                        r#"WITH pruned AS (
+                               DELETE FROM events
+                               WHERE created_at < now() - interval '10 minutes'
+                                 AND id < (SELECT id FROM events ORDER BY id DESC OFFSET 9999 LIMIT 1)
+                               RETURNING id)
+                           UPDATE events_pruned
+                           SET through_id = greatest(through_id, (SELECT coalesce(max(id), 0) FROM pruned))
+                           RETURNING (SELECT count(*) FROM pruned) AS "pruned!""#
+                    )
+                    .fetch_one(db)
+                    .await
+                    .map(|n| n as u64)
+                })
+            })
+            .await
+    }
+
+    /// A connection that receives the ids of new events.
+    pub async fn listen(&self) -> Result<EventListener, RepositoryError> {
+        let mut listener = PgListener::connect_with(&self.listen_pool).await?;
+        listener.listen(CHANNEL).await?;
+        Ok(EventListener(listener))
+    }
+}
+
+/// The dedicated LISTEN connection of this replica.
+pub struct EventListener(PgListener);
+
+impl EventListener {
+    /// The next notification's event id, or `None` when the connection was lost: the next call
+    /// reconnects (and listens again), and the caller must catch up from the table, since
+    /// notifications sent meanwhile are lost.
+    pub async fn next(&mut self) -> Result<Option<i64>, RepositoryError> {
+        Ok(self
+            .0
+            .try_recv()
+            .await?
+            .map(|notification| notification.payload().parse().unwrap_or(0)))
+    }
+}

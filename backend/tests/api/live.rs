@@ -1,0 +1,293 @@
+//! The live board across replicas: events made through one server reach the clients of
+//! another through PostgreSQL, in order, resumable, and the `hot` order.
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::helpers::*;
+
+const WITHIN_A_SECOND: Duration = Duration::from_secs(1);
+
+/// Two servers on one database and one bucket, and a client of the second.
+async fn fleet() -> (TestApp, TestServer, EventStream) {
+    let (app, mut replicas) = spawn_fleet_with(|_| {}, 1).await.expect("the fleet starts");
+    let other = replicas.remove(0);
+    let events = EventStream::connect(&other.address, None).await;
+    (app, other, events)
+}
+
+#[tokio::test]
+async fn a_post_a_vote_and_a_delete_made_on_one_replica_reach_the_clients_of_another() {
+    let (app, _other, mut events) = fleet().await;
+
+    let created = app.create_ok("made on A").await;
+    let id = created["id"].as_i64().unwrap();
+    let post = events.next_of("post", WITHIN_A_SECOND).await;
+    assert_eq!(post.data, created, "the post as created");
+    assert!(post.data.get("delete_token").is_none());
+
+    assert_eq!(app.vote(id, 1).await.status(), 200);
+    let score = events.next_of("score", WITHIN_A_SECOND).await;
+    assert_eq!(score.data, serde_json::json!({"id": id, "score": 1}));
+    assert!(score.id > post.id, "ids increase");
+
+    sqlx::query("DELETE FROM posts WHERE id = $1")
+        .bind(id)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let deleted = events.next_of("delete", WITHIN_A_SECOND).await;
+    assert_eq!(deleted.data, serde_json::json!({"id": id}));
+}
+
+#[tokio::test]
+async fn a_thousand_votes_through_two_replicas_end_at_their_sum_and_the_last_event_says_so() {
+    let (app, other, mut events) = fleet().await;
+    let id = app.create_ok("popular").await["id"].as_i64().unwrap();
+    events.next_of("post", WITHIN_A_SECOND).await;
+
+    let vote = |base: String| {
+        let client = app.client.clone();
+        async move {
+            let response = client
+                .post(format!("{base}/update-post-score"))
+                .json(&serde_json::json!({"post_id": id, "score_increase": 1}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200);
+        }
+    };
+    let votes = (0..1000).map(|n| {
+        vote(if n % 2 == 0 {
+            app.address.clone()
+        } else {
+            other.address.clone()
+        })
+    });
+    futures::future::join_all(votes).await;
+
+    // Coalesced: far fewer events than votes, the last one with the exact sum.
+    let mut last = None;
+    let mut count = 0;
+    while let Some(message) = events.next_within(Duration::from_secs(2)).await {
+        assert_eq!(message.event, "score");
+        count += 1;
+        last = Some(message.data["score"].as_i64().unwrap());
+    }
+    assert_eq!(last, Some(1000));
+    assert!(count < 100, "{count} score events for 1000 votes");
+    let score: i64 = sqlx::query_scalar("SELECT score FROM posts WHERE id = $1")
+        .bind(id)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(score, 1000);
+}
+
+#[tokio::test]
+async fn a_client_that_reconnects_with_last_event_id_gets_what_it_missed() {
+    let (app, other, mut events) = fleet().await;
+    app.create_ok("seen").await;
+    let seen = events.next_of("post", WITHIN_A_SECOND).await;
+    drop(events);
+
+    let mut missed = Vec::new();
+    for title in ["missed 1", "missed 2", "missed 3"] {
+        missed.push(app.create_ok(title).await["id"].clone());
+    }
+    let mut resumed = EventStream::connect(&other.address, seen.id).await;
+    for id in missed {
+        let post = resumed.next_of("post", WITHIN_A_SECOND).await;
+        assert_eq!(post.data["id"], id, "in order");
+    }
+    // And it goes on live.
+    let later = app.create_ok("later").await;
+    assert_eq!(resumed.next_of("post", WITHIN_A_SECOND).await.data, later);
+}
+
+#[tokio::test]
+async fn a_client_that_missed_more_than_is_kept_is_told_to_reload() {
+    let (app, other, _events) = fleet().await;
+    for title in ["a", "b", "c"] {
+        app.create_ok(title).await;
+    }
+    // As if the oldest events had been pruned.
+    sqlx::query("UPDATE events_pruned SET through_id = 2")
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let mut stale = EventStream::connect(&other.address, Some(1)).await;
+    let resync = stale.next_of("resync", WITHIN_A_SECOND).await;
+    assert_eq!(resync.data, serde_json::json!({}));
+    assert!(resync.id.unwrap() >= 3, "resumes from the newest event");
+    let next = app.create_ok("after the resync").await;
+    assert_eq!(stale.next_of("post", WITHIN_A_SECOND).await.data, next);
+
+    // An id from the future (another database): the same.
+    let mut lost = EventStream::connect(&other.address, Some(1_000_000)).await;
+    lost.next_of("resync", WITHIN_A_SECOND).await;
+}
+
+#[tokio::test]
+async fn a_killed_listener_connection_reconnects_and_nothing_is_lost() {
+    let (app, _other, mut events) = fleet().await;
+    app.create_ok("before").await;
+    events.next_of("post", WITHIN_A_SECOND).await;
+
+    let killed: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = current_database() AND application_name = 'postboard-listener'",
+    )
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(killed.len(), 2, "one listener per replica");
+    // Made while (or right after) the listeners were down: caught up from the table.
+    let created = app.create_ok("while reconnecting").await;
+    let post = events.next_of("post", Duration::from_secs(8)).await;
+    assert_eq!(post.data, created);
+}
+
+#[tokio::test]
+async fn shutdown_with_open_streams_exits_promptly() {
+    let (app, other, mut events) = fleet().await;
+    app.create_ok("x").await;
+    events.next_of("post", WITHIN_A_SECOND).await;
+
+    let started = Instant::now();
+    tokio::time::timeout(Duration::from_secs(5), other.stop())
+        .await
+        .expect("stops within 5 s")
+        .expect("serves until stopped");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        events.ended_within(WITHIN_A_SECOND).await,
+        "the stream was ended"
+    );
+}
+
+#[tokio::test]
+async fn the_last_votes_scores_are_announced_before_a_replica_exits() {
+    let (app, other, mut events) = fleet().await;
+    let id = app.create_ok("last votes").await["id"].as_i64().unwrap();
+    events.next_of("post", WITHIN_A_SECOND).await;
+    let mut watching_a = EventStream::connect(&app.address, None).await;
+
+    let response = app
+        .client
+        .post(other.url("/update-post-score"))
+        .json(&serde_json::json!({"post_id": id, "score_increase": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    other.stop().await.unwrap();
+    let score = watching_a.next_of("score", WITHIN_A_SECOND).await;
+    assert_eq!(score.data["score"], 1);
+}
+
+#[tokio::test]
+async fn replicas_that_start_at_once_on_an_empty_database_both_come_up() {
+    let (app, replicas) = spawn_fleet_with(|_| {}, 2)
+        .await
+        .expect("three servers start at once");
+    assert_eq!(replicas.len(), 2);
+    for server in &replicas {
+        assert_eq!(
+            app.client
+                .get(server.url("/ready"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
+    }
+    let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        applied as usize,
+        postboard::startup::MIGRATOR.iter().count()
+    );
+}
+
+fn ids(page: &Value) -> Vec<i64> {
+    page.as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_i64().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn hot_mixes_score_and_age_and_pages_without_repeats_or_gaps() {
+    let app = spawn_app().await;
+    let mut created = Vec::new();
+    for n in 0..9 {
+        created.push(
+            app.create_ok(&format!("p{n}")).await["id"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    // Age a post by a day: 100 points keep it near the top, 1 point does not.
+    sqlx::query("UPDATE posts SET created_at = created_at - interval '1 day' WHERE id = ANY($1)")
+        .bind(&created[..2])
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE posts SET score = 100 WHERE id = $1")
+        .bind(created[0])
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        app.vote(created[5], 1).await;
+    }
+
+    let first: Value = app
+        .get("/post?sort=hot&limit=200")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let order = ids(&first);
+    assert_eq!(
+        order[0], created[5],
+        "a fresh post with votes leads: {order:?}"
+    );
+    assert_eq!(
+        *order.last().unwrap(),
+        created[1],
+        "a day old and unvoted comes last"
+    );
+    assert!(
+        order.iter().position(|&id| id == created[0])
+            < order.iter().position(|&id| id == created[8])
+    );
+
+    // Paging two at a time gives the same order, each post once.
+    let mut paged = Vec::new();
+    let mut next = Some("/post?sort=hot&limit=2".to_owned());
+    while let Some(path) = next {
+        let response = app.get(&path).await;
+        next = response.headers().get("link").map(|l| {
+            l.to_str()
+                .unwrap()
+                .split(['<', '>'])
+                .nth(1)
+                .unwrap()
+                .to_owned()
+        });
+        paged.extend(ids(&response.json().await.unwrap()));
+    }
+    assert_eq!(paged, order);
+}
