@@ -1,6 +1,7 @@
 //! Domain types: values that can only hold what the contract allows. They validate when
 //! parsed and never do I/O, so every layer above can trust them.
 
+mod delete_token;
 mod image;
 mod image_hash;
 mod listing;
@@ -8,6 +9,7 @@ mod post;
 mod text;
 mod vote;
 
+pub use delete_token::{DELETE_TOKEN_LEN, DeleteToken, DeleteTokenHash};
 pub use image::{ImageError, ImageKind, ImageUpload, ValidImage};
 pub use image_hash::ImageHash;
 pub use listing::{Cursor, PageLimit, PageRequest, Sort};

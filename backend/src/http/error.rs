@@ -29,6 +29,8 @@ pub struct ApiError {
     /// What caused a 5xx, for the log; never sent to the client.
     cause: Option<BoxError>,
     retry_after_seconds: Option<u64>,
+    /// `WWW-Authenticate` of a 401: the scheme the route wants.
+    challenge: Option<&'static str>,
 }
 
 /// The contract's error body.
@@ -64,6 +66,7 @@ impl ApiError {
             internal_message: internal_message.into(),
             cause: None,
             retry_after_seconds: None,
+            challenge: None,
         }
     }
 
@@ -103,6 +106,17 @@ impl ApiError {
             "The request took too long to arrive. Please try again.",
             internal,
         )
+    }
+
+    /// 401 with `WWW-Authenticate: Bearer`: the route wants a bearer token and got none (or
+    /// a header that is not one).
+    pub fn bearer_token_required(
+        user: impl Into<Cow<'static, str>>,
+        internal: impl Into<String>,
+    ) -> Self {
+        let mut error = Self::new(StatusCode::UNAUTHORIZED, user, internal);
+        error.challenge = Some("Bearer");
+        error
     }
 
     /// 503: a dependency is out of reach. The response names it; the log gets the cause.
@@ -166,6 +180,11 @@ impl From<ServiceError> for ApiError {
             ServiceError::ImageNotFound(_) => {
                 Self::not_found("There is no image with this hash.", error.to_string())
             }
+            ServiceError::WrongDeleteToken(_) => Self::new(
+                StatusCode::FORBIDDEN,
+                "This delete token does not belong to this post.",
+                error.to_string(),
+            ),
             ServiceError::DatabaseUnavailable(_) => Self::unavailable("database", error),
             ServiceError::StorageUnavailable(_) => Self::unavailable("object storage", error),
             ServiceError::Internal(_) => Self::internal(error),
@@ -199,6 +218,11 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        if let Some(scheme) = self.challenge {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(scheme));
         }
         response.extensions_mut().insert(ContractErrorBody);
         response
@@ -238,6 +262,16 @@ mod tests {
         );
         assert!(caused_by::<Root>(&error));
         assert!(!caused_by::<std::fmt::Error>(&error));
+    }
+
+    #[test]
+    fn a_missing_delete_token_is_401_with_a_challenge_and_a_wrong_one_403() {
+        let forbidden = ApiError::from(ServiceError::WrongDeleteToken(4));
+        assert_eq!(forbidden.status().as_u16(), 403);
+        let unauthorized = ApiError::bearer_token_required("Token needed.", "auth: none");
+        let response = unauthorized.into_response();
+        assert_eq!(response.status().as_u16(), 401);
+        assert_eq!(response.headers()[header::WWW_AUTHENTICATE], "Bearer");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! and [`PostService`]; they never see SQL or S3.
 
 mod body_deadline;
+mod deleting;
 mod docs;
 mod error;
 mod errors;
@@ -38,6 +39,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use self::{
     body_deadline::BodyTimeouts,
+    deleting::DeleteTokenScheme,
     security::{REQUEST_ID, SecurityHeaders},
 };
 use crate::{config::Config, service::PostService};
@@ -56,7 +58,8 @@ pub struct AppState {
         (name = "images", description = "Images, addressed by the SHA-256 of their bytes"),
         (name = "operations", description = "Health and readiness probes"),
         (name = "docs", description = "This document"),
-    )
+    ),
+    modifiers(&DeleteTokenScheme)
 )]
 struct ApiDoc;
 
@@ -65,6 +68,7 @@ fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(posts::list_posts, posts::create_post))
         .routes(routes!(posts::update_post_score))
+        .routes(routes!(deleting::delete_post))
         .routes(routes!(images::get_image))
         .routes(routes!(health::health))
         .routes(routes!(health::ready))
@@ -141,10 +145,11 @@ fn cors(origins: &[String]) -> CorsLayer {
         .collect();
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
-        .allow_methods([Method::GET, Method::POST])
+        .allow_methods([Method::GET, Method::POST, Method::DELETE])
         .allow_headers([
             header::CONTENT_TYPE,
             header::IF_NONE_MATCH,
+            header::AUTHORIZATION,
             REQUEST_ID.clone(),
         ])
         .expose_headers([header::LINK, REQUEST_ID.clone(), header::ETAG])

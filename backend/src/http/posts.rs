@@ -6,7 +6,7 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::IntoResponse,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{
@@ -14,8 +14,12 @@ use super::{
     error::{ApiError, ErrorBody},
     extract::{ApiJson, ApiMultipart, ApiQuery, read_text_part},
 };
-use crate::domain::{
-    ImageUpload, NewPost, PageRequest, Post, ScoreChange, TextField, ValidImage, ValidationError,
+use crate::{
+    domain::{
+        ImageUpload, NewPost, PageRequest, Post, ScoreChange, TextField, ValidImage,
+        ValidationError,
+    },
+    service::Created,
 };
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -77,12 +81,33 @@ pub struct NewPostForm {
     file: Option<Vec<u8>>,
 }
 
+/// The answer to a create: the post, plus its delete token.
+#[derive(Serialize, ToSchema)]
+pub struct CreatedPost {
+    #[serde(flatten)]
+    post: Post,
+    /// The key to delete this post (`DELETE /post/{id}` with `Authorization: Bearer
+    /// <delete_token>`): 43 characters of base64url (256 random bits). Shown in this answer
+    /// only; the server keeps just its hash.
+    #[schema(example = "q3Vh0cQ2pV4yUzJ0a1N2Vm1qWjJ0b0hLcFZ0bWJ4eHg")]
+    delete_token: String,
+}
+
+impl From<Created> for CreatedPost {
+    fn from(created: Created) -> Self {
+        Self {
+            post: created.post,
+            delete_token: created.delete_token.into_string(),
+        }
+    }
+}
+
 /// Create a post, with an optional image.
 #[utoipa::path(
     post, path = "/post", tag = "posts",
     request_body(content = NewPostForm, content_type = "multipart/form-data"),
     responses(
-        (status = 201, description = "The created post", body = Post),
+        (status = 201, description = "The created post, with its delete token (shown only here)", body = CreatedPost),
         (status = 400, description = "Not multipart/form-data, malformed, or text that is not UTF-8", body = ErrorBody),
         (status = 408, description = "The body stopped arriving", body = ErrorBody),
         (status = 413, description = "Image or body over the limit", body = ErrorBody),
@@ -101,8 +126,8 @@ pub async fn create_post(
         .and_then(|v| v.to_str().ok()?.parse().ok())
         .unwrap_or(0);
     let (post, image) = read_new_post(form, state.max_image_bytes, body_length).await?;
-    let post = state.posts.create(post, image).await?;
-    Ok((StatusCode::CREATED, Json(post)))
+    let created = state.posts.create(post, image).await?;
+    Ok((StatusCode::CREATED, Json(CreatedPost::from(created))))
 }
 
 /// Reads the form into domain values. The file is streamed into an [`ImageUpload`], which

@@ -2,8 +2,10 @@
 
 mod error;
 mod pool;
+mod post_lifecycle;
 mod post_repository;
 
 pub use error::{BoxError, RepositoryError};
 pub use pool::DbPool;
+pub use post_lifecycle::{Deletion, StorageWork};
 pub use post_repository::PostRepository;

@@ -20,6 +20,9 @@ pub enum ServiceError {
     PostNotFound(i64),
     #[error("image {0}: no such object")]
     ImageNotFound(String),
+    /// A delete token that is not the post's (or a post from before delete tokens).
+    #[error("post {0}: the delete token does not match")]
+    WrongDeleteToken(i64),
     /// PostgreSQL could not be reached; nothing was changed, or, for a write whose connection
     /// broke after it was sent, possibly changed.
     #[error("database unavailable")]

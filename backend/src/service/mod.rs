@@ -2,7 +2,8 @@
 //! already validated: nothing invalid can reach it.
 
 mod error;
+mod post_deletion;
 mod post_service;
 
 pub use error::ServiceError;
-pub use post_service::{Page, PostService};
+pub use post_service::{Created, Page, PostService};

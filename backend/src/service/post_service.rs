@@ -1,7 +1,9 @@
+use futures_core::future::BoxFuture;
+
 use crate::{
-    domain::{Cursor, ImageHash, NewPost, PageRequest, Post, ScoreChange, ValidImage},
+    domain::{Cursor, DeleteToken, ImageHash, NewPost, PageRequest, Post, ScoreChange, ValidImage},
     repository::PostRepository,
-    storage::{ImageStore, StoredImage},
+    storage::{ImageStore, StorageError, StoredImage},
 };
 
 use super::ServiceError;
@@ -13,10 +15,17 @@ pub struct Page {
     pub next: Option<Cursor>,
 }
 
+/// A new post and its delete token, which is not kept anywhere: the one chance to show it.
+#[derive(Debug)]
+pub struct Created {
+    pub post: Post,
+    pub delete_token: DeleteToken,
+}
+
 #[derive(Clone)]
 pub struct PostService {
-    posts: PostRepository,
-    images: ImageStore,
+    pub(super) posts: PostRepository,
+    pub(super) images: ImageStore,
 }
 
 impl PostService {
@@ -37,18 +46,31 @@ impl PostService {
         Ok(Page { posts, next })
     }
 
-    /// Uploads the image, then inserts the row: a failed upload leaves no post.
+    /// Inserts the post with a new delete token. With an image, the row is inserted only once
+    /// the image's object surely exists, under the image's lock (repository::post_lifecycle):
+    /// a failed upload leaves no post, and a concurrent delete of the same image cannot take
+    /// the object away from under the new post.
     #[tracing::instrument(name = "service.create", skip_all)]
     pub async fn create(
         &self,
         post: NewPost,
         image: Option<ValidImage>,
-    ) -> Result<Post, ServiceError> {
-        if let Some(image) = &image {
-            self.images.put(image).await?;
-        }
-        let hash = image.as_ref().map(|image| &image.hash);
-        Ok(self.posts.insert(&post, hash).await?)
+    ) -> Result<Created, ServiceError> {
+        let delete_token =
+            DeleteToken::generate().map_err(|error| ServiceError::Internal(Box::new(error)))?;
+        let token_hash = delete_token.hash();
+        let post = match &image {
+            None => self.posts.insert(&post, &token_hash).await?,
+            Some(image) => {
+                let upload = || -> BoxFuture<'_, Result<(), StorageError>> {
+                    Box::pin(self.images.put(image))
+                };
+                self.posts
+                    .insert_with_image(&post, &image.hash, &token_hash, &upload)
+                    .await??
+            }
+        };
+        Ok(Created { post, delete_token })
     }
 
     #[tracing::instrument(name = "service.vote", skip(self))]

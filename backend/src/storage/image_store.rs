@@ -154,6 +154,19 @@ impl ImageStore {
         Ok(())
     }
 
+    /// Deletes the image's object. Deleting one that does not exist succeeds (S3's rule).
+    #[tracing::instrument(name = "storage.delete", skip_all, fields(key = %hash))]
+    pub async fn delete(&self, hash: &ImageHash) -> Result<(), StorageError> {
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(hash.as_str())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| StorageError::from_sdk("delete object", e))
+    }
+
     /// Opens the image for streaming; `NotFound` when no such object exists.
     #[tracing::instrument(name = "storage.get", skip_all, fields(key = %hash))]
     pub async fn get(&self, hash: &ImageHash) -> Result<StoredImage, StorageError> {

@@ -24,10 +24,11 @@ async fn a_post_without_image_gets_defaults() {
         "UTC: {post}"
     );
     assert!(created >= before - chrono::Duration::seconds(5) && created <= Utc::now());
+    assert!(post["delete_token"].is_string(), "{post}");
     assert_eq!(
         post.as_object().unwrap().len(),
-        7,
-        "exactly the contract's fields"
+        8,
+        "exactly the contract's fields, and the delete token"
     );
 }
 

@@ -49,7 +49,18 @@ async fn newest_posts_come_first() {
             a["id"].as_i64().unwrap()
         ]
     );
-    assert_eq!(posts[0], c, "listed posts are the created posts");
+    let mut created = c.clone();
+    assert!(
+        created
+            .as_object_mut()
+            .unwrap()
+            .remove("delete_token")
+            .is_some()
+    );
+    assert_eq!(
+        posts[0], created,
+        "listed posts are the created posts, less the delete token"
+    );
 }
 
 #[tokio::test]

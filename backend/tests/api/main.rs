@@ -4,6 +4,7 @@
 mod helpers;
 
 mod create_post;
+mod deleting;
 mod framework;
 mod hardening;
 mod images;
