@@ -1,7 +1,7 @@
 //! Wiring: connect to PostgreSQL and S3 (waiting for them to come up), apply migrations,
 //! ensure the bucket, bind the listener and serve until asked to stop.
 
-use std::{future::Future, net::SocketAddr, str::FromStr, time::Duration};
+use std::{future::Future, net::SocketAddr, str::FromStr, sync::Arc, time::Duration};
 
 use sqlx::{Connection, PgConnection, postgres::PgConnectOptions};
 use tokio::{net::TcpListener, time::Instant};
@@ -10,9 +10,10 @@ use secrecy::ExposeSecret;
 
 use crate::{
     config::{Config, redact_url},
+    domain::ClientKeyer,
     http::{self, AppState},
-    repository::{DbPool, PostRepository},
-    service::PostService,
+    repository::{DbPool, PostRepository, RateLimitRepository, RepositoryError},
+    service::{PostService, RateLimiter},
     storage::ImageStore,
     telemetry::cause_chain,
 };
@@ -31,6 +32,8 @@ pub enum StartupError {
     },
     #[error("migrations failed: {0}")]
     Migrations(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot read the rate-limit key (table rate_limit_secret): {0}")]
+    RateLimitSecret(RepositoryError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -62,10 +65,23 @@ impl Application {
         })
         .await?;
 
+        let limit_state = RateLimitRepository::new(pool.clone());
+        let secret = limit_state
+            .secret()
+            .await
+            .map_err(StartupError::RateLimitSecret)?;
+        let limits = RateLimiter::new(
+            limit_state,
+            ClientKeyer::new(secret),
+            config.rate_limit_posts,
+            config.rate_limit_votes,
+        );
         let service = PostService::new(PostRepository::new(pool), images);
         let state = AppState {
             posts: service,
             max_image_bytes: config.max_image_bytes,
+            limits,
+            trusted_proxies: Arc::new(config.trusted_proxies.clone()),
         };
         let router = http::router(state, &config);
         let listener = TcpListener::bind(config.bind_addr)
@@ -92,7 +108,11 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         tracing::info!(address = %self.local_addr(), "listening");
-        axum::serve(self.listener, self.router)
+        // With each connection's peer address: the rate limits' client (http::client).
+        let app = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await
     }

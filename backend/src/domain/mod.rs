@@ -1,19 +1,23 @@
 //! Domain types: values that can only hold what the contract allows. They validate when
 //! parsed and never do I/O, so every layer above can trust them.
 
+mod client;
 mod delete_token;
 mod image;
 mod image_hash;
 mod listing;
 mod post;
+mod rate_limit;
 mod text;
 mod vote;
 
+pub use client::{ClientKey, ClientKeyer, TrustedProxies, TrustedProxiesError};
 pub use delete_token::{DELETE_TOKEN_LEN, DeleteToken, DeleteTokenHash};
 pub use image::{ImageError, ImageKind, ImageUpload, ValidImage};
 pub use image_hash::ImageHash;
 pub use listing::{Cursor, PageLimit, PageRequest, Sort};
 pub use post::{NewPost, Post};
+pub use rate_limit::{Gcra, RateLimit, RateLimitScope, RateLimitSyntaxError, retry_after_seconds};
 pub use text::{PostText, TextField, Title, Username, is_forbidden_control};
 pub use vote::ScoreChange;
 

@@ -14,7 +14,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::{
-    domain::{ImageError, ValidationError},
+    domain::{ImageError, RateLimitScope, ValidationError, retry_after_seconds},
     service::ServiceError,
     telemetry::cause_chain,
 };
@@ -119,6 +119,17 @@ impl ApiError {
         error
     }
 
+    /// 429 with `Retry-After` (whole seconds, rounded up, at least 1).
+    pub fn too_many_requests(
+        user: impl Into<Cow<'static, str>>,
+        internal: impl Into<String>,
+        retry_after: std::time::Duration,
+    ) -> Self {
+        let mut error = Self::new(StatusCode::TOO_MANY_REQUESTS, user, internal);
+        error.retry_after_seconds = Some(retry_after_seconds(retry_after));
+        error
+    }
+
     /// 503: a dependency is out of reach. The response names it; the log gets the cause.
     pub fn unavailable(dependency: &str, cause: impl Into<BoxError>) -> Self {
         let mut error = Self::new(
@@ -185,6 +196,23 @@ impl From<ServiceError> for ApiError {
                 "This delete token does not belong to this post.",
                 error.to_string(),
             ),
+            ServiceError::RateLimited {
+                scope, retry_after, ..
+            } => {
+                let seconds = retry_after_seconds(retry_after);
+                let doing = match scope {
+                    RateLimitScope::Posts => "posting",
+                    RateLimitScope::Votes => "voting",
+                };
+                Self::too_many_requests(
+                    format!(
+                        "You are {doing} too often. Please try again in {}.",
+                        human_wait(seconds)
+                    ),
+                    format!("{error}"),
+                    retry_after,
+                )
+            }
             ServiceError::DatabaseUnavailable(_) => Self::unavailable("database", error),
             ServiceError::StorageUnavailable(_) => Self::unavailable("object storage", error),
             ServiceError::Internal(_) => Self::internal(error),
@@ -229,6 +257,15 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// `17 seconds`, `1 second`, `4 minutes` (rounded up), for a user message.
+fn human_wait(seconds: u64) -> String {
+    match seconds {
+        1 => "1 second".to_owned(),
+        0..120 => format!("{seconds} seconds"),
+        _ => format!("{} minutes", seconds.div_ceil(60)),
+    }
+}
+
 /// Whether `error`, or anything that caused it, is a `T`.
 pub fn caused_by<T: StdError + 'static>(error: &(dyn StdError + 'static)) -> bool {
     let mut next = Some(error);
@@ -262,6 +299,39 @@ mod tests {
         );
         assert!(caused_by::<Root>(&error));
         assert!(!caused_by::<std::fmt::Error>(&error));
+    }
+
+    #[test]
+    fn rate_limits_are_429_with_retry_after_in_whole_seconds() {
+        use std::time::Duration;
+
+        use crate::domain::RateLimit;
+
+        let limited = |scope, millis| {
+            ApiError::from(ServiceError::RateLimited {
+                scope,
+                limit: RateLimit::parse("20/10m").unwrap(),
+                retry_after: Duration::from_millis(millis),
+            })
+        };
+        let error = limited(RateLimitScope::Posts, 16_200);
+        assert_eq!(error.status().as_u16(), 429);
+        assert_eq!(error.retry_after_seconds, Some(17));
+        assert_eq!(
+            error.user_message,
+            "You are posting too often. Please try again in 17 seconds."
+        );
+        assert!(
+            error.internal_message.contains("20/10m"),
+            "{}",
+            error.internal_message
+        );
+        let response = limited(RateLimitScope::Votes, 1).into_response();
+        assert_eq!(response.headers()[header::RETRY_AFTER], "1");
+        assert_eq!(
+            limited(RateLimitScope::Votes, 200_000).user_message,
+            "You are voting too often. Please try again in 4 minutes."
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! and [`PostService`]; they never see SQL or S3.
 
 mod body_deadline;
+mod client;
 mod deleting;
 mod docs;
 mod error;
@@ -42,12 +43,18 @@ use self::{
     deleting::DeleteTokenScheme,
     security::{REQUEST_ID, SecurityHeaders},
 };
-use crate::{config::Config, service::PostService};
+use crate::{
+    config::Config,
+    domain::TrustedProxies,
+    service::{PostService, RateLimiter},
+};
 
 #[derive(Clone)]
 pub struct AppState {
     pub posts: PostService,
     pub max_image_bytes: usize,
+    pub limits: RateLimiter,
+    pub trusted_proxies: Arc<TrustedProxies>,
 }
 
 #[derive(OpenApi)]
@@ -152,6 +159,11 @@ fn cors(origins: &[String]) -> CorsLayer {
             header::AUTHORIZATION,
             REQUEST_ID.clone(),
         ])
-        .expose_headers([header::LINK, REQUEST_ID.clone(), header::ETAG])
+        .expose_headers([
+            header::LINK,
+            REQUEST_ID.clone(),
+            header::ETAG,
+            header::RETRY_AFTER,
+        ])
         .max_age(Duration::from_secs(3600))
 }

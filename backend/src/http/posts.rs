@@ -11,13 +11,14 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{
     AppState,
+    client::ClientAddress,
     error::{ApiError, ErrorBody},
     extract::{ApiJson, ApiMultipart, ApiQuery, read_text_part},
 };
 use crate::{
     domain::{
-        ImageUpload, NewPost, PageRequest, Post, ScoreChange, TextField, ValidImage,
-        ValidationError,
+        ImageUpload, NewPost, PageRequest, Post, RateLimitScope, ScoreChange, TextField,
+        ValidImage, ValidationError,
     },
     service::Created,
 };
@@ -113,14 +114,20 @@ impl From<Created> for CreatedPost {
         (status = 413, description = "Image or body over the limit", body = ErrorBody),
         (status = 415, description = "File is not PNG, JPEG, GIF or WebP", body = ErrorBody),
         (status = 422, description = "Missing or invalid field", body = ErrorBody),
+        (status = 429, description = "Too many posts from this client (RATE_LIMIT_POSTS); nothing was stored", body = ErrorBody,
+         headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 503, description = "Database or object storage unavailable; nothing was stored", body = ErrorBody),
     )
 )]
 pub async fn create_post(
     State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
     headers: HeaderMap,
     ApiMultipart(form): ApiMultipart,
 ) -> Result<impl IntoResponse, ApiError> {
+    // Before the body is read: a client past its limit gets nothing stored, and does not get
+    // to make the server read (up to) megabytes either.
+    state.limits.check(RateLimitScope::Posts, client).await?;
     let body_length = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse().ok())
@@ -199,13 +206,17 @@ pub struct VoteRequest {
         (status = 404, description = "No such post", body = ErrorBody),
         (status = 408, description = "The body stopped arriving", body = ErrorBody),
         (status = 422, description = "Not an object, score_increase not 1 or -1, or a field missing or unknown", body = ErrorBody),
+        (status = 429, description = "Too many votes from this client (RATE_LIMIT_VOTES); the score did not change", body = ErrorBody,
+         headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 503, description = "Database unavailable", body = ErrorBody),
     )
 )]
 pub async fn update_post_score(
     State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
     ApiJson(vote): ApiJson<VoteRequest>,
 ) -> Result<Json<Post>, ApiError> {
+    state.limits.check(RateLimitScope::Votes, client).await?;
     let change = ScoreChange::parse(vote.score_increase)?;
     let post = state.posts.vote(vote.post_id, change).await?;
     Ok(Json(post))

@@ -1,5 +1,7 @@
+use std::time::Duration;
+
 use crate::{
-    domain::{ImageError, ValidationError},
+    domain::{ImageError, RateLimit, RateLimitScope, ValidationError},
     repository::RepositoryError,
     storage::StorageError,
 };
@@ -23,6 +25,14 @@ pub enum ServiceError {
     /// A delete token that is not the post's (or a post from before delete tokens).
     #[error("post {0}: the delete token does not match")]
     WrongDeleteToken(i64),
+    /// The client used up its budget for `scope`; the request was not counted and changed
+    /// nothing.
+    #[error("rate limit {}: {limit} reached; retry after {retry_after:?}", .scope.as_str())]
+    RateLimited {
+        scope: RateLimitScope,
+        limit: RateLimit,
+        retry_after: Duration,
+    },
     /// PostgreSQL could not be reached; nothing was changed, or, for a write whose connection
     /// broke after it was sent, possibly changed.
     #[error("database unavailable")]

@@ -4,6 +4,8 @@
 mod error;
 mod post_deletion;
 mod post_service;
+mod rate_limiter;
 
 pub use error::ServiceError;
 pub use post_service::{Created, Page, PostService};
+pub use rate_limiter::RateLimiter;

@@ -106,6 +106,10 @@ async fn cors_allows_the_configured_origins_only() {
         exposed.contains("link"),
         "the app must read Link: {exposed}"
     );
+    assert!(
+        exposed.contains("retry-after"),
+        "the app must read Retry-After: {exposed}"
+    );
 
     let delete = app
         .client
@@ -189,6 +193,12 @@ async fn the_openapi_document_describes_every_route() {
         doc["paths"]["/post/{id}"]["delete"]["security"][0]["delete_token"],
         serde_json::json!([])
     );
+    for (path, method) in [("/post", "post"), ("/update-post-score", "post")] {
+        assert!(
+            doc["paths"][path][method]["responses"]["429"].is_object(),
+            "{method} {path} documents its rate limit"
+        );
+    }
 }
 
 #[tokio::test]

@@ -12,7 +12,7 @@ use hyper_util::{
     rt::{TokioExecutor, TokioIo},
     server::conn::auto::Builder as ConnBuilder,
 };
-use postboard::{config::Config, startup::Application};
+use postboard::{config::Config, domain::RateLimit, startup::Application};
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;
 use sqlx::{Connection, Executor, PgConnection, PgPool};
@@ -33,6 +33,8 @@ pub struct TestApp {
     pub db_proxy: TcpProxy,
     pub s3: S3Server,
     pub s3_proxy: TcpProxy,
+    /// What the app was started with (for [`TestApp::spawn_replica`]).
+    pub config: Config,
     _shutdown: oneshot::Sender<()>,
 }
 
@@ -63,9 +65,12 @@ pub async fn try_spawn_app_with(
     config.bind_addr = "127.0.0.1:0".parse().unwrap();
     config.static_dir = PathBuf::from("/nonexistent-postboard-static");
     config.startup_timeout = Duration::from_secs(10);
+    // The server's defaults limit every client; tests that are about limits set their own.
+    config.rate_limit_posts = RateLimit::Off;
+    config.rate_limit_votes = RateLimit::Off;
     adjust(&mut config);
 
-    let app = Application::build(config).await?;
+    let app = Application::build(config.clone()).await?;
     let address = format!("http://{}", app.local_addr());
     let (shutdown, stopped) = oneshot::channel::<()>();
     tokio::spawn(app.run_until_stopped(async {
@@ -81,8 +86,38 @@ pub async fn try_spawn_app_with(
         db_proxy,
         s3,
         s3_proxy,
+        config,
         _shutdown: shutdown,
     })
+}
+
+/// A second server on the same database and bucket: another replica of the fleet.
+pub struct Replica {
+    pub address: String,
+    _shutdown: oneshot::Sender<()>,
+}
+
+impl Replica {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+}
+
+impl TestApp {
+    pub async fn spawn_replica(&self) -> Replica {
+        let app = Application::build(self.config.clone())
+            .await
+            .expect("the replica starts");
+        let address = format!("http://{}", app.local_addr());
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        tokio::spawn(app.run_until_stopped(async {
+            let _ = stopped.await;
+        }));
+        Replica {
+            address,
+            _shutdown: shutdown,
+        }
+    }
 }
 
 /// `TEST_LOG=1 cargo test` shows the server's logs.

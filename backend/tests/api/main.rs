@@ -10,4 +10,5 @@ mod hardening;
 mod images;
 mod list_posts;
 mod outages;
+mod rate_limits;
 mod votes;
