@@ -54,12 +54,17 @@ pub enum Finish<T> {
 /// `BEGIN`, the work, then `COMMIT` or `ROLLBACK`. A failed statement rolls back too; if the
 /// rollback itself breaks, that error is returned, since it is the one that says what state
 /// the connection is in.
+///
+/// READ COMMITTED whatever the database's default: each statement sees every commit made
+/// before it started, which a statement run after waiting for a lock relies on.
 fn in_transaction<'c, A: Sync + ?Sized, T: Send>(
     db: &'c mut PgConnection,
     (args, work): &'c (&A, Work<A, T>),
 ) -> BoxFuture<'c, Result<T, sqlx::Error>> {
     Box::pin(async move {
-        let mut transaction = db.begin().await?;
+        let mut transaction = db
+            .begin_with("BEGIN ISOLATION LEVEL READ COMMITTED")
+            .await?;
         match work(&mut transaction, args).await {
             Ok(Finish::Commit(value)) => {
                 transaction.commit().await?;
