@@ -194,13 +194,9 @@ start_server() { # LABEL [DATABASE_URL, default the big board's]
   local label="$1" database_url="${2:-$DATABASE_URL_BENCH}" port logfile
   logfile="$RUN_DIR/logs/postboard-$label.log"
   port="$(free_port)"
+  # With the rate limits off: benchmarks measure the service, not its abuse protection.
   test_backend_env "$database_url" bench-access-key bench-secret-key "$port" \
     "$RUN_DIR/no-static-dir" "$SERVER_LOG_LEVEL"
-  # Benchmarks measure the service, not its abuse protection: the rate limiters (coming in the
-  # backend) are turned off. Not `backend_var`: backend/tests/repo_files.rs checks those names
-  # against the variables the server reads today, and it does not read these yet (unknown
-  # variables are ignored). Make them `backend_var` lines once config::ENV_VARS lists them.
-  BACKEND_ENV+=("RATE_LIMIT_POSTS=off" "RATE_LIMIT_VOTES=off")
   if [[ -n "$CPUS_SERVER" ]]; then
     start_bg postboard "$logfile" taskset -c "$CPUS_SERVER" env "${BACKEND_ENV[@]}" "$bin"
     BACKEND_PID="$BG_PID"

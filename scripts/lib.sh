@@ -530,7 +530,9 @@ start_throwaway_s3s_fs() {
 }
 
 # test_backend_env DATABASE_URL ACCESS_KEY SECRET_KEY PORT STATIC_DIR LOG_LEVEL — the server's
-# environment for a run on 127.0.0.1:PORT against S3_URL (sets BACKEND_ENV afresh).
+# environment for a run on 127.0.0.1:PORT against S3_URL (sets BACKEND_ENV afresh). The rate
+# limits are off: e2e tests and benchmarks send many requests from one address, and measure the
+# board, not its abuse protection (backend/tests/api/rate_limits.rs tests the limits).
 test_backend_env() {
   BACKEND_ENV=()
   backend_var DATABASE_URL "$1"
@@ -543,6 +545,8 @@ test_backend_env() {
   backend_var STATIC_DIR "$5"
   backend_var CORS_ORIGINS "http://127.0.0.1:$4"
   backend_var RUST_LOG "$6"
+  backend_var RATE_LIMIT_POSTS off
+  backend_var RATE_LIMIT_VOTES off
 }
 
 # ---------------------------------------------------------------------------------------------

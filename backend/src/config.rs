@@ -5,6 +5,8 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use secrecy::SecretString;
 
+use crate::domain::{RateLimit, TrustedProxies};
+
 /// Every environment variable the server reads, with its default. The repo-file tests check
 /// `docker-compose.yml`, the Dockerfile and the scripts against this list.
 pub const ENV_VARS: &[(&str, &str)] = &[
@@ -21,6 +23,9 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("RUST_LOG", "info"),
     ("HSTS_MAX_AGE", "0"),
     ("DATABASE_MAX_CONNECTIONS", "32"),
+    ("RATE_LIMIT_POSTS", "20/10m"),
+    ("RATE_LIMIT_VOTES", "300/1m"),
+    ("TRUSTED_PROXIES", ""),
 ];
 
 /// Secrets are `SecretString`s, whose `Debug` prints `[REDACTED]`: the whole configuration
@@ -45,6 +50,12 @@ pub struct Config {
     pub body_timeout: Duration,
     /// `Strict-Transport-Security: max-age=...` on every response when set (behind TLS only).
     pub hsts_max_age: Option<u64>,
+    /// Creates per client (`RATE_LIMIT_POSTS`).
+    pub rate_limit_posts: RateLimit,
+    /// Votes per client (`RATE_LIMIT_VOTES`).
+    pub rate_limit_votes: RateLimit,
+    /// Peers whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`).
+    pub trusted_proxies: TrustedProxies,
 }
 
 #[derive(Clone, Debug)]
@@ -107,6 +118,13 @@ impl Config {
             Ok(seconds) => Some(seconds),
             Err(e) => return Err(parse_err("HSTS_MAX_AGE", &hsts, e.to_string())),
         };
+        let rate_limit = |name: &'static str| {
+            let value = get(name);
+            RateLimit::parse(&value).map_err(|e| parse_err(name, &value, e.to_string()))
+        };
+        let proxies = get("TRUSTED_PROXIES");
+        let trusted_proxies = TrustedProxies::parse(&proxies)
+            .map_err(|e| parse_err("TRUSTED_PROXIES", &proxies, e.to_string()))?;
 
         Ok(Config {
             database_url: get("DATABASE_URL").into(),
@@ -132,6 +150,9 @@ impl Config {
             body_idle_timeout: Duration::from_secs(15),
             body_timeout: Duration::from_secs(60),
             hsts_max_age,
+            rate_limit_posts: rate_limit("RATE_LIMIT_POSTS")?,
+            rate_limit_votes: rate_limit("RATE_LIMIT_VOTES")?,
+            trusted_proxies,
         })
     }
 }
@@ -190,6 +211,41 @@ mod tests {
         let err =
             Config::from_lookup(|name| (name == "BIND_ADDR").then(|| "nope".into())).unwrap_err();
         assert!(err.to_string().contains("BIND_ADDR"), "{err}");
+    }
+
+    #[test]
+    fn rate_limits_are_on_by_default_and_bad_values_fail_clearly() {
+        let config = Config::from_lookup(|_| None).unwrap();
+        assert_eq!(config.rate_limit_posts.to_string(), "20/10m");
+        assert_eq!(config.rate_limit_votes.to_string(), "300/1m");
+        assert!(config.trusted_proxies.is_empty());
+
+        let config = Config::from_lookup(|name| match name {
+            "RATE_LIMIT_POSTS" => Some("off".into()),
+            "RATE_LIMIT_VOTES" => Some("6/10m".into()),
+            "TRUSTED_PROXIES" => Some("10.0.0.0/8, fd00::/8".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(config.rate_limit_posts, crate::domain::RateLimit::Off);
+        assert_eq!(config.rate_limit_votes.to_string(), "6/10m");
+        assert_eq!(config.trusted_proxies.to_string(), "10.0.0.0/8,fd00::/8");
+
+        for (name, value) in [
+            ("RATE_LIMIT_POSTS", "20 per minute"),
+            ("RATE_LIMIT_VOTES", "0/1m"),
+            ("TRUSTED_PROXIES", "10.0.0.0/8,localhost"),
+        ] {
+            let error = Config::from_lookup(|n| (n == name).then(|| value.into())).unwrap_err();
+            let message = error.to_string();
+            assert!(
+                message.contains(name) && message.contains(value),
+                "{message}"
+            );
+        }
+        let error =
+            Config::from_lookup(|n| (n == "RATE_LIMIT_POSTS").then(|| "20/10".into())).unwrap_err();
+        assert!(error.to_string().contains("N/period"), "{error}");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Wiring: connect to PostgreSQL and S3 (waiting for them to come up), apply migrations,
 //! ensure the bucket, bind the listener and serve until asked to stop.
 
-use std::{future::Future, net::SocketAddr, str::FromStr, time::Duration};
+use std::{future::Future, net::SocketAddr, str::FromStr, sync::Arc, time::Duration};
 
 use sqlx::{Connection, PgConnection, postgres::PgConnectOptions};
 use tokio::{net::TcpListener, task::JoinSet, time::Instant};
@@ -11,10 +11,11 @@ use secrecy::ExposeSecret;
 
 use crate::{
     config::{Config, redact_url},
+    domain::ClientKeyer,
     http::{self, AppState},
     imaging::ImageProcessor,
-    repository::{DbPool, EventRepository, PostRepository},
-    service::{LiveEvents, PostService},
+    repository::{DbPool, EventRepository, PostRepository, RateLimitRepository, RepositoryError},
+    service::{LiveEvents, PostService, RateLimiter},
     storage::ImageStore,
     telemetry::cause_chain,
 };
@@ -35,6 +36,8 @@ pub enum StartupError {
     Migrations(#[from] sqlx::migrate::MigrateError),
     #[error("cannot read the event log: {0}")]
     EventLog(#[source] crate::service::ServiceError),
+    #[error("cannot read the rate-limit key (table rate_limit_secret): {0}")]
+    RateLimitSecret(RepositoryError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -80,6 +83,17 @@ impl Application {
         })
         .await?;
 
+        let limit_state = RateLimitRepository::new(pool.clone());
+        let secret = limit_state
+            .secret()
+            .await
+            .map_err(StartupError::RateLimitSecret)?;
+        let limits = RateLimiter::new(
+            limit_state,
+            ClientKeyer::new(secret),
+            config.rate_limit_posts,
+            config.rate_limit_votes,
+        );
         let stop = CancellationToken::new();
         let live = LiveEvents::new(
             EventRepository::new(pool.clone(), listen_options),
@@ -104,6 +118,8 @@ impl Application {
             posts: service,
             live,
             max_image_bytes: config.max_image_bytes,
+            limits,
+            trusted_proxies: Arc::new(config.trusted_proxies.clone()),
         };
         let router = http::router(state, &config);
         let listener = TcpListener::bind(config.bind_addr)
@@ -138,7 +154,11 @@ impl Application {
     ) -> std::io::Result<()> {
         tracing::info!(address = %self.local_addr(), "listening");
         let stop = self.stop.clone();
-        let served = axum::serve(self.listener, self.router)
+        // With each connection's peer address: the rate limits' client (http::client).
+        let app = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(async move {
                 shutdown.await;
                 stop.cancel();

@@ -1,14 +1,19 @@
 //! Domain types: values that can only hold what the contract allows. They validate when
 //! parsed and never do I/O, so every layer above can trust them.
 
+mod client;
+mod delete_token;
 mod event;
 mod image;
 mod image_hash;
 mod listing;
 mod post;
+mod rate_limit;
 mod text;
 mod vote;
 
+pub use client::{ClientKey, ClientKeyer, TrustedProxies, TrustedProxiesError};
+pub use delete_token::{DELETE_TOKEN_LEN, DeleteToken, DeleteTokenHash};
 pub use event::{Change, Event, LastEventId};
 pub use image::{
     CleanImage, ImageError, ImageKind, ImageUpload, MAX_PIXELS, MAX_SIDE, UploadedImage,
@@ -17,6 +22,7 @@ pub use image::{
 pub use image_hash::ImageHash;
 pub use listing::{Cursor, PageLimit, PageRequest, Sort};
 pub use post::{NewPost, Post};
+pub use rate_limit::{Gcra, RateLimit, RateLimitScope, RateLimitSyntaxError, retry_after_seconds};
 pub use text::{PostText, TextField, Title, Username, is_forbidden_control};
 pub use vote::ScoreChange;
 

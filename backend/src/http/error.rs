@@ -14,7 +14,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::{
-    domain::{ImageError, ValidationError},
+    domain::{ImageError, RateLimitScope, ValidationError, retry_after_seconds},
     service::ServiceError,
     telemetry::cause_chain,
 };
@@ -29,6 +29,8 @@ pub struct ApiError {
     /// What caused a 5xx, for the log; never sent to the client.
     cause: Option<BoxError>,
     retry_after_seconds: Option<u64>,
+    /// `WWW-Authenticate` of a 401: the scheme the route wants.
+    challenge: Option<&'static str>,
 }
 
 /// The contract's error body.
@@ -64,6 +66,7 @@ impl ApiError {
             internal_message: internal_message.into(),
             cause: None,
             retry_after_seconds: None,
+            challenge: None,
         }
     }
 
@@ -103,6 +106,28 @@ impl ApiError {
             "The request took too long to arrive. Please try again.",
             internal,
         )
+    }
+
+    /// 401 with `WWW-Authenticate: Bearer`: the route wants a bearer token and got none (or
+    /// a header that is not one).
+    pub fn bearer_token_required(
+        user: impl Into<Cow<'static, str>>,
+        internal: impl Into<String>,
+    ) -> Self {
+        let mut error = Self::new(StatusCode::UNAUTHORIZED, user, internal);
+        error.challenge = Some("Bearer");
+        error
+    }
+
+    /// 429 with `Retry-After` (whole seconds, rounded up, at least 1).
+    pub fn too_many_requests(
+        user: impl Into<Cow<'static, str>>,
+        internal: impl Into<String>,
+        retry_after: std::time::Duration,
+    ) -> Self {
+        let mut error = Self::new(StatusCode::TOO_MANY_REQUESTS, user, internal);
+        error.retry_after_seconds = Some(retry_after_seconds(retry_after));
+        error
     }
 
     /// 503: a dependency is out of reach. The response names it; the log gets the cause.
@@ -166,6 +191,28 @@ impl From<ServiceError> for ApiError {
             ServiceError::ImageNotFound(_) => {
                 Self::not_found("There is no image with this hash.", error.to_string())
             }
+            ServiceError::WrongDeleteToken(_) => Self::new(
+                StatusCode::FORBIDDEN,
+                "This delete token does not belong to this post.",
+                error.to_string(),
+            ),
+            ServiceError::RateLimited {
+                scope, retry_after, ..
+            } => {
+                let seconds = retry_after_seconds(retry_after);
+                let doing = match scope {
+                    RateLimitScope::Posts => "posting",
+                    RateLimitScope::Votes => "voting",
+                };
+                Self::too_many_requests(
+                    format!(
+                        "You are {doing} too often. Please try again in {}.",
+                        human_wait(seconds)
+                    ),
+                    format!("{error}"),
+                    retry_after,
+                )
+            }
             ServiceError::DatabaseUnavailable(_) => Self::unavailable("database", error),
             ServiceError::StorageUnavailable(_) => Self::unavailable("object storage", error),
             ServiceError::Internal(_) => Self::internal(error),
@@ -200,8 +247,22 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
+        if let Some(scheme) = self.challenge {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(scheme));
+        }
         response.extensions_mut().insert(ContractErrorBody);
         response
+    }
+}
+
+/// `17 seconds`, `1 second`, `4 minutes` (rounded up), for a user message.
+fn human_wait(seconds: u64) -> String {
+    match seconds {
+        1 => "1 second".to_owned(),
+        0..120 => format!("{seconds} seconds"),
+        _ => format!("{} minutes", seconds.div_ceil(60)),
     }
 }
 
@@ -238,6 +299,49 @@ mod tests {
         );
         assert!(caused_by::<Root>(&error));
         assert!(!caused_by::<std::fmt::Error>(&error));
+    }
+
+    #[test]
+    fn rate_limits_are_429_with_retry_after_in_whole_seconds() {
+        use std::time::Duration;
+
+        use crate::domain::RateLimit;
+
+        let limited = |scope, millis| {
+            ApiError::from(ServiceError::RateLimited {
+                scope,
+                limit: RateLimit::parse("20/10m").unwrap(),
+                retry_after: Duration::from_millis(millis),
+            })
+        };
+        let error = limited(RateLimitScope::Posts, 16_200);
+        assert_eq!(error.status().as_u16(), 429);
+        assert_eq!(error.retry_after_seconds, Some(17));
+        assert_eq!(
+            error.user_message,
+            "You are posting too often. Please try again in 17 seconds."
+        );
+        assert!(
+            error.internal_message.contains("20/10m"),
+            "{}",
+            error.internal_message
+        );
+        let response = limited(RateLimitScope::Votes, 1).into_response();
+        assert_eq!(response.headers()[header::RETRY_AFTER], "1");
+        assert_eq!(
+            limited(RateLimitScope::Votes, 200_000).user_message,
+            "You are voting too often. Please try again in 4 minutes."
+        );
+    }
+
+    #[test]
+    fn a_missing_delete_token_is_401_with_a_challenge_and_a_wrong_one_403() {
+        let forbidden = ApiError::from(ServiceError::WrongDeleteToken(4));
+        assert_eq!(forbidden.status().as_u16(), 403);
+        let unauthorized = ApiError::bearer_token_required("Token needed.", "auth: none");
+        let response = unauthorized.into_response();
+        assert_eq!(response.status().as_u16(), 401);
+        assert_eq!(response.headers()[header::WWW_AUTHENTICATE], "Bearer");
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! and [`PostService`]; they never see SQL or S3.
 
 mod body_deadline;
+mod client;
+mod deleting;
 mod docs;
 mod error;
 mod errors;
@@ -40,11 +42,13 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use self::{
     body_deadline::BodyTimeouts,
+    deleting::DeleteTokenScheme,
     security::{REQUEST_ID, SecurityHeaders},
 };
 use crate::{
     config::Config,
-    service::{LiveEvents, PostService},
+    domain::TrustedProxies,
+    service::{LiveEvents, PostService, RateLimiter},
 };
 
 #[derive(Clone)]
@@ -52,6 +56,8 @@ pub struct AppState {
     pub posts: PostService,
     pub live: LiveEvents,
     pub max_image_bytes: usize,
+    pub limits: RateLimiter,
+    pub trusted_proxies: Arc<TrustedProxies>,
 }
 
 #[derive(OpenApi)]
@@ -62,7 +68,8 @@ pub struct AppState {
         (name = "images", description = "Images, addressed by the SHA-256 of their bytes"),
         (name = "operations", description = "Health and readiness probes"),
         (name = "docs", description = "This document"),
-    )
+    ),
+    modifiers(&DeleteTokenScheme)
 )]
 struct ApiDoc;
 
@@ -72,6 +79,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(posts::list_posts, posts::create_post))
         .routes(routes!(posts::update_post_score))
         .routes(routes!(events::events))
+        .routes(routes!(deleting::delete_post))
         .routes(routes!(images::get_image))
         .routes(routes!(health::health))
         .routes(routes!(health::ready))
@@ -149,12 +157,18 @@ fn cors(origins: &[String]) -> CorsLayer {
         .collect();
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
-        .allow_methods([Method::GET, Method::POST])
+        .allow_methods([Method::GET, Method::POST, Method::DELETE])
         .allow_headers([
             header::CONTENT_TYPE,
             header::IF_NONE_MATCH,
+            header::AUTHORIZATION,
             REQUEST_ID.clone(),
         ])
-        .expose_headers([header::LINK, REQUEST_ID.clone(), header::ETAG])
+        .expose_headers([
+            header::LINK,
+            REQUEST_ID.clone(),
+            header::ETAG,
+            header::RETRY_AFTER,
+        ])
         .max_age(Duration::from_secs(3600))
 }

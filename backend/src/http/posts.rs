@@ -6,16 +6,22 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::IntoResponse,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::{
     AppState,
+    client::ClientAddress,
     error::{ApiError, ErrorBody},
     extract::{ApiJson, ApiMultipart, ApiQuery, json_integer, read_text_part},
     openapi::{ListParams, NewPostForm, VoteRequestSchema},
 };
-use crate::domain::{
-    ImageUpload, NewPost, PageRequest, Post, ScoreChange, TextField, UploadedImage, ValidationError,
+use crate::{
+    domain::{
+        ImageUpload, NewPost, PageRequest, Post, RateLimitScope, ScoreChange, TextField,
+        UploadedImage, ValidationError,
+    },
+    service::Created,
 };
 
 /// `GET /post`'s query; described in the API document by [`ListParams`].
@@ -62,32 +68,59 @@ pub async fn list_posts(
     Ok((headers, Json(page.posts)))
 }
 
+/// The answer to a create: the post, plus its delete token.
+#[derive(Serialize, ToSchema)]
+pub struct CreatedPost {
+    #[serde(flatten)]
+    post: Post,
+    /// The key to delete this post (`DELETE /post/{id}` with `Authorization: Bearer
+    /// <delete_token>`): 43 characters of base64url (256 random bits). Shown in this answer
+    /// only; the server keeps just its hash.
+    #[schema(example = "q3Vh0cQ2pV4yUzJ0a1N2Vm1qWjJ0b0hLcFZ0bWJ4eHg")]
+    delete_token: String,
+}
+
+impl From<Created> for CreatedPost {
+    fn from(created: Created) -> Self {
+        Self {
+            post: created.post,
+            delete_token: created.delete_token.into_string(),
+        }
+    }
+}
+
 /// Create a post, with an optional image.
 #[utoipa::path(
     post, path = "/post", tag = "posts",
     request_body(content = NewPostForm, content_type = "multipart/form-data"),
     responses(
-        (status = 201, description = "The created post", body = Post),
+        (status = 201, description = "The created post, with its delete token (shown only here)", body = CreatedPost),
         (status = 400, description = "Not multipart/form-data, malformed, or text that is not UTF-8", body = ErrorBody),
         (status = 408, description = "The body stopped arriving", body = ErrorBody),
         (status = 413, description = "Image or body over the limit", body = ErrorBody),
         (status = 415, description = "File is not PNG, JPEG, GIF or WebP", body = ErrorBody),
         (status = 422, description = "Missing or invalid field", body = ErrorBody),
+        (status = 429, description = "Too many posts from this client (RATE_LIMIT_POSTS); nothing was stored", body = ErrorBody,
+         headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 503, description = "Database or object storage unavailable; nothing was stored", body = ErrorBody),
     )
 )]
 pub async fn create_post(
     State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
     headers: HeaderMap,
     ApiMultipart(form): ApiMultipart,
 ) -> Result<impl IntoResponse, ApiError> {
+    // Before the body is read: a client past its limit gets nothing stored, and does not get
+    // to make the server read (up to) megabytes either.
+    state.limits.check(RateLimitScope::Posts, client).await?;
     let body_length = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse().ok())
         .unwrap_or(0);
     let (post, image) = read_new_post(form, state.max_image_bytes, body_length).await?;
-    let post = state.posts.create(post, image).await?;
-    Ok((StatusCode::CREATED, Json(post)))
+    let created = state.posts.create(post, image).await?;
+    Ok((StatusCode::CREATED, Json(CreatedPost::from(created))))
 }
 
 /// Reads the form into domain values. The file is streamed into an [`ImageUpload`], which
@@ -159,13 +192,17 @@ pub struct VoteRequest {
         (status = 404, description = "No such post", body = ErrorBody),
         (status = 408, description = "The body stopped arriving", body = ErrorBody),
         (status = 422, description = "Not an object, score_increase not 1 or -1, or a field missing or unknown", body = ErrorBody),
+        (status = 429, description = "Too many votes from this client (RATE_LIMIT_VOTES); the score did not change", body = ErrorBody,
+         headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 503, description = "Database unavailable", body = ErrorBody),
     )
 )]
 pub async fn update_post_score(
     State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
     ApiJson(vote): ApiJson<VoteRequest>,
 ) -> Result<Json<Post>, ApiError> {
+    state.limits.check(RateLimitScope::Votes, client).await?;
     let change = ScoreChange::parse(vote.score_increase)?;
     let post = state.posts.vote(vote.post_id, change).await?;
     Ok(Json(post))

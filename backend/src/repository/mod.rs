@@ -1,11 +1,15 @@
-//! Persistence of posts in PostgreSQL. The only module that speaks SQL.
+//! Persistence of posts and rate limits in PostgreSQL. The only module that speaks SQL.
 
 mod error;
 mod event_repository;
 mod pool;
+mod post_lifecycle;
 mod post_repository;
+mod rate_limits;
 
 pub use error::{BoxError, RepositoryError};
 pub use event_repository::{EventListener, EventPage, EventRepository};
 pub use pool::DbPool;
+pub use post_lifecycle::{Deletion, StorageWork};
 pub use post_repository::PostRepository;
+pub use rate_limits::RateLimitRepository;

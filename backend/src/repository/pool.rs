@@ -1,6 +1,6 @@
 //! The connection pool: sqlx `PgConnection`s lent by deadpool, used only through
-//! [`DbPool::read`] and [`DbPool::write`], which decide what happens to a connection after
-//! its query, so no caller can forget to.
+//! [`DbPool::read`], [`DbPool::write`] and [`DbPool::transaction`], which decide what happens
+//! to a connection after its query, so no caller can forget to.
 //!
 //! sqlx's own `PgPool` pings every connection when it comes back (`return_to_pool` in
 //! sqlx-core 0.8, not configurable): a second round trip per query. Here a connection is
@@ -37,6 +37,50 @@ use super::error::RepositoryError;
 /// over the arguments, so that the future it returns is `Send` for every such borrow.)
 pub type Query<A, T> =
     for<'c> fn(&'c mut PgConnection, &'c A) -> BoxFuture<'c, Result<T, sqlx::Error>>;
+
+/// The work of a [`DbPool::transaction`]: like a [`Query`], run inside `BEGIN` ... `COMMIT`,
+/// and deciding itself how the transaction ends.
+pub type Work<A, T> =
+    for<'c> fn(&'c mut PgConnection, &'c A) -> BoxFuture<'c, Result<Finish<T>, sqlx::Error>>;
+
+/// How the work of a transaction wants it to end.
+#[derive(Debug)]
+pub enum Finish<T> {
+    Commit(T),
+    /// Undo every statement of the transaction, then return the value.
+    Rollback(T),
+}
+
+/// `BEGIN`, the work, then `COMMIT` or `ROLLBACK`. A failed statement rolls back too; if the
+/// rollback itself breaks, that error is returned, since it is the one that says what state
+/// the connection is in.
+///
+/// READ COMMITTED whatever the database's default: each statement sees every commit made
+/// before it started, which a statement run after waiting for a lock relies on.
+fn in_transaction<'c, A: Sync + ?Sized, T: Send>(
+    db: &'c mut PgConnection,
+    (args, work): &'c (&A, Work<A, T>),
+) -> BoxFuture<'c, Result<T, sqlx::Error>> {
+    Box::pin(async move {
+        let mut transaction = db
+            .begin_with("BEGIN ISOLATION LEVEL READ COMMITTED")
+            .await?;
+        match work(&mut transaction, args).await {
+            Ok(Finish::Commit(value)) => {
+                transaction.commit().await?;
+                Ok(value)
+            }
+            Ok(Finish::Rollback(value)) => {
+                transaction.rollback().await?;
+                Ok(value)
+            }
+            Err(error) => match transaction.rollback().await {
+                Err(rollback) if is_broken(&rollback) && !is_broken(&error) => Err(rollback),
+                _ => Err(error),
+            },
+        }
+    })
+}
 
 /// A pooled connection idle for longer than this is pinged before it is lent.
 const CHECK_IF_IDLE_FOR: Duration = Duration::from_secs(1);
@@ -97,6 +141,21 @@ impl DbPool {
     ) -> Result<T, RepositoryError> {
         let connection = self.lend_alive().await?;
         Ok(self.run(connection, args, statement).await?)
+    }
+
+    /// Runs `work` in a transaction (`BEGIN` ... `COMMIT`, or `ROLLBACK` when the work says
+    /// [`Finish::Rollback`] or fails), on a connection that has just proved alive, like a
+    /// write, and like a write never repeated once sent. For statement sequences that must
+    /// see each other's effects atomically, or hold a transaction-scoped lock while something
+    /// else happens (see `post_lifecycle`). If the caller stops waiting half-way, the
+    /// connection is closed and PostgreSQL rolls the transaction back.
+    pub async fn transaction<A: Sync + ?Sized, T: Send>(
+        &self,
+        args: &A,
+        work: Work<A, T>,
+    ) -> Result<T, RepositoryError> {
+        let connection = self.lend_alive().await?;
+        Ok(self.run(connection, &(args, work), in_transaction).await?)
     }
 
     /// The pool's size, idle connections and waiting callers, for metrics.

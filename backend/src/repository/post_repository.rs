@@ -2,12 +2,16 @@
 //! (`sqlx::query_as!`, with the offline data in `.sqlx/`), so a migration that breaks a query
 //! fails the build, not a request.
 
+use sqlx::PgConnection;
+
 use super::{error::RepositoryError, pool::DbPool};
-use crate::domain::{CleanImage, Cursor, ImageHash, NewPost, PageRequest, Post, ScoreChange, Sort};
+use crate::domain::{
+    CleanImage, Cursor, DeleteTokenHash, ImageHash, NewPost, PageRequest, Post, ScoreChange, Sort,
+};
 
 #[derive(Clone)]
 pub struct PostRepository {
-    pool: DbPool,
+    pub(super) pool: DbPool,
 }
 
 impl PostRepository {
@@ -15,31 +19,17 @@ impl PostRepository {
         Self { pool }
     }
 
+    /// Inserts a post without an image. (With an image: `insert_with_image`, in
+    /// `post_lifecycle`, which first makes sure the image's object exists.)
     #[tracing::instrument(name = "repository.insert", skip_all)]
     pub async fn insert(
         &self,
         post: &NewPost,
-        image: Option<&CleanImage>,
+        delete_token: &DeleteTokenHash,
     ) -> Result<Post, RepositoryError> {
         self.pool
-            .write(&(post, image), |db, (post, image)| {
-                let size = |side: u32| i32::try_from(side).expect("at most MAX_SIDE");
-                Box::pin(
-                    sqlx::query_as!(
-                        Post,
-                        r#"INSERT INTO posts (title, post, username, image_hash, image_width, image_height)
-                         VALUES ($1, $2, $3, $4, $5, $6)
-                         RETURNING id, title, post, username, score, image_hash, image_width, image_height,
-                                   created_at, hot AS "hot!""#,
-                        post.title.as_str(),
-                        post.text.as_str(),
-                        post.username.as_str(),
-                        image.map(|image| image.hash.as_str()),
-                        image.map(|image| size(image.width)),
-                        image.map(|image| size(image.height)),
-                    )
-                    .fetch_one(db),
-                )
+            .write(&(post, delete_token), |db, (post, delete_token)| {
+                Box::pin(insert_row(db, post, None, delete_token))
             })
             .await
     }
@@ -224,4 +214,31 @@ impl PostRepository {
             })
             .await
     }
+}
+
+/// The one `INSERT` of a post, with or without an image.
+pub(super) async fn insert_row(
+    db: &mut PgConnection,
+    post: &NewPost,
+    image: Option<&CleanImage>,
+    delete_token: &DeleteTokenHash,
+) -> Result<Post, sqlx::Error> {
+    let size = |side: u32| i32::try_from(side).expect("at most MAX_SIDE");
+    sqlx::query_as!(
+        Post,
+        r#"INSERT INTO posts (title, post, username, image_hash, image_width, image_height,
+                              delete_token_hash)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
+           RETURNING id, title, post, username, score, image_hash, image_width, image_height,
+                     created_at, hot AS "hot!""#,
+        post.title.as_str(),
+        post.text.as_str(),
+        post.username.as_str(),
+        image.map(|image| image.hash.as_str()),
+        image.map(|image| size(image.width)),
+        image.map(|image| size(image.height)),
+        delete_token.as_bytes(),
+    )
+    .fetch_one(db)
+    .await
 }

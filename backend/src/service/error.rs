@@ -1,5 +1,7 @@
+use std::time::Duration;
+
 use crate::{
-    domain::{ImageError, MAX_PIXELS, MAX_SIDE, ValidationError},
+    domain::{ImageError, MAX_PIXELS, MAX_SIDE, RateLimit, RateLimitScope, ValidationError},
     imaging::ImagingError,
     repository::RepositoryError,
     storage::StorageError,
@@ -21,6 +23,17 @@ pub enum ServiceError {
     PostNotFound(i64),
     #[error("image {0}: no such object")]
     ImageNotFound(String),
+    /// A delete token that is not the post's (or a post from before delete tokens).
+    #[error("post {0}: the delete token does not match")]
+    WrongDeleteToken(i64),
+    /// The client used up its budget for `scope`; the request was not counted and changed
+    /// nothing.
+    #[error("rate limit {}: {limit} reached; retry after {retry_after:?}", .scope.as_str())]
+    RateLimited {
+        scope: RateLimitScope,
+        limit: RateLimit,
+        retry_after: Duration,
+    },
     /// PostgreSQL could not be reached; nothing was changed, or, for a write whose connection
     /// broke after it was sent, possibly changed.
     #[error("database unavailable")]

@@ -3,8 +3,11 @@
 
 mod error;
 mod live;
+mod post_deletion;
 mod post_service;
+mod rate_limiter;
 
 pub use error::ServiceError;
 pub use live::{Delivery, LiveEvents, LiveStats};
-pub use post_service::{Page, PostService};
+pub use post_service::{Created, Page, PostService};
+pub use rate_limiter::RateLimiter;

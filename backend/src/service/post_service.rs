@@ -1,7 +1,9 @@
+use futures_core::future::BoxFuture;
+
 use crate::{
     domain::{
-        Cursor, ImageHash, ImageKind, NewPost, PageRequest, Post, ScoreChange, UploadedImage,
-        VariantWidth,
+        Cursor, DeleteToken, ImageHash, ImageKind, NewPost, PageRequest, Post, ScoreChange,
+        UploadedImage, VariantWidth,
     },
     imaging::{ImageProcessor, ImagingError},
     repository::PostRepository,
@@ -18,12 +20,19 @@ pub struct Page {
     pub next: Option<Cursor>,
 }
 
+/// A new post and its delete token, which is not kept anywhere: the one chance to show it.
+#[derive(Debug)]
+pub struct Created {
+    pub post: Post,
+    pub delete_token: DeleteToken,
+}
+
 #[derive(Clone)]
 pub struct PostService {
-    posts: PostRepository,
-    images: ImageStore,
+    pub(super) posts: PostRepository,
+    pub(super) images: ImageStore,
     imaging: ImageProcessor,
-    live: LiveEvents,
+    pub(super) live: LiveEvents,
 }
 
 impl PostService {
@@ -54,22 +63,36 @@ impl PostService {
         Ok(Page { posts, next })
     }
 
-    /// Removes the image's metadata, uploads what remains, then inserts the row: a failed
-    /// upload leaves no post.
+    /// Removes the image's metadata, then inserts the post with a new delete token. With an
+    /// image, the row is inserted only once the image's object surely exists, under the
+    /// image's lock (repository::post_lifecycle): a failed upload leaves no post, and a
+    /// concurrent delete of the same image cannot take the object away from under the new
+    /// post.
     #[tracing::instrument(name = "service.create", skip_all)]
     pub async fn create(
         &self,
         post: NewPost,
         image: Option<UploadedImage>,
-    ) -> Result<Post, ServiceError> {
+    ) -> Result<Created, ServiceError> {
         let image = match image {
             Some(upload) => Some(self.imaging.clean(upload).await?),
             None => None,
         };
-        if let Some(image) = &image {
-            self.images.put(image).await?;
-        }
-        Ok(self.posts.insert(&post, image.as_ref()).await?)
+        let delete_token =
+            DeleteToken::generate().map_err(|error| ServiceError::Internal(Box::new(error)))?;
+        let token_hash = delete_token.hash();
+        let post = match &image {
+            None => self.posts.insert(&post, &token_hash).await?,
+            Some(image) => {
+                let upload = || -> BoxFuture<'_, Result<(), StorageError>> {
+                    Box::pin(self.images.put(image))
+                };
+                self.posts
+                    .insert_with_image(&post, image, &token_hash, &upload)
+                    .await??
+            }
+        };
+        Ok(Created { post, delete_token })
     }
 
     #[tracing::instrument(name = "service.vote", skip(self))]

@@ -205,6 +205,27 @@ impl ImageStore {
         Ok(())
     }
 
+    /// Deletes the image's object and its variants. Deleting one that does not exist
+    /// succeeds (S3's rule).
+    #[tracing::instrument(name = "storage.delete", skip_all, fields(key = %hash))]
+    pub async fn delete(&self, hash: &ImageHash) -> Result<(), StorageError> {
+        let variants = VariantWidth::ALL
+            .map(|width| VariantWidth::parse(i64::from(width)).expect("a variant width"));
+        let keys = std::iter::once(ObjectKey::Original(hash))
+            .chain(variants.map(|width| ObjectKey::Variant(hash, width)));
+        let deletes = keys.map(|key| async move {
+            self.client
+                .delete_object()
+                .bucket(&self.bucket)
+                .key(key.to_string())
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| StorageError::from_sdk("delete object", e))
+        });
+        futures_util::future::try_join_all(deletes).await.map(drop)
+    }
+
     /// Opens the object for streaming; `NotFound` when there is no such object.
     #[tracing::instrument(name = "storage.get", skip_all, fields(key = %key))]
     pub async fn get(&self, key: ObjectKey<'_>) -> Result<StoredImage, StorageError> {

@@ -26,10 +26,11 @@ async fn a_post_without_image_gets_defaults() {
     assert!(created >= before - chrono::Duration::seconds(5) && created <= Utc::now());
     assert_eq!(post["image_width"], Value::Null);
     assert_eq!(post["image_height"], Value::Null);
+    assert!(post["delete_token"].is_string(), "{post}");
     assert_eq!(
         post.as_object().unwrap().len(),
-        9,
-        "exactly the contract's fields"
+        10,
+        "exactly the contract's fields, and the delete token"
     );
 }
 

@@ -8,7 +8,7 @@ use crate::helpers::*;
 #[tokio::test]
 async fn unknown_routes_are_404_in_the_contracts_shape() {
     let app = spawn_app().await;
-    for path in ["/nope", "/post/1", "/image", "/image/"] {
+    for path in ["/nope", "/post/1/2", "/image", "/image/"] {
         let message = assert_error(app.get(path).await, 404).await;
         assert_eq!(message, "There is nothing at this address.", "{path}");
     }
@@ -22,6 +22,8 @@ async fn wrong_methods_are_405_in_the_contracts_shape() {
     let cases = [
         (reqwest::Method::DELETE, "/post"),
         (reqwest::Method::PUT, "/post"),
+        (reqwest::Method::GET, "/post/1"),
+        (reqwest::Method::POST, "/post/1"),
         (reqwest::Method::GET, "/update-post-score"),
         (reqwest::Method::POST, "/image/abc"),
         (reqwest::Method::POST, "/health"),
@@ -104,6 +106,30 @@ async fn cors_allows_the_configured_origins_only() {
         exposed.contains("link"),
         "the app must read Link: {exposed}"
     );
+    assert!(
+        exposed.contains("retry-after"),
+        "the app must read Retry-After: {exposed}"
+    );
+
+    let delete = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.url("/post/1"))
+        .header("origin", "http://localhost:4200")
+        .header("access-control-request-method", "DELETE")
+        .header("access-control-request-headers", "authorization")
+        .send()
+        .await
+        .unwrap();
+    let methods = delete.headers()["access-control-allow-methods"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(methods.contains("DELETE"), "{methods}");
+    let headers = delete.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_lowercase();
+    assert!(headers.contains("authorization"), "{headers}");
 }
 
 #[tokio::test]
@@ -144,6 +170,7 @@ async fn the_openapi_document_describes_every_route() {
         ("/post", "get"),
         ("/post", "post"),
         ("/update-post-score", "post"),
+        ("/post/{id}", "delete"),
         ("/image/{hash}", "get"),
         ("/health", "get"),
         ("/ready", "get"),
@@ -157,6 +184,21 @@ async fn the_openapi_document_describes_every_route() {
     }
     assert!(doc["components"]["schemas"]["Post"].is_object());
     assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
+    assert!(doc["components"]["schemas"]["CreatedPost"].is_object());
+    assert_eq!(
+        doc["components"]["securitySchemes"]["delete_token"]["scheme"],
+        "bearer"
+    );
+    assert_eq!(
+        doc["paths"]["/post/{id}"]["delete"]["security"][0]["delete_token"],
+        serde_json::json!([])
+    );
+    for (path, method) in [("/post", "post"), ("/update-post-score", "post")] {
+        assert!(
+            doc["paths"][path][method]["responses"]["429"].is_object(),
+            "{method} {path} documents its rate limit"
+        );
+    }
 }
 
 #[tokio::test]

@@ -12,11 +12,16 @@ use hyper_util::{
     rt::{TokioExecutor, TokioIo},
     server::conn::auto::Builder as ConnBuilder,
 };
-use postboard::{config::Config, startup::Application};
+use postboard::{config::Config, domain::RateLimit, startup::Application};
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;
 use sqlx::{Connection, Executor, PgConnection, PgPool};
-use tokio::{net::TcpListener, sync::oneshot, task::JoinSet};
+use tokio::{
+    io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt},
+    net::TcpListener,
+    sync::{oneshot, watch},
+    task::JoinSet,
+};
 
 pub const S3_ACCESS_KEY: &str = "test-access-key";
 pub const S3_SECRET_KEY: &str = "test-secret-key";
@@ -71,6 +76,9 @@ pub async fn spawn_fleet_with(
     config.startup_timeout = Duration::from_secs(10);
     // Tests run side by side on one PostgreSQL (100 connections by default): a few each.
     config.database_max_connections = 8;
+    // The server's defaults limit every client; tests that are about limits set their own.
+    config.rate_limit_posts = RateLimit::Off;
+    config.rate_limit_votes = RateLimit::Off;
     adjust(&mut config);
 
     let starts = (0..=replicas).map(|_| TestServer::start(config.clone()));
@@ -334,6 +342,17 @@ impl TestApp {
     }
 }
 
+/// A created post as every other response shows it: without its delete token.
+pub fn as_listed(created: &Value) -> Value {
+    let mut post = created.clone();
+    let token = post.as_object_mut().unwrap().remove("delete_token");
+    assert!(
+        token.is_some(),
+        "a created post carries its delete token: {created}"
+    );
+    post
+}
+
 /// Asserts the contract's error body and status; returns the user message.
 pub async fn assert_error(response: reqwest::Response, status: u16) -> String {
     assert_eq!(response.status(), status, "status");
@@ -520,11 +539,14 @@ impl S3Server {
 }
 
 /// A TCP forwarder that a test can cut (refusing new connections and dropping open ones) and
-/// restore on the same port: an outage of the service behind it, as the app sees it.
+/// restore on the same port: an outage of the service behind it, as the app sees it. It can
+/// also pause (hold every byte, in both directions, until resumed): a service that is slow to
+/// answer, so that a test can act while a request is in flight.
 pub struct TcpProxy {
     addr: SocketAddr,
     target: SocketAddr,
     running: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
+    paused: watch::Sender<bool>,
 }
 
 impl TcpProxy {
@@ -534,6 +556,7 @@ impl TcpProxy {
             addr: listener.local_addr().unwrap(),
             target,
             running: Arc::default(),
+            paused: watch::Sender::new(false),
         };
         proxy.serve(listener);
         proxy
@@ -545,16 +568,23 @@ impl TcpProxy {
 
     fn serve(&self, listener: TcpListener) {
         let target = self.target;
+        let paused = self.paused.clone();
         let task = tokio::spawn(async move {
             // Owned by this task: aborting it drops every open connection too.
             let mut connections = JoinSet::new();
             loop {
-                let Ok((mut inbound, _)) = listener.accept().await else {
+                let Ok((inbound, _)) = listener.accept().await else {
                     continue;
                 };
+                let paused = paused.clone();
                 connections.spawn(async move {
-                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
-                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    if let Ok(outbound) = tokio::net::TcpStream::connect(target).await {
+                        let (in_read, in_write) = inbound.into_split();
+                        let (out_read, out_write) = outbound.into_split();
+                        tokio::join!(
+                            forward(in_read, out_write, paused.subscribe()),
+                            forward(out_read, in_write, paused.subscribe()),
+                        );
                     }
                 });
             }
@@ -571,6 +601,17 @@ impl TcpProxy {
         }
     }
 
+    /// Holds every byte in both directions (open connections stay open) until [`resume`].
+    ///
+    /// [`resume`]: TcpProxy::resume
+    pub fn pause(&self) {
+        self.paused.send_replace(true);
+    }
+
+    pub fn resume(&self) {
+        self.paused.send_replace(false);
+    }
+
     /// Brings the service back on the same port.
     pub async fn restore(&self) {
         let listener = TcpListener::bind(self.addr)
@@ -578,6 +619,27 @@ impl TcpProxy {
             .expect("rebind the proxy port");
         self.serve(listener);
     }
+}
+
+/// Copies one direction of a proxied connection, holding what it read while paused.
+async fn forward(
+    mut from: impl AsyncRead + Unpin,
+    mut to: impl AsyncWrite + Unpin,
+    mut paused: watch::Receiver<bool>,
+) {
+    let mut buffer = vec![0; 64 * 1024];
+    loop {
+        let read = match from.read(&mut buffer).await {
+            Ok(0) | Err(_) => break,
+            Ok(read) => read,
+        };
+        if paused.wait_for(|paused| !paused).await.is_err()
+            || to.write_all(&buffer[..read]).await.is_err()
+        {
+            break;
+        }
+    }
+    let _ = to.shutdown().await;
 }
 
 impl Drop for TcpProxy {

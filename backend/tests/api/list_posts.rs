@@ -49,7 +49,11 @@ async fn newest_posts_come_first() {
             a["id"].as_i64().unwrap()
         ]
     );
-    assert_eq!(posts[0], c, "listed posts are the created posts");
+    assert_eq!(
+        posts[0],
+        as_listed(&c),
+        "listed posts are the created posts, less the delete token"
+    );
 }
 
 #[tokio::test]

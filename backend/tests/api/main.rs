@@ -6,6 +6,7 @@ mod helpers;
 mod image_fixtures;
 
 mod create_post;
+mod deleting;
 mod framework;
 mod hardening;
 mod image_processing;
@@ -13,4 +14,5 @@ mod images;
 mod list_posts;
 mod live;
 mod outages;
+mod rate_limits;
 mod votes;

@@ -1,0 +1,102 @@
+//! Rate-limit state in PostgreSQL (tables `rate_limits` and `rate_limit_secret`, see the
+//! migration), shared by every replica: a limit holds for the whole fleet, and no replica ever
+//! needs to talk to another.
+
+use std::time::Duration;
+
+use super::{error::RepositoryError, pool::DbPool};
+use crate::domain::{ClientKey, Gcra, RateLimitScope};
+
+#[derive(Clone)]
+pub struct RateLimitRepository {
+    pool: DbPool,
+}
+
+impl RateLimitRepository {
+    pub fn new(pool: DbPool) -> Self {
+        Self { pool }
+    }
+
+    /// The key under which client addresses are hashed: made once by a migration, the same
+    /// for every replica.
+    pub async fn secret(&self) -> Result<[u8; 32], RepositoryError> {
+        let key = self
+            .pool
+            .read(&(), |db, ()| {
+                Box::pin(sqlx::query_scalar!("SELECT key FROM rate_limit_secret").fetch_one(db))
+            })
+            .await?;
+        <[u8; 32]>::try_from(key).map_err(|_| {
+            RepositoryError::Query(sqlx::Error::Decode(
+                "rate_limit_secret.key is not 32 bytes".into(),
+            ))
+        })
+    }
+
+    /// Charges one request of `client` to `scope`, in one statement (GCRA): allowed when the
+    /// client's `tat` is at most `tolerance` ahead of now, and then `tat` moves on by
+    /// `interval`; otherwise nothing changes and the answer is how long to wait. The row's
+    /// lock serialises concurrent requests of one client, on every replica. A write like any
+    /// other: sent on a connection that has just proved alive, never repeated once sent.
+    ///
+    /// The wait is read from the statement's snapshot: exact, unless another request of the
+    /// same client committed meanwhile (then it may be a little short; the next try is
+    /// answered with a fresh figure). A client whose row the statement cannot see yet (its
+    /// first request, being committed concurrently) is told one interval.
+    #[tracing::instrument(name = "repository.rate_limit", skip_all, fields(scope = scope.as_str()))]
+    pub async fn take(
+        &self,
+        scope: RateLimitScope,
+        client: &ClientKey,
+        gcra: Gcra,
+    ) -> Result<Option<Duration>, RepositoryError> {
+        let row = self
+            .pool
+            .write(&(scope, client, gcra), |db, (scope, client, gcra)| {
+                Box::pin(
+                    sqlx::query!(
+                        r#"WITH taken AS (
+                            INSERT INTO rate_limits AS r (scope, client_key, tat)
+                            VALUES ($1, $2, now() + $3::bigint * interval '1 microsecond')
+                            ON CONFLICT (scope, client_key) DO UPDATE
+                                SET tat = greatest(r.tat, now()) + $3::bigint * interval '1 microsecond'
+                                WHERE greatest(r.tat, now()) - now()
+                                      <= $4::bigint * interval '1 microsecond'
+                            RETURNING 1
+                        )
+                        SELECT EXISTS (SELECT FROM taken) AS "allowed!",
+                               (SELECT (extract(epoch FROM tat - now()) * 1000000)::bigint - $4::bigint
+                                  FROM rate_limits WHERE scope = $1 AND client_key = $2)
+                                   AS wait_micros"#,
+                        scope.as_str(),
+                        client.as_bytes(),
+                        gcra.interval_micros,
+                        gcra.tolerance_micros,
+                    )
+                    .fetch_one(db),
+                )
+            })
+            .await?;
+        if row.allowed {
+            return Ok(None);
+        }
+        let wait = row.wait_micros.unwrap_or(gcra.interval_micros).max(0);
+        Ok(Some(Duration::from_micros(wait.unsigned_abs())))
+    }
+
+    /// Deletes the rows of clients whose budget is full again (`tat` passed): for the
+    /// algorithm, such a row and no row are the same. Returns how many went.
+    #[tracing::instrument(name = "repository.purge_rate_limits", skip_all)]
+    pub async fn purge_expired(&self) -> Result<u64, RepositoryError> {
+        self.pool
+            .write(&(), |db, ()| {
+                Box::pin(async move {
+                    let done = sqlx::query!("DELETE FROM rate_limits WHERE tat < now()")
+                        .execute(db)
+                        .await?;
+                    Ok(done.rows_affected())
+                })
+            })
+            .await
+    }
+}

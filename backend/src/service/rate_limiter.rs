@@ -1,0 +1,95 @@
+//! Rate limits per client (`RATE_LIMIT_POSTS`, `RATE_LIMIT_VOTES`), kept in PostgreSQL so that
+//! they hold for every replica together.
+
+use std::{
+    net::IpAddr,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use tokio::time::Instant;
+
+use super::ServiceError;
+use crate::{
+    domain::{ClientKeyer, RateLimit, RateLimitScope},
+    repository::RateLimitRepository,
+    telemetry::cause_chain,
+};
+
+/// How often a replica deletes the rows of clients whose budget is full again.
+const PURGE_EVERY: Duration = Duration::from_secs(60);
+
+#[derive(Clone)]
+pub struct RateLimiter {
+    state: RateLimitRepository,
+    keyer: ClientKeyer,
+    posts: RateLimit,
+    votes: RateLimit,
+    next_purge: Arc<Mutex<Instant>>,
+}
+
+impl RateLimiter {
+    pub fn new(
+        state: RateLimitRepository,
+        keyer: ClientKeyer,
+        posts: RateLimit,
+        votes: RateLimit,
+    ) -> Self {
+        Self {
+            state,
+            keyer,
+            posts,
+            votes,
+            next_purge: Arc::new(Mutex::new(Instant::now())),
+        }
+    }
+
+    /// Charges one request of the client at `client` to `scope`'s limit, or refuses it with
+    /// [`ServiceError::RateLimited`] (not charged) when the client's budget is used up. The
+    /// address is turned into a keyed hash here and goes no further. A limit that is off costs
+    /// nothing: no hash, no statement.
+    #[tracing::instrument(name = "service.rate_limit", skip_all, fields(scope = scope.as_str()))]
+    pub async fn check(&self, scope: RateLimitScope, client: IpAddr) -> Result<(), ServiceError> {
+        let limit = match scope {
+            RateLimitScope::Posts => self.posts,
+            RateLimitScope::Votes => self.votes,
+        };
+        let Some(gcra) = limit.gcra() else {
+            return Ok(());
+        };
+        let key = self.keyer.key_of(client);
+        let wait = self.state.take(scope, &key, gcra).await?;
+        self.purge_now_and_then();
+        match wait {
+            None => Ok(()),
+            Some(retry_after) => Err(ServiceError::RateLimited {
+                scope,
+                limit,
+                retry_after,
+            }),
+        }
+    }
+
+    /// At most once per [`PURGE_EVERY`] on this replica, deletes expired rows in the
+    /// background. Any replica may do it, any number of times: the statement is idempotent.
+    fn purge_now_and_then(&self) {
+        let now = Instant::now();
+        {
+            let mut next = self.next_purge.lock().unwrap_or_else(|e| e.into_inner());
+            if now < *next {
+                return;
+            }
+            *next = now + PURGE_EVERY;
+        }
+        let state = self.state.clone();
+        tokio::spawn(async move {
+            match state.purge_expired().await {
+                Ok(rows) => tracing::debug!(rows, "expired rate-limit rows deleted"),
+                Err(error) => {
+                    let error = cause_chain(&error);
+                    tracing::warn!(%error, "could not delete expired rate-limit rows");
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,146 @@
+//! What the server logs, at the most verbose level, while it creates, votes, refuses and
+//! deletes: never a client's address, never a delete token.
+//!
+//! A test binary of its own: the log subscriber is this thread's, and tracing decides once per
+//! call site whether anyone listens; tests of other threads in the same process, starting or
+//! ending their own, could make it miss lines.
+
+#[allow(dead_code)]
+#[path = "api/helpers.rs"]
+mod helpers;
+#[path = "support/images.rs"]
+mod image_fixtures;
+
+use std::{
+    io::Write,
+    sync::{Arc, Mutex},
+};
+
+use postboard::domain::{RateLimit, TrustedProxies};
+use serde_json::Value;
+
+use helpers::*;
+
+async fn create_from(app: &TestApp, forwarded_for: &str, form: PostForm) -> reqwest::Response {
+    app.client
+        .post(app.url("/post"))
+        .header("x-forwarded-for", forwarded_for)
+        .multipart(form.into_multipart())
+        .send()
+        .await
+        .expect("request sent")
+}
+
+async fn vote_status(app: &TestApp, forwarded_for: Option<&str>, post_id: i64) -> u16 {
+    let mut request = app
+        .client
+        .post(app.url("/update-post-score"))
+        .json(&serde_json::json!({"post_id": post_id, "score_increase": 1}));
+    if let Some(value) = forwarded_for {
+        request = request.header("x-forwarded-for", value);
+    }
+    request
+        .send()
+        .await
+        .expect("request sent")
+        .status()
+        .as_u16()
+}
+
+/// Log lines written while the test runs (a subscriber of this thread only; the test's
+/// runtime runs the server on this thread too).
+#[derive(Clone, Default)]
+struct CapturedLogs(Arc<Mutex<Vec<u8>>>);
+
+impl Write for CapturedLogs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn neither_client_addresses_nor_delete_tokens_reach_the_logs() {
+    let logs = CapturedLogs::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter(postboard::telemetry::without_client_addresses(
+            tracing_subscriber::EnvFilter::new("trace"),
+        ))
+        .with_ansi(false)
+        .with_writer({
+            let logs = logs.clone();
+            move || logs.clone()
+        })
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    // Requests come from 127.0.0.9, an address nothing else in a test uses (the test's
+    // servers all listen on 127.0.0.1, the configuration names only its /30): the proxy,
+    // trusted, and a client when it sends no X-Forwarded-For.
+    let mut app = spawn_app_with(|config| {
+        config.rate_limit_posts = RateLimit::parse("10/1m").unwrap();
+        config.rate_limit_votes = RateLimit::parse("1/1h").unwrap();
+        config.trusted_proxies = TrustedProxies::parse("127.0.0.8/30").unwrap();
+    })
+    .await;
+    app.client = reqwest::Client::builder()
+        .local_address("127.0.0.9".parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap();
+    let created = create_from(
+        &app,
+        "203.0.113.77",
+        PostForm::new("t", "p").file(png(8), "a.png", "image/png"),
+    )
+    .await;
+    assert_eq!(created.status(), 201);
+    let post: Value = created.json().await.unwrap();
+    let (id, token) = (
+        post["id"].as_i64().unwrap(),
+        post["delete_token"].as_str().unwrap(),
+    );
+    assert_eq!(vote_status(&app, Some("2001:db8:77:1::77"), id).await, 200);
+    assert_eq!(vote_status(&app, Some("2001:db8:77:1::78"), id).await, 429);
+    assert_eq!(
+        vote_status(&app, None, id).await,
+        200,
+        "the proxy as the client"
+    );
+    assert_eq!(vote_status(&app, None, id).await, 429);
+    let wrong = app
+        .client
+        .delete(app.url(&format!("/post/{id}")))
+        .header("authorization", format!("Bearer {}", &token[1..]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 403);
+    let deleted = app
+        .client
+        .delete(app.url(&format!("/post/{id}")))
+        .header("authorization", format!("Bearer {token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        text.contains("finished processing request"),
+        "the request log is captured"
+    );
+    for secret in [
+        "203.0.113.77",
+        "2001:db8:77",
+        "127.0.0.9",
+        token,
+        &token[1..],
+    ] {
+        let line = text.lines().find(|line| line.contains(secret));
+        assert!(line.is_none(), "the log shows {secret}: {line:?}");
+    }
+}
