@@ -20,6 +20,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("STATIC_DIR", "frontend/dist/postboard/browser"),
     ("RUST_LOG", "info"),
     ("HSTS_MAX_AGE", "0"),
+    ("IMAGE_CACHE_BYTES", "67108864"),
 ];
 
 /// Secrets are `SecretString`s, whose `Debug` prints `[REDACTED]`: the whole configuration
@@ -42,6 +43,8 @@ pub struct Config {
     pub body_timeout: Duration,
     /// `Strict-Transport-Security: max-age=...` on every response when set (behind TLS only).
     pub hsts_max_age: Option<u64>,
+    /// Bound of the in-process cache of small image objects, in bytes; 0 turns it off.
+    pub image_cache_bytes: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -93,6 +96,10 @@ impl Config {
             Ok(seconds) => Some(seconds),
             Err(e) => return Err(parse_err("HSTS_MAX_AGE", &hsts, e.to_string())),
         };
+        let cache = get("IMAGE_CACHE_BYTES");
+        let image_cache_bytes = cache.parse().map_err(|e: std::num::ParseIntError| {
+            parse_err("IMAGE_CACHE_BYTES", &cache, e.to_string())
+        })?;
 
         Ok(Config {
             database_url: get("DATABASE_URL").into(),
@@ -117,6 +124,7 @@ impl Config {
             body_idle_timeout: Duration::from_secs(15),
             body_timeout: Duration::from_secs(60),
             hsts_max_age,
+            image_cache_bytes,
         })
     }
 }
@@ -159,6 +167,7 @@ mod tests {
         assert_eq!(config.max_image_bytes, 10 * 1024 * 1024);
         assert_eq!(config.s3.bucket, "images");
         assert_eq!(config.cors_origins, vec!["http://localhost:4200"]);
+        assert_eq!(config.image_cache_bytes, 64 * 1024 * 1024);
     }
 
     #[test]
@@ -166,11 +175,16 @@ mod tests {
         let config = Config::from_lookup(|name| match name {
             "CORS_ORIGINS" => Some("http://a.test, http://b.test,".into()),
             "MAX_IMAGE_BYTES" => Some("42".into()),
+            "IMAGE_CACHE_BYTES" => Some("0".into()),
             _ => None,
         })
         .unwrap();
         assert_eq!(config.cors_origins, vec!["http://a.test", "http://b.test"]);
         assert_eq!(config.max_image_bytes, 42);
+        assert_eq!(config.image_cache_bytes, 0);
+        let err = Config::from_lookup(|name| (name == "IMAGE_CACHE_BYTES").then(|| "64M".into()))
+            .unwrap_err();
+        assert!(err.to_string().contains("IMAGE_CACHE_BYTES"), "{err}");
 
         let err =
             Config::from_lookup(|name| (name == "BIND_ADDR").then(|| "nope".into())).unwrap_err();

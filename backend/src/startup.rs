@@ -14,7 +14,7 @@ use crate::{
     imaging::ImageProcessor,
     repository::{DbPool, PostRepository},
     service::PostService,
-    storage::ImageStore,
+    storage::{ImageCache, ImageStore},
     telemetry::cause_chain,
 };
 
@@ -57,7 +57,8 @@ impl Application {
         let _ = connection.close().await;
         let pool = DbPool::new(options, 32, Duration::from_secs(3));
 
-        let images = ImageStore::new(&config.s3);
+        let images =
+            ImageStore::new(&config.s3).with_cache(ImageCache::new(config.image_cache_bytes));
         wait_for("object storage", config.startup_timeout, || {
             images.ensure_bucket()
         })

@@ -5,7 +5,7 @@ use crate::{
     },
     imaging::{ImageProcessor, ImagingError},
     repository::PostRepository,
-    storage::{ImageStore, ObjectKey, StorageError, StoredImage},
+    storage::{ImageCacheStats, ImageStore, ObjectKey, StorageError, StoredImage},
 };
 
 use super::ServiceError;
@@ -147,6 +147,11 @@ impl PostService {
             "not PNG, JPEG, GIF or WebP".into(),
         ))?;
         Ok(self.imaging.size(kind, bytes).await?)
+    }
+
+    /// How the in-memory copy of small images is doing (for metrics).
+    pub fn image_cache_stats(&self) -> ImageCacheStats {
+        self.images.cache_stats()
     }
 
     /// Ready when both PostgreSQL and object storage answer.

@@ -8,6 +8,7 @@ mod image_fixtures;
 mod create_post;
 mod framework;
 mod hardening;
+mod image_cache;
 mod image_processing;
 mod images;
 mod list_posts;
