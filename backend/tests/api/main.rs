@@ -13,4 +13,5 @@ mod image_processing;
 mod images;
 mod list_posts;
 mod outages;
+mod static_files;
 mod votes;
