@@ -26,6 +26,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("RATE_LIMIT_POSTS", "20/10m"),
     ("RATE_LIMIT_VOTES", "300/1m"),
     ("TRUSTED_PROXIES", ""),
+    ("IMAGE_CACHE_BYTES", "67108864"),
 ];
 
 /// Secrets are `SecretString`s, whose `Debug` prints `[REDACTED]`: the whole configuration
@@ -56,6 +57,8 @@ pub struct Config {
     pub rate_limit_votes: RateLimit,
     /// Peers whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`).
     pub trusted_proxies: TrustedProxies,
+    /// Bound of the in-process cache of small image objects, in bytes; 0 turns it off.
+    pub image_cache_bytes: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -125,6 +128,10 @@ impl Config {
         let proxies = get("TRUSTED_PROXIES");
         let trusted_proxies = TrustedProxies::parse(&proxies)
             .map_err(|e| parse_err("TRUSTED_PROXIES", &proxies, e.to_string()))?;
+        let cache = get("IMAGE_CACHE_BYTES");
+        let image_cache_bytes = cache.parse().map_err(|e: std::num::ParseIntError| {
+            parse_err("IMAGE_CACHE_BYTES", &cache, e.to_string())
+        })?;
 
         Ok(Config {
             database_url: get("DATABASE_URL").into(),
@@ -153,6 +160,7 @@ impl Config {
             rate_limit_posts: rate_limit("RATE_LIMIT_POSTS")?,
             rate_limit_votes: rate_limit("RATE_LIMIT_VOTES")?,
             trusted_proxies,
+            image_cache_bytes,
         })
     }
 }
@@ -195,6 +203,7 @@ mod tests {
         assert_eq!(config.max_image_bytes, 10 * 1024 * 1024);
         assert_eq!(config.s3.bucket, "images");
         assert_eq!(config.cors_origins, vec!["http://localhost:4200"]);
+        assert_eq!(config.image_cache_bytes, 64 * 1024 * 1024);
     }
 
     #[test]
@@ -202,11 +211,16 @@ mod tests {
         let config = Config::from_lookup(|name| match name {
             "CORS_ORIGINS" => Some("http://a.test, http://b.test,".into()),
             "MAX_IMAGE_BYTES" => Some("42".into()),
+            "IMAGE_CACHE_BYTES" => Some("0".into()),
             _ => None,
         })
         .unwrap();
         assert_eq!(config.cors_origins, vec!["http://a.test", "http://b.test"]);
         assert_eq!(config.max_image_bytes, 42);
+        assert_eq!(config.image_cache_bytes, 0);
+        let err = Config::from_lookup(|name| (name == "IMAGE_CACHE_BYTES").then(|| "64M".into()))
+            .unwrap_err();
+        assert!(err.to_string().contains("IMAGE_CACHE_BYTES"), "{err}");
 
         let err =
             Config::from_lookup(|name| (name == "BIND_ADDR").then(|| "nope".into())).unwrap_err();

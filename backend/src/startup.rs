@@ -16,7 +16,7 @@ use crate::{
     imaging::ImageProcessor,
     repository::{DbPool, EventRepository, PostRepository, RateLimitRepository, RepositoryError},
     service::{LiveEvents, PostService, RateLimiter},
-    storage::ImageStore,
+    storage::{ImageCache, ImageStore},
     telemetry::cause_chain,
 };
 
@@ -77,7 +77,8 @@ impl Application {
             Duration::from_secs(3),
         );
 
-        let images = ImageStore::new(&config.s3);
+        let images =
+            ImageStore::new(&config.s3).with_cache(ImageCache::new(config.image_cache_bytes));
         wait_for("object storage", config.startup_timeout, || {
             images.ensure_bucket()
         })

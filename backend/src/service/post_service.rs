@@ -8,7 +8,7 @@ use crate::{
     imaging::{ImageProcessor, ImagingError},
     repository::PostRepository,
     service::LiveEvents,
-    storage::{ImageStore, ObjectKey, StorageError, StoredImage},
+    storage::{ImageCacheStats, ImageStore, ObjectKey, StorageError, StoredImage},
 };
 
 use super::ServiceError;
@@ -181,6 +181,11 @@ impl PostService {
             "not PNG, JPEG, GIF or WebP".into(),
         ))?;
         Ok(self.imaging.size(kind, bytes).await?)
+    }
+
+    /// How the in-memory copy of small images is doing (for metrics).
+    pub fn image_cache_stats(&self) -> ImageCacheStats {
+        self.images.cache_stats()
     }
 
     /// Ready when both PostgreSQL and object storage answer.

@@ -17,7 +17,7 @@ use bytes::Bytes;
 use futures_core::Stream;
 use secrecy::ExposeSecret;
 
-use super::StorageError;
+use super::{ImageCache, ImageCacheStats, StorageError};
 use crate::{
     config::S3Config,
     domain::{CleanImage, ImageHash, VariantWidth},
@@ -41,14 +41,17 @@ impl fmt::Display for ObjectKey<'_> {
     }
 }
 
-/// Images in one bucket, each under the key of its SHA-256, with its content type.
+/// Images in one bucket, each under the key of its SHA-256, with its content type; the small
+/// ones also in memory when given an [`ImageCache`] (see its module for why here).
 #[derive(Clone)]
 pub struct ImageStore {
     client: Client,
     bucket: String,
+    cache: ImageCache,
 }
 
-/// An image read back from storage: its bytes arrive as a stream, never whole in memory.
+/// An image read back from storage: its bytes arrive as a stream, never whole in memory (a
+/// small one may come from the cache, whole).
 pub struct StoredImage {
     pub content_type: String,
     pub content_length: Option<u64>,
@@ -56,7 +59,8 @@ pub struct StoredImage {
 }
 
 impl StoredImage {
-    /// An image already in memory (one just made), served like one read from storage.
+    /// An image already in memory (one just made, or cached), served like one read from
+    /// storage.
     pub fn from_memory(content_type: &str, bytes: Bytes) -> Self {
         Self {
             content_type: content_type.to_owned(),
@@ -69,6 +73,25 @@ impl StoredImage {
 /// The object's bytes, passed on in the pieces the S3 client received them in: no copy into
 /// buffers of our own (see BENCHMARKS.md for what that did to memory).
 pub struct ImageBytes(ByteStream);
+
+impl ImageBytes {
+    /// Reads the rest of the object into a buffer of its own, allocated once at `length` (the
+    /// object's `Content-Length`, trusted up to a bound): no slice of the client's read
+    /// buffers is kept alive, and the buffer is no larger than the object.
+    pub(super) async fn collect(mut self, length: Option<u64>) -> Result<Bytes, StorageError> {
+        const PREALLOCATE_AT_MOST: u64 = 64 * 1024 * 1024;
+        let capacity = length.unwrap_or(0).min(PREALLOCATE_AT_MOST);
+        let mut buffer = Vec::with_capacity(capacity as usize);
+        while let Some(chunk) = self.0.next().await {
+            let chunk = chunk.map_err(|e| StorageError::Unavailable {
+                operation: "read object",
+                source: Box::new(e),
+            })?;
+            buffer.extend_from_slice(&chunk);
+        }
+        Ok(Bytes::from(buffer))
+    }
+}
 
 impl Stream for ImageBytes {
     type Item = Result<Bytes, std::io::Error>;
@@ -113,7 +136,17 @@ impl ImageStore {
         Self {
             client: Client::from_conf(sdk_config),
             bucket: config.bucket.clone(),
+            cache: ImageCache::disabled(),
         }
+    }
+
+    /// Keeps small objects in `cache` too, as they are read or written.
+    pub fn with_cache(self, cache: ImageCache) -> Self {
+        Self { cache, ..self }
+    }
+
+    pub fn cache_stats(&self) -> ImageCacheStats {
+        self.cache.stats()
     }
 
     /// Creates the bucket unless it exists already.
@@ -171,7 +204,16 @@ impl ImageStore {
             Err(e) => return Err(StorageError::from_sdk("head object", e)),
         }
         self.put_object(&key, image.kind.content_type(), image.bytes.clone())
-            .await
+            .await?;
+        // A new post heads the board, so its image is about to be asked for.
+        self.cache
+            .insert(
+                ObjectKey::Original(&image.hash),
+                image.kind.content_type(),
+                &image.bytes,
+            )
+            .await;
+        Ok(())
     }
 
     /// Stores a variant of an image.
@@ -182,7 +224,10 @@ impl ImageStore {
         content_type: &str,
         bytes: Bytes,
     ) -> Result<(), StorageError> {
-        self.put_object(&key.to_string(), content_type, bytes).await
+        self.put_object(&key.to_string(), content_type, bytes.clone())
+            .await?;
+        self.cache.insert(key, content_type, &bytes).await;
+        Ok(())
     }
 
     async fn put_object(
@@ -205,8 +250,8 @@ impl ImageStore {
         Ok(())
     }
 
-    /// Deletes the image's object and its variants. Deleting one that does not exist
-    /// succeeds (S3's rule).
+    /// Deletes the image's object and its variants, here and in this replica's cache.
+    /// Deleting one that does not exist succeeds (S3's rule).
     #[tracing::instrument(name = "storage.delete", skip_all, fields(key = %hash))]
     pub async fn delete(&self, hash: &ImageHash) -> Result<(), StorageError> {
         let variants = VariantWidth::ALL
@@ -223,12 +268,20 @@ impl ImageStore {
                 .map(|_| ())
                 .map_err(|e| StorageError::from_sdk("delete object", e))
         });
-        futures_util::future::try_join_all(deletes).await.map(drop)
+        let deleted = futures_util::future::try_join_all(deletes).await.map(drop);
+        self.cache.forget(hash).await;
+        deleted
     }
 
-    /// Opens the object for streaming; `NotFound` when there is no such object.
-    #[tracing::instrument(name = "storage.get", skip_all, fields(key = %key))]
+    /// The object from memory, or opened for streaming; `NotFound` when there is no such
+    /// object.
     pub async fn get(&self, key: ObjectKey<'_>) -> Result<StoredImage, StorageError> {
+        self.cache.get_or_load(key, || self.get_object(key)).await
+    }
+
+    /// A GET to object storage (the span of each trip).
+    #[tracing::instrument(name = "storage.get", skip_all, fields(key = %key))]
+    async fn get_object(&self, key: ObjectKey<'_>) -> Result<StoredImage, StorageError> {
         let key = key.to_string();
         let output = self
             .client
@@ -256,15 +309,6 @@ impl ImageStore {
     /// Reads the object whole into memory (to make a variant of it, or read its size).
     pub async fn read(&self, key: ObjectKey<'_>) -> Result<Bytes, StorageError> {
         let object = self.get(key).await?;
-        let collected = object
-            .bytes
-            .0
-            .collect()
-            .await
-            .map_err(|e| StorageError::Unavailable {
-                operation: "read object",
-                source: Box::new(e),
-            })?;
-        Ok(collected.into_bytes())
+        object.bytes.collect(object.content_length).await
     }
 }

@@ -241,7 +241,8 @@ async fn narrow_images_are_not_upscaled_and_animations_give_their_first_frame() 
 
 #[tokio::test]
 async fn a_variant_is_made_once_and_then_served_from_storage() {
-    let app = spawn_app().await;
+    // Without the in-memory cache, so that every answer comes from object storage.
+    let app = spawn_app_with(|config| config.image_cache_bytes = 0).await;
     let post = post_image(&app, jpeg_of(&gradient(900, 600), None)).await;
     let hash = post["image_hash"].as_str().unwrap();
     let first = served(&app, &format!("/image/{hash}?width=640"))
