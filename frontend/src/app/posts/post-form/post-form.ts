@@ -9,14 +9,10 @@ import {
   viewChild,
 } from '@angular/core';
 
-import { environment } from '../../../environments/environment';
 import { NotificationService } from '../../shared/notifications/notification.service';
 import { PostStore } from '../post-store';
+import { IMAGE_HINT, IMAGE_TYPES, POST_LIMITS } from '../post-limits';
 import {
-  IMAGE_TYPES,
-  TEXT_MAX,
-  TITLE_MAX,
-  USERNAME_MAX,
   codePointLength,
   validateImage,
   validateText,
@@ -39,9 +35,9 @@ export class PostForm implements OnDestroy {
   private readonly host = inject<ElementRef<HTMLElement>>(ElementRef);
   private readonly fileInput = viewChild.required<ElementRef<HTMLInputElement>>('fileInput');
 
-  protected readonly limits = { title: TITLE_MAX, text: TEXT_MAX, username: USERNAME_MAX };
+  protected readonly limits = POST_LIMITS;
   protected readonly accept = IMAGE_TYPES.join(',');
-  protected readonly maxImageBytes = environment.maxImageBytes;
+  protected readonly imageHint = IMAGE_HINT;
 
   readonly title = signal('');
   readonly text = signal('');
@@ -61,7 +57,7 @@ export class PostForm implements OnDestroy {
     title: validateTitle(this.title()),
     text: validateText(this.text()),
     username: validateUsername(this.username()),
-    file: validateImage(this.file(), this.maxImageBytes),
+    file: validateImage(this.file()),
   }));
   readonly valid = computed(() => Object.values(this.errors()).every((e) => e === null));
 
@@ -145,7 +141,7 @@ export class PostForm implements OnDestroy {
     this.revokePreview();
     this.previewBroken.set(false);
     this.file.set(file);
-    if (file && validateImage(file, this.maxImageBytes) === null && URL.createObjectURL) {
+    if (file && validateImage(file) === null && URL.createObjectURL) {
       this.previewUrl.set(URL.createObjectURL(file));
     }
   }
