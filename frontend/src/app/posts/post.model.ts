@@ -7,6 +7,9 @@ export interface Post {
   score: number;
   /** Lowercase hex SHA-256 of the image bytes, or null when the post has no image. */
   image_hash: string | null;
+  /** The image's size in pixels as displayed (orientation applied); null without an image. */
+  image_width: number | null;
+  image_height: number | null;
   /** RFC 3339, UTC. */
   created_at: string;
 }

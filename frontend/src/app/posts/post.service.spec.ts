@@ -127,8 +127,4 @@ describe('PostService', () => {
     http.expectOne('/update-post-score').error(new ProgressEvent('error'));
     expect(error?.status).toBe(0);
   });
-
-  it('builds image URLs', () => {
-    expect(service.imageUrl('ab'.repeat(32))).toBe(`/image/${'ab'.repeat(32)}`);
-  });
 });

@@ -54,11 +54,6 @@ export class PostService {
     return this.http.post<Post>(this.voteUrl, { post_id: postId, score_increase: delta });
   }
 
-  /** Where the browser loads a post's image from. */
-  imageUrl(hash: string): string {
-    return `${this.base}/image/${encodeURIComponent(hash)}`;
-  }
-
   private toPage(response: HttpResponse<Post[]>, requestUrl: string): PostPage {
     const link = parseNextLink(response.headers.get('Link'));
     const pageUrl = this.document.location?.href || 'http://localhost/';

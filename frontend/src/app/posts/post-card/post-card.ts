@@ -11,8 +11,8 @@ import {
 import { Clock } from '../../shared/time/clock';
 import { absoluteTime } from '../../shared/time/relative-time';
 import { RelativeTimePipe } from '../../shared/time/relative-time.pipe';
+import { CARD_IMAGE_SIZES, cardImage } from '../post-image';
 import { Post, VoteDelta } from '../post.model';
-import { PostService } from '../post.service';
 
 /** One post on the board: votes, author, time, title, image and text. */
 @Component({
@@ -23,16 +23,13 @@ import { PostService } from '../post.service';
   styleUrl: './post-card.css',
 })
 export class PostCard {
-  private readonly api = inject(PostService);
   protected readonly clock = inject(Clock);
 
   readonly post = input.required<Post>();
   readonly vote = output<VoteDelta>();
 
-  protected readonly imageUrl = computed(() => {
-    const hash = this.post().image_hash;
-    return hash ? this.api.imageUrl(hash) : null;
-  });
+  protected readonly image = computed(() => cardImage(this.post()));
+  protected readonly imageSizes = CARD_IMAGE_SIZES;
   protected readonly fullDate = computed(() => absoluteTime(this.post().created_at));
   protected readonly imageState = signal<'loading' | 'loaded' | 'failed'>('loading');
 }
