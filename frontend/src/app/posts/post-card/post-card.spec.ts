@@ -79,4 +79,84 @@ describe('PostCard', () => {
     el.querySelector<HTMLButtonElement>('[aria-label="Downvote Plain"]')!.click();
     expect(votes).toEqual([1, -1]);
   });
+
+  it('shows the vote this browser gave as pressed', async () => {
+    fixture.componentRef.setInput('post', makePost({ title: 'Mine' }));
+    await fixture.whenStable();
+    const up = () => el.querySelector('[aria-label="Upvote Mine"]')!.getAttribute('aria-pressed');
+    const down = () =>
+      el.querySelector('[aria-label="Downvote Mine"]')!.getAttribute('aria-pressed');
+    expect([up(), down()]).toEqual(['false', 'false']);
+    fixture.componentRef.setInput('myVote', 1);
+    await fixture.whenStable();
+    expect([up(), down()]).toEqual(['true', 'false']);
+    fixture.componentRef.setInput('myVote', -1);
+    await fixture.whenStable();
+    expect([up(), down()]).toEqual(['false', 'true']);
+  });
+
+  describe('Delete', () => {
+    let removals: number;
+    const button = (name: string) =>
+      [...el.querySelectorAll('button')].find((b) => b.textContent?.trim() === name) ?? null;
+
+    beforeEach(async () => {
+      removals = 0;
+      fixture.componentInstance.remove.subscribe(() => removals++);
+      fixture.componentRef.setInput('post', makePost({ id: 4, title: 'Mine' }));
+      await fixture.whenStable();
+    });
+
+    it('is offered on own posts only', async () => {
+      expect(button('Delete')).toBeNull();
+      fixture.componentRef.setInput('own', true);
+      await fixture.whenStable();
+      expect(button('Delete')?.getAttribute('aria-label')).toBe('Delete Mine');
+    });
+
+    it('asks in the page first; Cancel and Escape go back to the Delete button', async () => {
+      fixture.componentRef.setInput('own', true);
+      await fixture.whenStable();
+      button('Delete')!.click();
+      await fixture.whenStable();
+      const group = el.querySelector('[role="group"].confirm')!;
+      const question = el.querySelector(`#${group.getAttribute('aria-labelledby')}`);
+      expect(question?.textContent).toContain('Delete this post for everyone?');
+      expect(document.activeElement).toBe(button('Cancel'));
+      expect(removals).toBe(0);
+
+      button('Cancel')!.click();
+      await fixture.whenStable();
+      expect(el.querySelector('.confirm')).toBeNull();
+      expect(document.activeElement).toBe(button('Delete'));
+
+      button('Delete')!.click();
+      await fixture.whenStable();
+      group.ownerDocument
+        .querySelector('.confirm')!
+        .dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }));
+      await fixture.whenStable();
+      expect(el.querySelector('.confirm')).toBeNull();
+      expect(document.activeElement).toBe(button('Delete'));
+      expect(removals).toBe(0);
+    });
+
+    it('emits once when confirmed and shows the deletion under way', async () => {
+      fixture.componentRef.setInput('own', true);
+      await fixture.whenStable();
+      button('Delete')!.click();
+      await fixture.whenStable();
+      button('Yes, delete')!.click();
+      expect(removals).toBe(1);
+      fixture.componentRef.setInput('deleting', true);
+      await fixture.whenStable();
+      const busy = button('Deleting…')!;
+      expect(busy.getAttribute('aria-disabled')).toBe('true');
+      busy.click();
+      button('Cancel')!.click();
+      await fixture.whenStable();
+      expect(removals).toBe(1);
+      expect(el.querySelector('.confirm')).not.toBeNull();
+    });
+  });
 });

@@ -1,4 +1,12 @@
-import { ChangeDetectionStrategy, Component, OnInit, inject } from '@angular/core';
+import {
+  ChangeDetectionStrategy,
+  Component,
+  ElementRef,
+  Injector,
+  OnInit,
+  afterNextRender,
+  inject,
+} from '@angular/core';
 
 import { PostCard } from '../post-card/post-card';
 import { SortOrder, VoteDelta } from '../post.model';
@@ -14,6 +22,9 @@ import { PostStore } from '../post-store';
 })
 export class PostList implements OnInit {
   protected readonly store = inject(PostStore);
+  private readonly host = inject<ElementRef<HTMLElement>>(ElementRef);
+  private readonly injector = inject(Injector);
+
   protected readonly sorts: { value: SortOrder; label: string }[] = [
     { value: 'new', label: 'Newest' },
     { value: 'top', label: 'Top' },
@@ -25,5 +36,21 @@ export class PostList implements OnInit {
 
   protected onVote(postId: number, delta: VoteDelta): void {
     this.store.vote(postId, delta);
+  }
+
+  /** Deletes a confirmed post; focus goes on to the next post (or the board's heading). */
+  protected async onRemove(postId: number): Promise<void> {
+    const posts = this.store.posts();
+    const index = posts.findIndex((p) => p.id === postId);
+    const neighbour = posts[index + 1] ?? posts[index - 1];
+    if (await this.store.deletePost(postId)) {
+      this.focusAfterRender(neighbour ? `[data-post-id="${neighbour.id}"]` : '#board-heading');
+    }
+  }
+
+  private focusAfterRender(selector: string): void {
+    afterNextRender(() => this.host.nativeElement.querySelector<HTMLElement>(selector)?.focus(), {
+      injector: this.injector,
+    });
   }
 }
