@@ -1,3 +1,4 @@
+import { DOCUMENT } from '@angular/common';
 import {
   ChangeDetectionStrategy,
   Component,
@@ -11,6 +12,7 @@ import {
 import { PostCard } from '../post-card/post-card';
 import { SortOrder, VoteDelta } from '../post.model';
 import { PostStore } from '../post-store';
+import { sortFromQuery, urlWithSort } from './sort-param';
 
 /** The board: order switch, the posts, and "load more". */
 @Component({
@@ -22,16 +24,27 @@ import { PostStore } from '../post-store';
 })
 export class PostList implements OnInit {
   protected readonly store = inject(PostStore);
+  private readonly document = inject(DOCUMENT);
   private readonly host = inject<ElementRef<HTMLElement>>(ElementRef);
   private readonly injector = inject(Injector);
 
   protected readonly sorts: { value: SortOrder; label: string }[] = [
-    { value: 'new', label: 'Newest' },
+    { value: 'hot', label: 'Hot' },
+    { value: 'new', label: 'New' },
     { value: 'top', label: 'Top' },
   ];
 
   ngOnInit(): void {
-    this.store.load();
+    this.store.start(sortFromQuery(this.document.location?.search ?? ''));
+  }
+
+  protected setSort(sort: SortOrder): void {
+    this.store.setSort(sort);
+    const location = this.document.location;
+    const history = this.document.defaultView?.history;
+    if (location?.href && history) {
+      history.replaceState(history.state, '', urlWithSort(location.href, sort));
+    }
   }
 
   protected onVote(postId: number, delta: VoteDelta): void {
