@@ -6,6 +6,8 @@ import { NotificationService } from '../shared/notifications/notification.servic
 import { NETWORK_ERROR_MESSAGE } from '../shared/http/api-error';
 import { BROWSER_STORAGE } from '../shared/storage/persistent-map';
 import { MemoryStorage } from '../shared/storage/testing';
+import { EVENT_SOURCE_FACTORY } from './live/live-events';
+import { FakeEventSource } from './live/testing';
 import { OwnPosts } from './own-posts/own-posts';
 import { OwnVotes } from './own-votes/own-votes';
 import { CreatedPost, Post, PostPage } from './post.model';
@@ -34,6 +36,7 @@ function setUp(api: Api, storage: Storage): PostStore {
     providers: [
       { provide: PostService, useValue: api },
       { provide: BROWSER_STORAGE, useValue: storage },
+      { provide: EVENT_SOURCE_FACTORY, useValue: FakeEventSource.factory },
     ],
   });
   return TestBed.inject(PostStore);
@@ -385,6 +388,146 @@ describe('PostStore', () => {
     it('other posts cannot be deleted from here', async () => {
       expect(await store.deletePost(3)).toBe(false);
       expect(api.delete).not.toHaveBeenCalled();
+    });
+  });
+
+  describe('live updates', () => {
+    let source: FakeEventSource;
+    const ids = () => store.posts().map((p) => p.id);
+
+    function startIn(sort: 'hot' | 'new' | 'top', posts: Post[]): void {
+      FakeEventSource.instances = [];
+      api.list.mockReturnValue(page(posts));
+      store.start(sort);
+      source = FakeEventSource.latest;
+      source.open();
+    }
+
+    it('opens one connection when the board starts', () => {
+      startIn('new', []);
+      store.start('new');
+      expect(FakeEventSource.instances).toHaveLength(1);
+      expect(store.liveStatus()).toBe('live');
+      source.fail(false);
+      expect(store.liveStatus()).toBe('reconnecting');
+    });
+
+    it('keeps new posts above the new view until the user shows them', () => {
+      startIn('new', [makePost({ id: 2 }), makePost({ id: 1 })]);
+      source.emit('post', makePost({ id: 3 }));
+      source.emit('post', makePost({ id: 4 }));
+      source.emit('post', makePost({ id: 4 })); // replayed after a reconnect
+      source.emit('post', makePost({ id: 2 })); // already on the board
+      expect(ids()).toEqual([2, 1]);
+      expect(store.newPostCount()).toBe(2);
+      expect(store.showNewPosts()).toBe(4);
+      expect(ids()).toEqual([4, 3, 2, 1]);
+      expect(store.newPostCount()).toBe(0);
+      expect(store.showNewPosts()).toBeNull();
+    });
+
+    it('shows a new post at once on an empty board', () => {
+      startIn('new', []);
+      source.emit('post', makePost({ id: 1 }));
+      expect(ids()).toEqual([1]);
+      expect(store.newPostCount()).toBe(0);
+    });
+
+    it('leaves new posts to the next load in the hot and top views', () => {
+      for (const sort of ['hot', 'top'] as const) {
+        TestBed.resetTestingModule();
+        store = setUp(api, storage);
+        startIn(sort, [makePost({ id: 1 })]);
+        source.emit('post', makePost({ id: 2 }));
+        expect(ids()).toEqual([1]);
+        expect(store.newPostCount()).toBe(0);
+      }
+    });
+
+    it('does not count its own new post twice', () => {
+      startIn('new', [makePost({ id: 1 })]);
+      // The event can overtake the answer to the create request.
+      source.emit('post', makePost({ id: 2 }));
+      expect(store.newPostCount()).toBe(1);
+      api.create.mockReturnValue(of({ ...makePost({ id: 2 }), delete_token: 'tok' }));
+      store.create({ title: 'x', post: 'y', username: '', file: null }).subscribe();
+      expect(ids()).toEqual([2, 1]);
+      expect(store.newPostCount()).toBe(0);
+    });
+
+    it('updates scores in place, waiting ones too', () => {
+      startIn('new', [makePost({ id: 1, score: 0 })]);
+      source.emit('post', makePost({ id: 2, score: 0 }));
+      source.emit('score', { id: 1, score: 5 });
+      source.emit('score', { id: 2, score: 3 });
+      source.emit('score', { id: 99, score: 1 });
+      expect(store.posts()[0].score).toBe(5);
+      store.showNewPosts();
+      expect(store.posts().map((p) => p.score)).toEqual([3, 5]);
+    });
+
+    it('removes deleted posts, waiting ones too, and forgets their token', () => {
+      startIn('new', [makePost({ id: 2 }), makePost({ id: 1 })]);
+      TestBed.inject(OwnPosts).remember(2, 'tok');
+      source.emit('post', makePost({ id: 3 }));
+      source.emit('delete', { id: 2 });
+      source.emit('delete', { id: 3 });
+      expect(ids()).toEqual([1]);
+      expect(store.newPostCount()).toBe(0);
+      expect(store.canDelete(2)).toBe(false);
+    });
+
+    it('reloads the first page on resync, keeping the list shown meanwhile', () => {
+      startIn('top', [makePost({ id: 1, score: 1 })]);
+      const reload = new Subject<PostPage>();
+      api.list.mockReturnValue(reload);
+      source.emit('resync', {});
+      expect(api.list).toHaveBeenLastCalledWith('top');
+      expect(store.loading()).toBe(false);
+      expect(ids()).toEqual([1]);
+      reload.next({
+        posts: [makePost({ id: 5, score: 9 }), makePost({ id: 1, score: 1 })],
+        next: null,
+      });
+      expect(ids()).toEqual([5, 1]);
+    });
+
+    describe('and own votes in flight', () => {
+      let answer: Subject<Post>;
+
+      beforeEach(() => {
+        vi.useFakeTimers();
+        startIn('hot', [makePost({ id: 1, score: 10 })]);
+        answer = new Subject<Post>();
+        api.vote.mockReturnValue(answer);
+      });
+
+      afterEach(() => vi.useRealTimers());
+
+      it('hold live scores back until the votes settle, then take the latest', () => {
+        store.vote(1, 1);
+        // Sent before our vote reached the server: it must not undo the arrow's effect.
+        source.emit('score', { id: 1, score: 10 });
+        expect(store.posts()[0].score).toBe(11);
+        answer.next(makePost({ id: 1, score: 11 }));
+        answer.complete();
+        source.emit('score', { id: 1, score: 10 }); // late, stale
+        expect(store.posts()[0].score).toBe(11);
+        source.emit('score', { id: 1, score: 12 }); // after ours: someone else voted too
+        vi.advanceTimersByTime(SCORE_HOLD_MS);
+        expect(store.posts()[0].score).toBe(12);
+        source.emit('score', { id: 1, score: 13 });
+        expect(store.posts()[0].score).toBe(13);
+        expect(store.voteOf(1)).toBe(1);
+      });
+
+      it('keep the answer when no live score came meanwhile', () => {
+        store.vote(1, -1);
+        answer.next(makePost({ id: 1, score: 9 }));
+        answer.complete();
+        vi.advanceTimersByTime(SCORE_HOLD_MS);
+        expect(store.posts()[0].score).toBe(9);
+      });
     });
   });
 });

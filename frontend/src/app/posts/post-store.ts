@@ -1,9 +1,11 @@
 import { HttpErrorResponse } from '@angular/common/http';
 import { Injectable, computed, inject, signal } from '@angular/core';
+import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
 import { Observable, Subscription, catchError, map, tap, throwError } from 'rxjs';
 
 import { userMessageFor } from '../shared/http/api-error';
 import { NotificationService } from '../shared/notifications/notification.service';
+import { LiveEvent, LiveEvents } from './live/live-events';
 import { OwnPosts } from './own-posts/own-posts';
 import { OwnVote, OwnVotes } from './own-votes/own-votes';
 import { NewPost, Post, PostPage, SortOrder, VoteDelta } from './post.model';
@@ -54,6 +56,7 @@ export class PostStore {
   private readonly notifications = inject(NotificationService);
   private readonly ownPosts = inject(OwnPosts);
   private readonly ownVotes = inject(OwnVotes);
+  private readonly live = inject(LiveEvents);
 
   private readonly state = signal<Post[]>([]);
   private readonly sortOrder = signal<SortOrder>(DEFAULT_SORT);
@@ -65,6 +68,8 @@ export class PostStore {
   /** The vote each post with a flight shows (what the user asked for). */
   private readonly shownVotes = signal<ReadonlyMap<number, OwnVote>>(new Map());
   private readonly deletingIds = signal<ReadonlySet<number>>(new Set());
+  /** Posts announced live in the `new` view, waiting for the user to show them. */
+  private readonly incoming = signal<Post[]>([]);
   private listRequest?: Subscription;
 
   readonly posts = this.state.asReadonly();
@@ -75,6 +80,14 @@ export class PostStore {
   readonly loadingMore = this.loadingMoreFlag.asReadonly();
   readonly hasMore = computed(() => this.nextUrl() !== null);
   readonly isEmpty = computed(() => this.status() === 'loaded' && this.state().length === 0);
+  /** How many new posts wait above the board ("N new posts"). */
+  readonly newPostCount = computed(() => this.incoming().length);
+  /** The live connection: `live`, `connecting`, `reconnecting` or `offline`. */
+  readonly liveStatus = this.live.status;
+
+  constructor() {
+    this.live.events.pipe(takeUntilDestroyed()).subscribe((event) => this.onLiveEvent(event));
+  }
 
   /** The vote this browser gives the post, as shown (own votes still being sent included). */
   voteOf(postId: number): OwnVote {
@@ -91,10 +104,11 @@ export class PostStore {
     return this.deletingIds().has(postId);
   }
 
-  /** Opens the board in the given order (the app's start). */
+  /** Opens the board in the given order and starts the live updates (the app's start). */
   start(sort: SortOrder = DEFAULT_SORT): void {
     this.sortOrder.set(sort);
     this.load();
+    this.live.connect();
   }
 
   /** Loads the first page in the current order, replacing the list. */
@@ -103,16 +117,46 @@ export class PostStore {
     this.status.set('loading');
     this.loadingMoreFlag.set(false);
     this.listRequest = this.api.list(this.sortOrder()).subscribe({
-      next: (page) => {
-        this.state.set(dedupe(page.posts));
-        this.nextUrl.set(page.next);
-        this.status.set('loaded');
-      },
+      next: (page) => this.showFirstPage(page),
       error: (error: unknown) => {
         this.status.set('error');
         this.notifications.error(userMessageFor(error));
       },
     });
+  }
+
+  /**
+   * Reloads the first page without the loading state: the list stays until the new page
+   * replaces it (after a `resync`: events were missed).
+   */
+  refresh(): void {
+    if (this.status() !== 'loaded') {
+      if (this.status() !== 'loading') {
+        this.load();
+      }
+      return;
+    }
+    this.listRequest?.unsubscribe();
+    this.loadingMoreFlag.set(false);
+    this.listRequest = this.api.list(this.sortOrder()).subscribe({
+      next: (page) => this.showFirstPage(page),
+      // What is shown stays; the next event or reload brings the board up to date.
+      error: () => undefined,
+    });
+  }
+
+  /**
+   * Puts the posts waiting in "N new posts" on top of the board. Returns the id of the first
+   * one, where the focus should go, or null when none was waiting.
+   */
+  showNewPosts(): number | null {
+    const waiting = [...this.incoming()].sort((a, b) => comparePosts('new', a, b));
+    this.incoming.set([]);
+    if (waiting.length === 0) {
+      return null;
+    }
+    this.state.update((list) => dedupe([...waiting, ...list]));
+    return waiting[0].id;
   }
 
   /** Switches the order, reloading from the first page. */
@@ -122,6 +166,7 @@ export class PostStore {
     }
     this.sortOrder.set(sort);
     this.state.set([]);
+    this.incoming.set([]);
     this.nextUrl.set(null);
     this.load();
   }
@@ -286,9 +331,76 @@ export class PostStore {
     this.shownVotes.update((votes) => new Map(votes).set(postId, vote));
   }
 
+  private showFirstPage(page: PostPage): void {
+    const posts = dedupe(page.posts).map((p) => this.withOwnVotesInFlight(p));
+    this.state.set(posts);
+    this.nextUrl.set(page.next);
+    this.status.set('loaded');
+    // What the page brought is no longer "new"; what came after it still is.
+    const shown = new Set(posts.map((p) => p.id));
+    this.incoming.update((list) => list.filter((p) => !shown.has(p.id)));
+  }
+
+  /** A post from the server, with this browser's votes not yet counted on top of its score. */
+  private withOwnVotesInFlight(post: Post): Post {
+    const flight = this.flights.get(post.id);
+    const pending = flight ? flight.desired - flight.confirmed : 0;
+    return pending === 0 ? post : { ...post, score: post.score + pending };
+  }
+
+  private onLiveEvent(event: LiveEvent): void {
+    switch (event.type) {
+      case 'post':
+        this.receive(event.post);
+        break;
+      case 'score':
+        this.liveScore(event.id, event.score);
+        break;
+      case 'delete':
+        this.drop(event.id);
+        break;
+      case 'resync':
+        this.refresh();
+        break;
+    }
+  }
+
+  /**
+   * A post created anywhere. The `new` view must not move under the reader: it waits in
+   * "N new posts" (shown at once only on an empty board). `hot` and `top` show it on the next
+   * load, where the server ranks it.
+   */
+  private receive(post: Post): void {
+    if (this.sortOrder() !== 'new') {
+      return;
+    }
+    const known = (p: Post) => p.id === post.id;
+    if (this.state().some(known) || this.incoming().some(known)) {
+      return;
+    }
+    if (this.isEmpty()) {
+      this.state.set([post]);
+      return;
+    }
+    this.incoming.update((list) => [...list, post]);
+  }
+
+  /** A live score. While this browser's own votes on the post settle, it waits (see SCORE_HOLD_MS). */
+  private liveScore(postId: number, score: number): void {
+    const flight = this.flights.get(postId);
+    if (flight) {
+      flight.heldScore = score;
+      return;
+    }
+    this.setScore(postId, score);
+  }
+
   /** A post is gone for good: off the board, and this browser forgets what it knew of it. */
   private drop(postId: number): void {
     this.state.update((list) => list.filter((p) => p.id !== postId));
+    if (this.incoming().some((p) => p.id === postId)) {
+      this.incoming.update((list) => list.filter((p) => p.id !== postId));
+    }
     this.ownPosts.forget(postId);
     this.ownVotes.forget(postId);
     const flight = this.flights.get(postId);
@@ -304,9 +416,12 @@ export class PostStore {
   }
 
   private setScore(postId: number, score: number): void {
-    this.state.update((list) =>
-      list.map((p) => (p.id === postId && p.score !== score ? { ...p, score } : p)),
-    );
+    const update = (list: Post[]) =>
+      list.map((p) => (p.id === postId && p.score !== score ? { ...p, score } : p));
+    this.state.update(update);
+    if (this.incoming().some((p) => p.id === postId)) {
+      this.incoming.update(update);
+    }
   }
 
   private adjustScore(postId: number, delta: number): void {
@@ -330,6 +445,9 @@ export class PostStore {
       }
       return [...rest.slice(0, index), created, ...rest.slice(index)];
     });
+    if (this.incoming().some((p) => p.id === created.id)) {
+      this.incoming.update((list) => list.filter((p) => p.id !== created.id));
+    }
     if (this.status() === 'error' || this.status() === 'idle') {
       this.status.set('loaded');
     }

@@ -3,6 +3,8 @@ import { of } from 'rxjs';
 
 import { BROWSER_STORAGE } from '../../shared/storage/persistent-map';
 import { MemoryStorage } from '../../shared/storage/testing';
+import { EVENT_SOURCE_FACTORY } from '../live/live-events';
+import { FakeEventSource } from '../live/testing';
 import { OwnPosts } from '../own-posts/own-posts';
 import { Post, PostPage } from '../post.model';
 import { PostService } from '../post.service';
@@ -28,12 +30,14 @@ describe('PostList', () => {
   }
 
   beforeEach(() => {
+    FakeEventSource.instances = [];
     api = { list: vi.fn(), page: vi.fn(), create: vi.fn(), vote: vi.fn(), delete: vi.fn() };
     TestBed.configureTestingModule({
       imports: [PostList],
       providers: [
         { provide: PostService, useValue: api },
         { provide: BROWSER_STORAGE, useValue: new MemoryStorage() },
+        { provide: EVENT_SOURCE_FACTORY, useValue: FakeEventSource.factory },
       ],
     });
   });
@@ -81,5 +85,53 @@ describe('PostList', () => {
       'Post 1',
     ]);
     expect(document.activeElement?.getAttribute('data-post-id')).toBe('1');
+  });
+
+  it('shows whether live updates are on', async () => {
+    await render([]);
+    const status = () => el.querySelector('[data-testid="live-status"]')!;
+    expect(status().getAttribute('role')).toBe('status');
+    expect(status().textContent).toContain('Connecting…');
+    FakeEventSource.latest.open();
+    await fixture.whenStable();
+    expect(status().textContent).toContain('Live');
+    FakeEventSource.latest.fail(false);
+    await fixture.whenStable();
+    expect(status().textContent).toContain('Reconnecting…');
+  });
+
+  it('announces new posts in the new view and shows them on request, focusing the first', async () => {
+    await render([makePost({ id: 1 })], '/?sort=new');
+    const source = FakeEventSource.latest;
+    source.open();
+    const region = el.querySelector('.incoming')!;
+    expect(region.getAttribute('aria-live')).toBe('polite');
+    expect(region.querySelector('button')).toBeNull();
+
+    source.emit('post', makePost({ id: 2, title: 'Second' }));
+    await fixture.whenStable();
+    expect(region.querySelector('button')?.textContent?.trim()).toMatch(/1 new post$/);
+    source.emit('post', makePost({ id: 3, title: 'Third' }));
+    await fixture.whenStable();
+    expect(region.querySelector('button')?.textContent?.trim()).toMatch(/2 new posts$/);
+    expect(el.querySelectorAll('[data-testid="post"]')).toHaveLength(1);
+
+    region.querySelector<HTMLButtonElement>('button')!.click();
+    await fixture.whenStable();
+    expect([...el.querySelectorAll('h2.title')].map((h) => h.textContent?.trim())).toEqual([
+      'Third',
+      'Second',
+      'Post 1',
+    ]);
+    expect(region.querySelector('button')).toBeNull();
+    expect(document.activeElement?.getAttribute('data-post-id')).toBe('3');
+  });
+
+  it('does not offer new posts in the hot view', async () => {
+    await render([makePost({ id: 1 })]);
+    FakeEventSource.latest.emit('post', makePost({ id: 2 }));
+    await fixture.whenStable();
+    expect(el.querySelector('[data-testid="new-posts"]')).toBeNull();
+    expect(el.querySelectorAll('[data-testid="post"]')).toHaveLength(1);
   });
 });

@@ -6,6 +6,7 @@ import {
   Injector,
   OnInit,
   afterNextRender,
+  computed,
   inject,
 } from '@angular/core';
 
@@ -14,7 +15,14 @@ import { SortOrder, VoteDelta } from '../post.model';
 import { PostStore } from '../post-store';
 import { sortFromQuery, urlWithSort } from './sort-param';
 
-/** The board: order switch, the posts, and "load more". */
+const LIVE_LABELS = {
+  connecting: 'Connecting…',
+  live: 'Live',
+  reconnecting: 'Reconnecting…',
+  offline: 'Offline',
+} as const;
+
+/** The board: order switch, live status, "N new posts", the posts, and "load more". */
 @Component({
   selector: 'app-post-list',
   imports: [PostCard],
@@ -34,6 +42,12 @@ export class PostList implements OnInit {
     { value: 'top', label: 'Top' },
   ];
 
+  protected readonly liveLabel = computed(() => LIVE_LABELS[this.store.liveStatus()]);
+  protected readonly newPostsLabel = computed(() => {
+    const count = this.store.newPostCount();
+    return `${count} new post${count === 1 ? '' : 's'}`;
+  });
+
   ngOnInit(): void {
     this.store.start(sortFromQuery(this.document.location?.search ?? ''));
   }
@@ -44,6 +58,14 @@ export class PostList implements OnInit {
     const history = this.document.defaultView?.history;
     if (location?.href && history) {
       history.replaceState(history.state, '', urlWithSort(location.href, sort));
+    }
+  }
+
+  /** Shows the waiting new posts on top and takes the reader to the first of them. */
+  protected showNewPosts(): void {
+    const first = this.store.showNewPosts();
+    if (first !== null) {
+      this.focusAfterRender(`[data-post-id="${first}"]`, true);
     }
   }
 
@@ -61,9 +83,16 @@ export class PostList implements OnInit {
     }
   }
 
-  private focusAfterRender(selector: string): void {
-    afterNextRender(() => this.host.nativeElement.querySelector<HTMLElement>(selector)?.focus(), {
-      injector: this.injector,
-    });
+  private focusAfterRender(selector: string, scrollToStart = false): void {
+    afterNextRender(
+      () => {
+        const target = this.host.nativeElement.querySelector<HTMLElement>(selector);
+        if (scrollToStart) {
+          target?.scrollIntoView?.({ block: 'start' });
+        }
+        target?.focus({ preventScroll: scrollToStart });
+      },
+      { injector: this.injector },
+    );
   }
 }
