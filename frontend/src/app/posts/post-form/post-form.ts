@@ -5,6 +5,7 @@ import {
   OnDestroy,
   computed,
   inject,
+  output,
   signal,
   viewChild,
 } from '@angular/core';
@@ -38,6 +39,9 @@ export class PostForm implements OnDestroy {
   protected readonly limits = POST_LIMITS;
   protected readonly accept = IMAGE_TYPES.join(',');
   protected readonly imageHint = IMAGE_HINT;
+
+  /** A post was created (the form is empty again). */
+  readonly created = output<void>();
 
   readonly title = signal('');
   readonly text = signal('');
@@ -118,10 +122,16 @@ export class PostForm implements OnDestroy {
           this.submitting.set(false);
           this.reset();
           this.notifications.success('Your post is on the board.');
+          this.created.emit();
         },
         // The store already showed the server's message; keep what the user typed.
         error: () => this.submitting.set(false),
       });
+  }
+
+  /** Puts the cursor in the first field (when the form is opened on a phone). */
+  focus(): void {
+    this.host.nativeElement.querySelector<HTMLElement>('[data-field="title"]')?.focus();
   }
 
   ngOnDestroy(): void {
