@@ -134,4 +134,21 @@ describe('PostList', () => {
     expect(el.querySelector('[data-testid="new-posts"]')).toBeNull();
     expect(el.querySelectorAll('[data-testid="post"]')).toHaveLength(1);
   });
+
+  it('moves the focus on when the focused post is deleted elsewhere', async () => {
+    await render([makePost({ id: 3 }), makePost({ id: 2 }), makePost({ id: 1 })], '/?sort=new');
+    const source = FakeEventSource.latest;
+    source.open();
+    el.querySelector<HTMLButtonElement>('[data-post-id="1"] .vote--up')!.focus();
+    source.emit('delete', { id: 1 });
+    await fixture.whenStable();
+    // The last post went: the one before it gets the focus.
+    expect(document.activeElement?.getAttribute('data-post-id')).toBe('2');
+    source.emit('delete', { id: 3 });
+    await fixture.whenStable();
+    expect(document.activeElement?.getAttribute('data-post-id')).toBe('2');
+    source.emit('delete', { id: 2 });
+    await fixture.whenStable();
+    expect(document.activeElement?.id).toBe('board-heading');
+  });
 });

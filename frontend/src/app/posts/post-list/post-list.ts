@@ -6,6 +6,7 @@ import {
   Injector,
   OnInit,
   afterNextRender,
+  afterRenderEffect,
   computed,
   inject,
 } from '@angular/core';
@@ -29,6 +30,7 @@ const LIVE_LABELS = {
   changeDetection: ChangeDetectionStrategy.OnPush,
   templateUrl: './post-list.html',
   styleUrl: './post-list.css',
+  host: { '(document:focusin)': 'trackFocus($event)' },
 })
 export class PostList implements OnInit {
   protected readonly store = inject(PostStore);
@@ -47,6 +49,44 @@ export class PostList implements OnInit {
     const count = this.store.newPostCount();
     return `${count} new post${count === 1 ? '' : 's'}`;
   });
+
+  /** The post holding the keyboard focus, if any. */
+  private focusedPostId: number | null = null;
+  /** The order of the posts at the last render, to find a removed post's neighbours. */
+  private renderedIds: number[] = [];
+
+  constructor() {
+    // A post that leaves the board (deleted here or elsewhere) must not take the focus with
+    // it: the focus goes on to the next post still shown, else the previous, else the heading.
+    afterRenderEffect(() => {
+      const ids = this.store.posts().map((p) => p.id);
+      const before = this.renderedIds;
+      this.renderedIds = ids;
+      const lost = this.focusedPostId;
+      if (lost === null || ids.includes(lost)) {
+        return;
+      }
+      this.focusedPostId = null;
+      const active = this.document.activeElement;
+      if (active && active !== this.document.body && active.isConnected) {
+        return; // the focus is somewhere else already
+      }
+      const index = before.indexOf(lost);
+      const still = (id: number) => ids.includes(id);
+      const next =
+        before.slice(index + 1).find(still) ??
+        before.slice(0, Math.max(index, 0)).reverse().find(still);
+      this.focus(next === undefined ? '#board-heading' : `[data-post-id="${next}"]`);
+    });
+  }
+
+  protected trackFocus(event: FocusEvent): void {
+    const target = event.target instanceof Element ? event.target : null;
+    const card = this.host.nativeElement.contains(target)
+      ? target?.closest('[data-post-id]')
+      : null;
+    this.focusedPostId = card ? Number(card.getAttribute('data-post-id')) : null;
+  }
 
   ngOnInit(): void {
     this.store.start(sortFromQuery(this.document.location?.search ?? ''));
@@ -73,26 +113,20 @@ export class PostList implements OnInit {
     this.store.vote(postId, delta);
   }
 
-  /** Deletes a confirmed post; focus goes on to the next post (or the board's heading). */
-  protected async onRemove(postId: number): Promise<void> {
-    const posts = this.store.posts();
-    const index = posts.findIndex((p) => p.id === postId);
-    const neighbour = posts[index + 1] ?? posts[index - 1];
-    if (await this.store.deletePost(postId)) {
-      this.focusAfterRender(neighbour ? `[data-post-id="${neighbour.id}"]` : '#board-heading');
-    }
+  /** Deletes a confirmed post (the focus moves on as for any post that leaves the board). */
+  protected onRemove(postId: number): void {
+    void this.store.deletePost(postId);
   }
 
   private focusAfterRender(selector: string, scrollToStart = false): void {
-    afterNextRender(
-      () => {
-        const target = this.host.nativeElement.querySelector<HTMLElement>(selector);
-        if (scrollToStart) {
-          target?.scrollIntoView?.({ block: 'start' });
-        }
-        target?.focus({ preventScroll: scrollToStart });
-      },
-      { injector: this.injector },
-    );
+    afterNextRender(() => this.focus(selector, scrollToStart), { injector: this.injector });
+  }
+
+  private focus(selector: string, scrollToStart = false): void {
+    const target = this.host.nativeElement.querySelector<HTMLElement>(selector);
+    if (scrollToStart) {
+      target?.scrollIntoView?.({ block: 'start' });
+    }
+    target?.focus({ preventScroll: scrollToStart });
   }
 }
