@@ -110,7 +110,7 @@ export async function fetchPost(request: APIRequestContext, id: number) {
 /** Opens the board, in the given order (`?sort=`) or the default (hot). */
 export async function openBoard(page: Page, sort?: 'hot' | 'new' | 'top'): Promise<void> {
   await page.goto(sort ? `/?sort=${sort}` : '/');
-  await expect(page.getByRole('heading', { name: 'Board', level: 2 })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Board', level: 2, exact: true })).toBeVisible();
 }
 
 /** On a narrow screen the form waits behind "New post": open it when it is closed. */
