@@ -1,21 +1,15 @@
 import { defineConfig, devices } from '@playwright/test';
 
+// The Chromium flags, shared with scripts/lighthouse.mjs.
+import chromiumArgs from './e2e/chromium-args.json';
+
 /**
  * End-to-end tests against the REAL backend, which serves the production build at `/` and the
  * API on the same origin. Start it first (see the repository README), then:
  *   E2E_BASE_URL=http://127.0.0.1:8000 npm run e2e
  * Playwright cannot download browsers here; Debian's chromium is used instead.
  */
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--disable-sync',
-];
+export const CHROMIUM_ARGS: string[] = chromiumArgs;
 
 export default defineConfig({
   testDir: './e2e',

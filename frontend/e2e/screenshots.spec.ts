@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 
-import { card, form, makePng, seedPost, toasts, unique } from './support';
+import { card, form, makePng, openForm, seedPost, toasts, unique } from './support';
 
 /**
  * Not a check but a look: saves the board on a desktop and a phone viewport, light and dark,
@@ -34,7 +34,7 @@ test.describe('screenshots', () => {
   test.beforeAll(async ({ request }) => {
     await seedPost(request, {
       title: 'Welcome to Postboard',
-      post: 'Share a thought, an image, a vote. Posts show up at once, newest first; switch to Top to see what people liked.',
+      post: 'Share a thought, an image, a vote. Posts show up live; Hot mixes votes and age, New is newest first, Top is what people liked.',
       username: 'team',
     });
     await seedPost(request, {
@@ -68,7 +68,9 @@ test.describe('screenshots', () => {
           .toBeGreaterThan(0);
         await page.evaluate(() => window.scrollTo(0, 0));
 
-        // An error the server answers: bytes that are not an image.
+        // An error the server answers: bytes that are not an image. (On a phone the form
+        // opens behind "New post" first.)
+        await openForm(page);
         const f = form(page);
         await f.title.fill(unique('Screenshot'));
         await f.text.fill('Trying to attach a file that is not an image.');

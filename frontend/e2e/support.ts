@@ -73,8 +73,19 @@ export interface SeedPost {
   image?: { name: string; mimeType: string; buffer: Buffer };
 }
 
+/** A post as the API answers `POST /post` (the delete token only there). */
+export interface SeededPost {
+  id: number;
+  title: string;
+  score: number;
+  image_hash: string | null;
+  image_width: number | null;
+  image_height: number | null;
+  delete_token: string;
+}
+
 /** Creates a post through the real API (multipart, like the form) and returns its JSON. */
-export async function seedPost(request: APIRequestContext, seed: SeedPost) {
+export async function seedPost(request: APIRequestContext, seed: SeedPost): Promise<SeededPost> {
   const multipart: Record<string, string | { name: string; mimeType: string; buffer: Buffer }> = {
     title: seed.title,
     post: seed.post ?? `Body of ${seed.title}`,
@@ -85,7 +96,35 @@ export async function seedPost(request: APIRequestContext, seed: SeedPost) {
   }
   const response = await request.post('/post', { multipart });
   expect(response.status(), await response.text()).toBe(201);
-  return (await response.json()) as { id: number; title: string; score: number };
+  return (await response.json()) as SeededPost;
+}
+
+/** The post with this id as `GET /post` lists it (newest first), or undefined. */
+export async function fetchPost(request: APIRequestContext, id: number) {
+  const response = await request.get('/post?sort=new&limit=200');
+  expect(response.status()).toBe(200);
+  const posts = (await response.json()) as { id: number; title: string; score: number }[];
+  return posts.find((p) => p.id === id);
+}
+
+/** Opens the board, in the given order (`?sort=`) or the default (hot). */
+export async function openBoard(page: Page, sort?: 'hot' | 'new' | 'top'): Promise<void> {
+  await page.goto(sort ? `/?sort=${sort}` : '/');
+  await expect(page.getByRole('heading', { name: 'Board', level: 2, exact: true })).toBeVisible();
+}
+
+/** On a narrow screen the form waits behind "New post": open it when it is closed. */
+export async function openForm(page: Page): Promise<void> {
+  const toggle = page.getByRole('button', { name: 'New post' });
+  if ((await toggle.isVisible()) && (await toggle.getAttribute('aria-expanded')) === 'false') {
+    await toggle.click();
+  }
+  await expect(form(page).title).toBeVisible();
+}
+
+/** The "N new posts" button above the board. */
+export function newPostsButton(page: Page): Locator {
+  return page.getByRole('button', { name: /^\d+ new posts?$/ });
 }
 
 /** The card of the post with this exact title. */

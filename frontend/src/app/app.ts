@@ -1,8 +1,21 @@
-import { ChangeDetectionStrategy, Component } from '@angular/core';
+import { DOCUMENT } from '@angular/common';
+import {
+  ChangeDetectionStrategy,
+  Component,
+  ElementRef,
+  Injector,
+  afterNextRender,
+  inject,
+  signal,
+  viewChild,
+} from '@angular/core';
 
 import { PostForm } from './posts/post-form/post-form';
 import { PostList } from './posts/post-list/post-list';
 import { ToastRegion } from './shared/notifications/toast-region/toast-region';
+
+/** Where the layout switches to two columns (styles.css uses the same width). */
+export const WIDE_LAYOUT_QUERY = '(min-width: 56rem)';
 
 @Component({
   selector: 'app-root',
@@ -17,11 +30,28 @@ import { ToastRegion } from './shared/notifications/toast-region/toast-region';
           Postboard
         </h1>
         <p class="tagline">Share a thought, an image, a vote.</p>
+        <!-- Narrow screens only: the form waits behind this button so the board comes first. -->
+        <button
+          #composeToggle
+          type="button"
+          class="button button--primary compose-toggle"
+          aria-controls="compose"
+          [attr.aria-expanded]="composeOpen()"
+          (click)="toggleCompose()"
+        >
+          <span aria-hidden="true">{{ composeOpen() ? '×' : '+' }}</span>
+          New post
+        </button>
       </div>
     </header>
     <main class="layout">
-      <aside class="layout__side">
-        <app-post-form />
+      <aside
+        id="compose"
+        class="layout__side"
+        aria-labelledby="form-heading"
+        [class.layout__side--open]="composeOpen()"
+      >
+        <app-post-form (created)="onCreated()" />
       </aside>
       <div id="board" class="layout__main" tabindex="-1">
         <app-post-list />
@@ -36,4 +66,36 @@ import { ToastRegion } from './shared/notifications/toast-region/toast-region';
     }
   `,
 })
-export class App {}
+export class App {
+  private readonly injector = inject(Injector);
+  private readonly view = inject(DOCUMENT).defaultView;
+  private readonly form = viewChild.required(PostForm);
+  private readonly composeToggle =
+    viewChild.required<ElementRef<HTMLButtonElement>>('composeToggle');
+
+  /** The form is open on a narrow screen (wide screens always show it). */
+  protected readonly composeOpen = signal(false);
+
+  protected toggleCompose(): void {
+    const open = !this.composeOpen();
+    this.composeOpen.set(open);
+    if (open) {
+      afterNextRender(() => this.form().focus(), { injector: this.injector });
+    }
+  }
+
+  /** After posting from a phone, the form closes and the board shows the new post. */
+  protected onCreated(): void {
+    if (!this.composeOpen() || this.isWide()) {
+      return;
+    }
+    this.composeOpen.set(false);
+    afterNextRender(() => this.composeToggle().nativeElement.focus(), {
+      injector: this.injector,
+    });
+  }
+
+  private isWide(): boolean {
+    return this.view?.matchMedia?.(WIDE_LAYOUT_QUERY).matches ?? true;
+  }
+}

@@ -6,5 +6,4 @@ export const environment = {
   production: false,
   apiBaseUrl: '',
   pageSize: 20,
-  maxImageBytes: 10 * 1024 * 1024,
 };

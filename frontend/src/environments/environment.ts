@@ -8,6 +8,4 @@ export const environment = {
   apiBaseUrl: '',
   /** Page size requested from `GET /post`. */
   pageSize: 20,
-  /** Client-side image limit; mirrors the server's default MAX_IMAGE_BYTES (10 MiB). */
-  maxImageBytes: 10 * 1024 * 1024,
 };

@@ -1,47 +1,77 @@
-import { HttpErrorResponse } from '@angular/common/http';
+import { HttpErrorResponse, HttpHeaders } from '@angular/common/http';
 import { TestBed } from '@angular/core/testing';
 import { Subject, of, throwError } from 'rxjs';
 
 import { NotificationService } from '../shared/notifications/notification.service';
 import { NETWORK_ERROR_MESSAGE } from '../shared/http/api-error';
-import { Post, PostPage } from './post.model';
+import { BROWSER_STORAGE } from '../shared/storage/persistent-map';
+import { MemoryStorage } from '../shared/storage/testing';
+import { EVENT_SOURCE_FACTORY } from './live/live-events';
+import { FakeEventSource } from './live/testing';
+import { OwnPosts } from './own-posts/own-posts';
+import { OwnVotes } from './own-votes/own-votes';
+import { CreatedPost, Post, PostPage } from './post.model';
 import { PostService } from './post.service';
-import { PostStore, comparePosts } from './post-store';
+import { PostStore, SCORE_HOLD_MS, comparePosts } from './post-store';
 import { makePost } from './testing';
 
-function apiError(status: number, userMessage: string): HttpErrorResponse {
+function apiError(status: number, userMessage: string, headers?: HttpHeaders): HttpErrorResponse {
   return new HttpErrorResponse({
     status,
+    headers,
     error: { detail: { user_message: userMessage, internal_message: 'x' } },
   });
+}
+
+type Api = Record<'list' | 'page' | 'create' | 'vote' | 'delete', ReturnType<typeof vi.fn>>;
+
+function newApi(): Api {
+  return { list: vi.fn(), page: vi.fn(), create: vi.fn(), vote: vi.fn(), delete: vi.fn() };
+}
+
+/** A store on its own TestBed: a fresh page load that shares `storage` with the last one. */
+function setUp(api: Api, storage: Storage): PostStore {
+  TestBed.resetTestingModule();
+  TestBed.configureTestingModule({
+    providers: [
+      { provide: PostService, useValue: api },
+      { provide: BROWSER_STORAGE, useValue: storage },
+      { provide: EVENT_SOURCE_FACTORY, useValue: FakeEventSource.factory },
+    ],
+  });
+  return TestBed.inject(PostStore);
 }
 
 describe('PostStore', () => {
   let store: PostStore;
   let notifications: NotificationService;
-  let api: {
-    list: ReturnType<typeof vi.fn>;
-    page: ReturnType<typeof vi.fn>;
-    create: ReturnType<typeof vi.fn>;
-    vote: ReturnType<typeof vi.fn>;
-  };
+  let api: Api;
+  let storage: MemoryStorage;
 
   const page = (posts: Post[], next: string | null = null) => of<PostPage>({ posts, next });
 
   beforeEach(() => {
-    api = { list: vi.fn(), page: vi.fn(), create: vi.fn(), vote: vi.fn() };
-    TestBed.configureTestingModule({ providers: [{ provide: PostService, useValue: api }] });
-    store = TestBed.inject(PostStore);
+    api = newApi();
+    storage = new MemoryStorage();
+    store = setUp(api, storage);
     notifications = TestBed.inject(NotificationService);
   });
 
-  it('loads the first page newest first', () => {
+  it('loads the first page, hot by default', () => {
     api.list.mockReturnValue(page([makePost({ id: 2 }), makePost({ id: 1 })], '/post?c=1'));
     store.load();
-    expect(api.list).toHaveBeenCalledWith('new');
+    expect(store.sort()).toBe('hot');
+    expect(api.list).toHaveBeenCalledWith('hot');
     expect(store.posts().map((p) => p.id)).toEqual([2, 1]);
     expect(store.hasMore()).toBe(true);
     expect(store.loaded()).toBe(true);
+  });
+
+  it('starts in the order it is given', () => {
+    api.list.mockReturnValue(page([]));
+    store.start('new');
+    expect(store.sort()).toBe('new');
+    expect(api.list).toHaveBeenCalledWith('new');
   });
 
   it('reports an empty board', () => {
@@ -102,8 +132,8 @@ describe('PostStore', () => {
     expect(api.list).toHaveBeenLastCalledWith('new');
   });
 
-  it('prepends a created post at once', () => {
-    api.list.mockReturnValue(page([makePost({ id: 1 })]));
+  it('prepends a created post at once, first in the hot view', () => {
+    api.list.mockReturnValue(page([makePost({ id: 1, score: 50 })]));
     store.load();
     const created = makePost({ id: 2, title: 'New' });
     api.create.mockReturnValue(of(created));
@@ -162,23 +192,343 @@ describe('PostStore', () => {
     expect(notifications.notifications()[0].message).toContain('That post no longer exists.');
   });
 
-  it('keeps other votes in flight when one settles or fails', () => {
-    api.list.mockReturnValue(page([makePost({ id: 1, score: 0 })]));
-    store.load();
-    const first = new Subject<Post>();
-    const second = new Subject<Post>();
-    const third = new Subject<Post>();
-    api.vote.mockReturnValueOnce(first).mockReturnValueOnce(second).mockReturnValueOnce(third);
-    store.vote(1, 1);
-    store.vote(1, 1);
-    store.vote(1, 1);
-    expect(store.posts()[0].score).toBe(3);
-    first.next(makePost({ id: 1, score: 1 }));
-    expect(store.posts()[0].score).toBe(3);
-    second.error(new HttpErrorResponse({ status: 0 }));
-    expect(store.posts()[0].score).toBe(2);
-    third.next(makePost({ id: 1, score: 2 }));
-    expect(store.posts()[0].score).toBe(2);
+  describe('one vote per browser', () => {
+    let server: Subject<Post>[];
+
+    beforeEach(() => {
+      vi.useFakeTimers();
+      server = [];
+      api.vote.mockImplementation(() => {
+        const answer = new Subject<Post>();
+        server.push(answer);
+        return answer;
+      });
+      api.list.mockReturnValue(page([makePost({ id: 1, score: 10 })]));
+      store.load();
+    });
+
+    afterEach(() => vi.useRealTimers());
+
+    const answer = (i: number, score: number) => {
+      server[i].next(makePost({ id: 1, score }));
+      server[i].complete();
+    };
+    const score = () => store.posts()[0].score;
+
+    it('pressing the same arrow again takes the vote back', () => {
+      store.vote(1, 1);
+      expect(api.vote).toHaveBeenLastCalledWith(1, 1);
+      expect(store.voteOf(1)).toBe(1);
+      expect(score()).toBe(11);
+      answer(0, 11);
+      expect(TestBed.inject(OwnVotes).of(1)).toBe(1);
+
+      store.vote(1, 1);
+      expect(api.vote).toHaveBeenLastCalledWith(1, -1);
+      expect(store.voteOf(1)).toBe(0);
+      expect(score()).toBe(10);
+      answer(1, 10);
+      expect(TestBed.inject(OwnVotes).of(1)).toBe(0);
+      expect(api.vote).toHaveBeenCalledTimes(2);
+    });
+
+    it('pressing the other arrow switches: two steps, one call at a time', () => {
+      store.vote(1, 1);
+      answer(0, 11);
+      store.vote(1, -1);
+      expect(store.voteOf(1)).toBe(-1);
+      expect(score()).toBe(9);
+      // The second step waits for the first answer.
+      expect(api.vote).toHaveBeenCalledTimes(2);
+      expect(api.vote).toHaveBeenLastCalledWith(1, -1);
+      answer(1, 10);
+      expect(score()).toBe(9);
+      expect(api.vote).toHaveBeenCalledTimes(3);
+      expect(api.vote).toHaveBeenLastCalledWith(1, -1);
+      answer(2, 9);
+      expect(score()).toBe(9);
+      expect(TestBed.inject(OwnVotes).of(1)).toBe(-1);
+    });
+
+    it('rapid presses send only what is needed to reach the last choice', () => {
+      store.vote(1, 1);
+      store.vote(1, 1);
+      store.vote(1, 1);
+      expect(store.voteOf(1)).toBe(1);
+      expect(score()).toBe(11);
+      answer(0, 11);
+      expect(api.vote).toHaveBeenCalledTimes(1);
+
+      // Up then down before the first answer: the down vote follows, one step after another.
+      store.vote(1, -1);
+      store.vote(1, 1);
+      store.vote(1, -1);
+      expect(store.voteOf(1)).toBe(-1);
+      expect(score()).toBe(9);
+      answer(1, 10);
+      answer(2, 9);
+      expect(api.vote).toHaveBeenCalledTimes(3);
+      expect(TestBed.inject(OwnVotes).of(1)).toBe(-1);
+    });
+
+    it('keeps the counted vote after a reload and takes it back from there', () => {
+      store.vote(1, -1);
+      answer(0, 9);
+      vi.advanceTimersByTime(SCORE_HOLD_MS);
+
+      const reloaded = setUp(api, storage);
+      api.list.mockReturnValue(page([makePost({ id: 1, score: 9 })]));
+      reloaded.load();
+      expect(reloaded.voteOf(1)).toBe(-1);
+      reloaded.vote(1, -1);
+      expect(api.vote).toHaveBeenLastCalledWith(1, 1);
+      expect(reloaded.voteOf(1)).toBe(0);
+      expect(reloaded.posts()[0].score).toBe(10);
+    });
+
+    it('a refused step rolls back what was not counted', () => {
+      store.vote(1, 1);
+      answer(0, 11);
+      store.vote(1, -1);
+      answer(1, 10); // the first step of the switch is counted: no vote now
+      server[2].error(apiError(503, 'Try again later.'));
+      expect(store.voteOf(1)).toBe(0);
+      expect(score()).toBe(10);
+      expect(TestBed.inject(OwnVotes).of(1)).toBe(0);
+      expect(notifications.notifications()[0].message).toBe(
+        'Your vote was not counted. Try again later.',
+      );
+    });
+
+    it('says so when taking a vote back fails, and keeps the vote', () => {
+      store.vote(1, 1);
+      answer(0, 11);
+      store.vote(1, 1);
+      server[1].error(new HttpErrorResponse({ status: 0 }));
+      expect(store.voteOf(1)).toBe(1);
+      expect(score()).toBe(11);
+      expect(notifications.notifications()[0].message).toBe(
+        `Your vote was not taken back. ${NETWORK_ERROR_MESSAGE}`,
+      );
+    });
+
+    it('a rate-limited vote says when to try again', () => {
+      store.vote(1, 1);
+      server[0].error(apiError(429, 'Too many votes.', new HttpHeaders({ 'Retry-After': '120' })));
+      expect(score()).toBe(10);
+      expect(notifications.notifications()[0].message).toBe(
+        'Your vote was not counted. Too many votes. Try again in 2 minutes.',
+      );
+    });
+  });
+
+  describe('own posts', () => {
+    const token = 'T'.repeat(43);
+    const created = (overrides: Partial<Post> = {}): CreatedPost => ({
+      ...makePost({ id: 7, title: 'Mine', ...overrides }),
+      delete_token: token,
+    });
+
+    beforeEach(() => {
+      api.list.mockReturnValue(page([makePost({ id: 3 })]));
+      store.load();
+      api.create.mockReturnValue(of(created()));
+      store.create({ title: 'Mine', post: 'x', username: '', file: null }).subscribe();
+    });
+
+    it('keep their delete token in this browser, not on the board', () => {
+      expect(store.canDelete(7)).toBe(true);
+      expect(store.canDelete(3)).toBe(false);
+      expect(TestBed.inject(OwnPosts).token(7)).toBe(token);
+      expect('delete_token' in store.posts()[0]).toBe(false);
+      expect(setUp(api, storage).canDelete(7)).toBe(true);
+    });
+
+    it('are deleted with the token and leave the board at once', async () => {
+      const answer = new Subject<void>();
+      api.delete.mockReturnValue(answer);
+      const gone = store.deletePost(7);
+      expect(api.delete).toHaveBeenCalledWith(7, token);
+      expect(store.isDeleting(7)).toBe(true);
+      await expect(store.deletePost(7)).resolves.toBe(false); // no second request meanwhile
+      answer.complete();
+      expect(await gone).toBe(true);
+      expect(store.posts().map((p) => p.id)).toEqual([3]);
+      expect(store.canDelete(7)).toBe(false);
+      expect(store.isDeleting(7)).toBe(false);
+      expect(api.delete).toHaveBeenCalledTimes(1);
+      expect(notifications.notifications()[0]).toMatchObject({
+        kind: 'success',
+        message: 'Your post was deleted.',
+      });
+    });
+
+    it('that are gone already (404) are dropped and forgotten', async () => {
+      api.delete.mockReturnValue(throwError(() => apiError(404, 'No such post.')));
+      expect(await store.deletePost(7)).toBe(true);
+      expect(store.posts().map((p) => p.id)).toEqual([3]);
+      expect(TestBed.inject(OwnPosts).token(7)).toBeNull();
+    });
+
+    it('stay when the server refuses; a wrong token (403) is forgotten', async () => {
+      api.delete.mockReturnValue(throwError(() => apiError(503, 'Try again later.')));
+      expect(await store.deletePost(7)).toBe(false);
+      expect(store.posts().map((p) => p.id)).toEqual([7, 3]);
+      expect(store.canDelete(7)).toBe(true);
+      expect(notifications.notifications().at(-1)?.message).toBe(
+        'Your post was not deleted. Try again later.',
+      );
+
+      api.delete.mockReturnValue(throwError(() => apiError(403, 'Wrong token.')));
+      expect(await store.deletePost(7)).toBe(false);
+      expect(store.posts().map((p) => p.id)).toEqual([7, 3]);
+      expect(store.canDelete(7)).toBe(false);
+    });
+
+    it('other posts cannot be deleted from here', async () => {
+      expect(await store.deletePost(3)).toBe(false);
+      expect(api.delete).not.toHaveBeenCalled();
+    });
+  });
+
+  describe('live updates', () => {
+    let source: FakeEventSource;
+    const ids = () => store.posts().map((p) => p.id);
+
+    function startIn(sort: 'hot' | 'new' | 'top', posts: Post[]): void {
+      FakeEventSource.instances = [];
+      api.list.mockReturnValue(page(posts));
+      store.start(sort);
+      source = FakeEventSource.latest;
+      source.open();
+    }
+
+    it('opens one connection when the board starts', () => {
+      startIn('new', []);
+      store.start('new');
+      expect(FakeEventSource.instances).toHaveLength(1);
+      expect(store.liveStatus()).toBe('live');
+      source.fail(false);
+      expect(store.liveStatus()).toBe('reconnecting');
+    });
+
+    it('keeps new posts above the new view until the user shows them', () => {
+      startIn('new', [makePost({ id: 2 }), makePost({ id: 1 })]);
+      source.emit('post', makePost({ id: 3 }));
+      source.emit('post', makePost({ id: 4 }));
+      source.emit('post', makePost({ id: 4 })); // replayed after a reconnect
+      source.emit('post', makePost({ id: 2 })); // already on the board
+      expect(ids()).toEqual([2, 1]);
+      expect(store.newPostCount()).toBe(2);
+      expect(store.showNewPosts()).toBe(4);
+      expect(ids()).toEqual([4, 3, 2, 1]);
+      expect(store.newPostCount()).toBe(0);
+      expect(store.showNewPosts()).toBeNull();
+    });
+
+    it('shows a new post at once on an empty board', () => {
+      startIn('new', []);
+      source.emit('post', makePost({ id: 1 }));
+      expect(ids()).toEqual([1]);
+      expect(store.newPostCount()).toBe(0);
+    });
+
+    it('leaves new posts to the next load in the hot and top views', () => {
+      for (const sort of ['hot', 'top'] as const) {
+        TestBed.resetTestingModule();
+        store = setUp(api, storage);
+        startIn(sort, [makePost({ id: 1 })]);
+        source.emit('post', makePost({ id: 2 }));
+        expect(ids()).toEqual([1]);
+        expect(store.newPostCount()).toBe(0);
+      }
+    });
+
+    it('does not count its own new post twice', () => {
+      startIn('new', [makePost({ id: 1 })]);
+      // The event can overtake the answer to the create request.
+      source.emit('post', makePost({ id: 2 }));
+      expect(store.newPostCount()).toBe(1);
+      api.create.mockReturnValue(of({ ...makePost({ id: 2 }), delete_token: 'tok' }));
+      store.create({ title: 'x', post: 'y', username: '', file: null }).subscribe();
+      expect(ids()).toEqual([2, 1]);
+      expect(store.newPostCount()).toBe(0);
+    });
+
+    it('updates scores in place, waiting ones too', () => {
+      startIn('new', [makePost({ id: 1, score: 0 })]);
+      source.emit('post', makePost({ id: 2, score: 0 }));
+      source.emit('score', { id: 1, score: 5 });
+      source.emit('score', { id: 2, score: 3 });
+      source.emit('score', { id: 99, score: 1 });
+      expect(store.posts()[0].score).toBe(5);
+      store.showNewPosts();
+      expect(store.posts().map((p) => p.score)).toEqual([3, 5]);
+    });
+
+    it('removes deleted posts, waiting ones too, and forgets their token', () => {
+      startIn('new', [makePost({ id: 2 }), makePost({ id: 1 })]);
+      TestBed.inject(OwnPosts).remember(2, 'tok');
+      source.emit('post', makePost({ id: 3 }));
+      source.emit('delete', { id: 2 });
+      source.emit('delete', { id: 3 });
+      expect(ids()).toEqual([1]);
+      expect(store.newPostCount()).toBe(0);
+      expect(store.canDelete(2)).toBe(false);
+    });
+
+    it('reloads the first page on resync, keeping the list shown meanwhile', () => {
+      startIn('top', [makePost({ id: 1, score: 1 })]);
+      const reload = new Subject<PostPage>();
+      api.list.mockReturnValue(reload);
+      source.emit('resync', {});
+      expect(api.list).toHaveBeenLastCalledWith('top');
+      expect(store.loading()).toBe(false);
+      expect(ids()).toEqual([1]);
+      reload.next({
+        posts: [makePost({ id: 5, score: 9 }), makePost({ id: 1, score: 1 })],
+        next: null,
+      });
+      expect(ids()).toEqual([5, 1]);
+    });
+
+    describe('and own votes in flight', () => {
+      let answer: Subject<Post>;
+
+      beforeEach(() => {
+        vi.useFakeTimers();
+        startIn('hot', [makePost({ id: 1, score: 10 })]);
+        answer = new Subject<Post>();
+        api.vote.mockReturnValue(answer);
+      });
+
+      afterEach(() => vi.useRealTimers());
+
+      it('hold live scores back until the votes settle, then take the latest', () => {
+        store.vote(1, 1);
+        // Sent before our vote reached the server: it must not undo the arrow's effect.
+        source.emit('score', { id: 1, score: 10 });
+        expect(store.posts()[0].score).toBe(11);
+        answer.next(makePost({ id: 1, score: 11 }));
+        answer.complete();
+        source.emit('score', { id: 1, score: 10 }); // late, stale
+        expect(store.posts()[0].score).toBe(11);
+        source.emit('score', { id: 1, score: 12 }); // after ours: someone else voted too
+        vi.advanceTimersByTime(SCORE_HOLD_MS);
+        expect(store.posts()[0].score).toBe(12);
+        source.emit('score', { id: 1, score: 13 });
+        expect(store.posts()[0].score).toBe(13);
+        expect(store.voteOf(1)).toBe(1);
+      });
+
+      it('keep the answer when no live score came meanwhile', () => {
+        store.vote(1, -1);
+        answer.next(makePost({ id: 1, score: 9 }));
+        answer.complete();
+        vi.advanceTimersByTime(SCORE_HOLD_MS);
+        expect(store.posts()[0].score).toBe(9);
+      });
+    });
   });
 });
 

@@ -1,12 +1,43 @@
+import { HttpErrorResponse } from '@angular/common/http';
 import { Injectable, computed, inject, signal } from '@angular/core';
-import { Observable, Subscription, catchError, tap, throwError } from 'rxjs';
+import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
+import { Observable, Subscription, catchError, map, tap, throwError } from 'rxjs';
 
 import { userMessageFor } from '../shared/http/api-error';
 import { NotificationService } from '../shared/notifications/notification.service';
+import { LiveEvent, LiveEvents } from './live/live-events';
+import { OwnPosts } from './own-posts/own-posts';
+import { OwnVote, OwnVotes } from './own-votes/own-votes';
 import { NewPost, Post, PostPage, SortOrder, VoteDelta } from './post.model';
 import { PostService } from './post.service';
 
-/** Orders two posts the way the server does for the given sort. */
+/** The board's order until the user picks another. */
+export const DEFAULT_SORT: SortOrder = 'hot';
+
+/**
+ * How long live score updates for a post stay held back after this browser's own votes on it
+ * settle. An update sent before our vote reached the server may arrive after the server's
+ * answer to it; the one sent after our vote comes within about a second and is applied then.
+ */
+export const SCORE_HOLD_MS = 2000;
+
+/** Where one post's votes from this browser stand while they are being sent. */
+interface VoteFlight {
+  /** The vote the server has counted from this browser. */
+  confirmed: OwnVote;
+  /** The vote the user asked for last. */
+  desired: OwnVote;
+  /** One call at a time per post, so the server never counts two votes from us. */
+  sending: boolean;
+  /** The latest live score that arrived while our votes were settling. */
+  heldScore: number | null;
+  hold?: ReturnType<typeof setTimeout>;
+}
+
+/**
+ * Orders two posts the way the server does for `new` and `top`. `hot` mixes score and age on
+ * the server's side; the app never re-sorts it, so it compares like `new` here.
+ */
 export function comparePosts(sort: SortOrder, a: Post, b: Post): number {
   if (sort === 'top' && a.score !== b.score) {
     return b.score - a.score;
@@ -16,21 +47,29 @@ export function comparePosts(sort: SortOrder, a: Post, b: Post): number {
 }
 
 /**
- * State of the board: the loaded posts, the order, paging and in-flight votes.
+ * State of the board: the loaded posts, the order, paging, this browser's votes and own posts.
  * Components read its signals and call its methods; it alone talks to PostService.
  */
 @Injectable({ providedIn: 'root' })
 export class PostStore {
   private readonly api = inject(PostService);
   private readonly notifications = inject(NotificationService);
+  private readonly ownPosts = inject(OwnPosts);
+  private readonly ownVotes = inject(OwnVotes);
+  private readonly live = inject(LiveEvents);
 
   private readonly state = signal<Post[]>([]);
-  private readonly sortOrder = signal<SortOrder>('new');
+  private readonly sortOrder = signal<SortOrder>(DEFAULT_SORT);
   private readonly nextUrl = signal<string | null>(null);
   private readonly status = signal<'idle' | 'loading' | 'loaded' | 'error'>('idle');
   private readonly loadingMoreFlag = signal(false);
-  /** Sum of optimistic vote deltas not yet confirmed by the server, per post id. */
-  private readonly pendingVotes = new Map<number, number>();
+  /** Votes being sent, per post id. */
+  private readonly flights = new Map<number, VoteFlight>();
+  /** The vote each post with a flight shows (what the user asked for). */
+  private readonly shownVotes = signal<ReadonlyMap<number, OwnVote>>(new Map());
+  private readonly deletingIds = signal<ReadonlySet<number>>(new Set());
+  /** Posts announced live in the `new` view, waiting for the user to show them. */
+  private readonly incoming = signal<Post[]>([]);
   private listRequest?: Subscription;
 
   readonly posts = this.state.asReadonly();
@@ -41,6 +80,36 @@ export class PostStore {
   readonly loadingMore = this.loadingMoreFlag.asReadonly();
   readonly hasMore = computed(() => this.nextUrl() !== null);
   readonly isEmpty = computed(() => this.status() === 'loaded' && this.state().length === 0);
+  /** How many new posts wait above the board ("N new posts"). */
+  readonly newPostCount = computed(() => this.incoming().length);
+  /** The live connection: `live`, `connecting`, `reconnecting` or `offline`. */
+  readonly liveStatus = this.live.status;
+
+  constructor() {
+    this.live.events.pipe(takeUntilDestroyed()).subscribe((event) => this.onLiveEvent(event));
+  }
+
+  /** The vote this browser gives the post, as shown (own votes still being sent included). */
+  voteOf(postId: number): OwnVote {
+    return this.shownVotes().get(postId) ?? this.ownVotes.of(postId);
+  }
+
+  /** True when this browser created the post and can delete it. */
+  canDelete(postId: number): boolean {
+    return this.ownPosts.isOwn(postId);
+  }
+
+  /** True while the post's deletion is under way. */
+  isDeleting(postId: number): boolean {
+    return this.deletingIds().has(postId);
+  }
+
+  /** Opens the board in the given order and starts the live updates (the app's start). */
+  start(sort: SortOrder = DEFAULT_SORT): void {
+    this.sortOrder.set(sort);
+    this.load();
+    this.live.connect();
+  }
 
   /** Loads the first page in the current order, replacing the list. */
   load(): void {
@@ -48,11 +117,7 @@ export class PostStore {
     this.status.set('loading');
     this.loadingMoreFlag.set(false);
     this.listRequest = this.api.list(this.sortOrder()).subscribe({
-      next: (page) => {
-        this.state.set(dedupe(page.posts));
-        this.nextUrl.set(page.next);
-        this.status.set('loaded');
-      },
+      next: (page) => this.showFirstPage(page),
       error: (error: unknown) => {
         this.status.set('error');
         this.notifications.error(userMessageFor(error));
@@ -60,13 +125,48 @@ export class PostStore {
     });
   }
 
-  /** Switches between newest-first and top, reloading from the first page. */
+  /**
+   * Reloads the first page without the loading state: the list stays until the new page
+   * replaces it (after a `resync`: events were missed).
+   */
+  refresh(): void {
+    if (this.status() !== 'loaded') {
+      if (this.status() !== 'loading') {
+        this.load();
+      }
+      return;
+    }
+    this.listRequest?.unsubscribe();
+    this.loadingMoreFlag.set(false);
+    this.listRequest = this.api.list(this.sortOrder()).subscribe({
+      next: (page) => this.showFirstPage(page),
+      // What is shown stays; the next event or reload brings the board up to date.
+      error: () => undefined,
+    });
+  }
+
+  /**
+   * Puts the posts waiting in "N new posts" on top of the board. Returns the id of the first
+   * one, where the focus should go, or null when none was waiting.
+   */
+  showNewPosts(): number | null {
+    const waiting = [...this.incoming()].sort((a, b) => comparePosts('new', a, b));
+    this.incoming.set([]);
+    if (waiting.length === 0) {
+      return null;
+    }
+    this.state.update((list) => dedupe([...waiting, ...list]));
+    return waiting[0].id;
+  }
+
+  /** Switches the order, reloading from the first page. */
   setSort(sort: SortOrder): void {
     if (sort === this.sortOrder() && this.status() !== 'error') {
       return;
     }
     this.sortOrder.set(sort);
     this.state.set([]);
+    this.incoming.set([]);
     this.nextUrl.set(null);
     this.load();
   }
@@ -92,11 +192,17 @@ export class PostStore {
   }
 
   /**
-   * Creates a post and shows it at once. Errors are shown as a notification and re-emitted so
-   * the caller can keep the form's content.
+   * Creates a post and shows it at once; its delete token is kept in this browser. Errors are
+   * shown as a notification and re-emitted so the caller can keep the form's content.
    */
   create(input: NewPost): Observable<Post> {
     return this.api.create(input).pipe(
+      map(({ delete_token: token, ...post }) => {
+        if (token) {
+          this.ownPosts.remember(post.id, token);
+        }
+        return post as Post;
+      }),
       tap((created) => this.insert(created)),
       catchError((error: unknown) => {
         this.notifications.error(userMessageFor(error));
@@ -105,39 +211,223 @@ export class PostStore {
     );
   }
 
-  /** Optimistic vote: the score moves now; a refusal rolls it back and says why. */
-  vote(postId: number, delta: VoteDelta): void {
-    this.adjustScore(postId, delta);
-    this.pendingVotes.set(postId, (this.pendingVotes.get(postId) ?? 0) + delta);
-    this.api.vote(postId, delta).subscribe({
+  /**
+   * The user pressed an arrow. One browser holds at most one vote per post: pressing the arrow
+   * of the vote it holds takes that vote back, pressing the other arrow switches (two steps of
+   * the new sign). The arrow and the score move at once; the calls go one at a time, and a
+   * refused call rolls back what was not counted and says why.
+   */
+  vote(postId: number, arrow: VoteDelta): void {
+    const current = this.voteOf(postId);
+    const target: OwnVote = current === arrow ? 0 : arrow;
+    let flight = this.flights.get(postId);
+    if (!flight) {
+      const counted = this.ownVotes.of(postId);
+      flight = { confirmed: counted, desired: counted, sending: false, heldScore: null };
+      this.flights.set(postId, flight);
+    }
+    clearTimeout(flight.hold);
+    this.adjustScore(postId, target - flight.desired);
+    this.showVote(postId, (flight.desired = target));
+    this.sendVotes(postId, flight);
+  }
+
+  /**
+   * Deletes one of this browser's posts with its token and takes it off the board. A 404
+   * means it is gone already: the same outcome. Resolves true when the post is gone.
+   */
+  deletePost(postId: number): Promise<boolean> {
+    const token = this.ownPosts.token(postId);
+    if (!token || this.isDeleting(postId)) {
+      return Promise.resolve(false);
+    }
+    this.deletingIds.update((ids) => new Set(ids).add(postId));
+    const done = () =>
+      this.deletingIds.update((ids) => {
+        const next = new Set(ids);
+        next.delete(postId);
+        return next;
+      });
+    return new Promise((resolve) => {
+      this.api.delete(postId, token).subscribe({
+        complete: () => {
+          done();
+          this.drop(postId);
+          this.notifications.success('Your post was deleted.');
+          resolve(true);
+        },
+        error: (error: unknown) => {
+          done();
+          const status = error instanceof HttpErrorResponse ? error.status : 0;
+          if (status === 404) {
+            this.drop(postId);
+            this.notifications.success('That post was already deleted.');
+            resolve(true);
+            return;
+          }
+          if (status === 403) {
+            // This token will never work: stop offering a Delete button that cannot succeed.
+            this.ownPosts.forget(postId);
+          }
+          this.notifications.error(`Your post was not deleted. ${userMessageFor(error)}`);
+          resolve(false);
+        },
+      });
+    });
+  }
+
+  /** Sends the next step towards the vote the user wants, one call at a time. */
+  private sendVotes(postId: number, flight: VoteFlight): void {
+    if (flight.sending) {
+      return;
+    }
+    const step = Math.sign(flight.desired - flight.confirmed);
+    if (step === 0) {
+      this.settleVotes(postId, flight);
+      return;
+    }
+    flight.sending = true;
+    this.api.vote(postId, step as VoteDelta).subscribe({
       next: (updated) => {
-        const stillPending = this.settle(postId, delta);
-        // The server's score is the truth; keep the other votes still in flight on top of it.
-        this.state.update((list) =>
-          list.map((p) =>
-            p.id === postId ? { ...updated, score: updated.score + stillPending } : p,
-          ),
-        );
+        flight.sending = false;
+        flight.confirmed = (flight.confirmed + step) as OwnVote;
+        this.ownVotes.set(postId, flight.confirmed);
+        // The server's score is the truth; keep what is still to be sent on top of it.
+        this.setScore(postId, updated.score + flight.desired - flight.confirmed);
+        this.sendVotes(postId, flight);
       },
       error: (error: unknown) => {
-        this.settle(postId, delta);
-        this.adjustScore(postId, -delta);
-        this.notifications.error(`Your vote was not counted. ${userMessageFor(error)}`);
+        flight.sending = false;
+        const takingBack = flight.desired === 0;
+        this.adjustScore(postId, flight.confirmed - flight.desired);
+        this.showVote(postId, (flight.desired = flight.confirmed));
+        const what = takingBack ? 'Your vote was not taken back.' : 'Your vote was not counted.';
+        this.notifications.error(`${what} ${userMessageFor(error)}`);
+        this.settleVotes(postId, flight);
       },
     });
   }
 
-  private settle(postId: number, delta: number): number {
-    const remaining = (this.pendingVotes.get(postId) ?? 0) - delta;
-    if (remaining === 0) {
-      this.pendingVotes.delete(postId);
-    } else {
-      this.pendingVotes.set(postId, remaining);
+  /** All sent: hold live scores a moment, then let them in again (see SCORE_HOLD_MS). */
+  private settleVotes(postId: number, flight: VoteFlight): void {
+    clearTimeout(flight.hold);
+    flight.hold = setTimeout(() => {
+      if (this.flights.get(postId) !== flight) {
+        return;
+      }
+      this.flights.delete(postId);
+      this.shownVotes.update((votes) => {
+        const next = new Map(votes);
+        next.delete(postId);
+        return next;
+      });
+      if (flight.heldScore !== null) {
+        this.setScore(postId, flight.heldScore);
+      }
+    }, SCORE_HOLD_MS);
+  }
+
+  private showVote(postId: number, vote: OwnVote): void {
+    this.shownVotes.update((votes) => new Map(votes).set(postId, vote));
+  }
+
+  private showFirstPage(page: PostPage): void {
+    const posts = dedupe(page.posts).map((p) => this.withOwnVotesInFlight(p));
+    this.state.set(posts);
+    this.nextUrl.set(page.next);
+    this.status.set('loaded');
+    // What the page brought is no longer "new"; what came after it still is.
+    const shown = new Set(posts.map((p) => p.id));
+    this.incoming.update((list) => list.filter((p) => !shown.has(p.id)));
+  }
+
+  /** A post from the server, with this browser's votes not yet counted on top of its score. */
+  private withOwnVotesInFlight(post: Post): Post {
+    const flight = this.flights.get(post.id);
+    const pending = flight ? flight.desired - flight.confirmed : 0;
+    return pending === 0 ? post : { ...post, score: post.score + pending };
+  }
+
+  private onLiveEvent(event: LiveEvent): void {
+    switch (event.type) {
+      case 'post':
+        this.receive(event.post);
+        break;
+      case 'score':
+        this.liveScore(event.id, event.score);
+        break;
+      case 'delete':
+        this.drop(event.id);
+        break;
+      case 'resync':
+        this.refresh();
+        break;
     }
-    return remaining;
+  }
+
+  /**
+   * A post created anywhere. The `new` view must not move under the reader: it waits in
+   * "N new posts" (shown at once only on an empty board). `hot` and `top` show it on the next
+   * load, where the server ranks it.
+   */
+  private receive(post: Post): void {
+    if (this.sortOrder() !== 'new') {
+      return;
+    }
+    const known = (p: Post) => p.id === post.id;
+    if (this.state().some(known) || this.incoming().some(known)) {
+      return;
+    }
+    if (this.isEmpty()) {
+      this.state.set([post]);
+      return;
+    }
+    this.incoming.update((list) => [...list, post]);
+  }
+
+  /** A live score. While this browser's own votes on the post settle, it waits (see SCORE_HOLD_MS). */
+  private liveScore(postId: number, score: number): void {
+    const flight = this.flights.get(postId);
+    if (flight) {
+      flight.heldScore = score;
+      return;
+    }
+    this.setScore(postId, score);
+  }
+
+  /** A post is gone for good: off the board, and this browser forgets what it knew of it. */
+  private drop(postId: number): void {
+    this.state.update((list) => list.filter((p) => p.id !== postId));
+    if (this.incoming().some((p) => p.id === postId)) {
+      this.incoming.update((list) => list.filter((p) => p.id !== postId));
+    }
+    this.ownPosts.forget(postId);
+    this.ownVotes.forget(postId);
+    const flight = this.flights.get(postId);
+    if (flight) {
+      clearTimeout(flight.hold);
+      this.flights.delete(postId);
+      this.shownVotes.update((votes) => {
+        const next = new Map(votes);
+        next.delete(postId);
+        return next;
+      });
+    }
+  }
+
+  private setScore(postId: number, score: number): void {
+    const update = (list: Post[]) =>
+      list.map((p) => (p.id === postId && p.score !== score ? { ...p, score } : p));
+    this.state.update(update);
+    if (this.incoming().some((p) => p.id === postId)) {
+      this.incoming.update(update);
+    }
   }
 
   private adjustScore(postId: number, delta: number): void {
+    if (delta === 0) {
+      return;
+    }
     this.state.update((list) =>
       list.map((p) => (p.id === postId ? { ...p, score: p.score + delta } : p)),
     );
@@ -147,13 +437,17 @@ export class PostStore {
     const sort = this.sortOrder();
     this.state.update((list) => {
       const rest = list.filter((p) => p.id !== created.id);
-      const index = rest.findIndex((p) => comparePosts(sort, created, p) < 0);
+      // Hot: where the server will rank it is unknown; the author sees it first.
+      const index = sort === 'hot' ? 0 : rest.findIndex((p) => comparePosts(sort, created, p) < 0);
       if (index === -1) {
         // Sorts after everything loaded: show it only if nothing else is left to load.
         return this.nextUrl() === null ? [...rest, created] : rest;
       }
       return [...rest.slice(0, index), created, ...rest.slice(index)];
     });
+    if (this.incoming().some((p) => p.id === created.id)) {
+      this.incoming.update((list) => list.filter((p) => p.id !== created.id));
+    }
     if (this.status() === 'error' || this.status() === 'idle') {
       this.status.set('loaded');
     }

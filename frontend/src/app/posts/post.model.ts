@@ -7,12 +7,24 @@ export interface Post {
   score: number;
   /** Lowercase hex SHA-256 of the image bytes, or null when the post has no image. */
   image_hash: string | null;
+  /** The image's size in pixels as displayed (orientation applied); null without an image. */
+  image_width: number | null;
+  image_height: number | null;
   /** RFC 3339, UTC. */
   created_at: string;
 }
 
-/** Board ordering: newest first (API default) or by score (`?sort=top`). */
-export type SortOrder = 'new' | 'top';
+/** The answer to `POST /post`: the post plus its delete token, shown only this once. */
+export interface CreatedPost extends Post {
+  /** Authorises `DELETE /post/{id}` (`Authorization: Bearer <token>`). */
+  delete_token: string;
+}
+
+/**
+ * Board ordering: `hot` (score and age, the app's default), `new` (newest first, the API's
+ * default) or `top` (by score).
+ */
+export type SortOrder = 'hot' | 'new' | 'top';
 
 /** One page of the listing plus the URL of the next page (from the `Link: rel="next"` header). */
 export interface PostPage {

@@ -2,7 +2,7 @@ import { HttpErrorResponse, provideHttpClient } from '@angular/common/http';
 import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
 import { TestBed } from '@angular/core/testing';
 
-import { Post, PostPage } from './post.model';
+import { CreatedPost, Post, PostPage } from './post.model';
 import { PostService } from './post.service';
 import { makePost } from './testing';
 
@@ -42,6 +42,11 @@ describe('PostService', () => {
     expect(page).toEqual({ posts: [], next: null });
   });
 
+  it('asks for ?sort=hot', () => {
+    service.list('hot').subscribe();
+    http.expectOne((r) => r.url === '/post' && r.params.get('sort') === 'hot').flush([]);
+  });
+
   it('follows a next URL as given, relative or absolute', () => {
     let page: PostPage | undefined;
     service.page('/post?cursor=abc').subscribe((p) => (page = p));
@@ -74,7 +79,7 @@ describe('PostService', () => {
     const file = new File([new Uint8Array([0x89, 0x50, 0x4e, 0x47])], 'cat.png', {
       type: 'image/png',
     });
-    let created: Post | undefined;
+    let created: CreatedPost | undefined;
     service
       .create({ title: 'Hello', post: 'World', username: '', file })
       .subscribe((p) => (created = p));
@@ -86,8 +91,12 @@ describe('PostService', () => {
     expect(body.get('post')).toBe('World');
     expect(body.get('username')).toBe('');
     expect((body.get('file') as File).name).toBe('cat.png');
-    req.flush(makePost({ id: 3, title: 'Hello' }), { status: 201, statusText: 'Created' });
+    req.flush(
+      { ...makePost({ id: 3, title: 'Hello' }), delete_token: 'tok' },
+      { status: 201, statusText: 'Created' },
+    );
     expect(created?.id).toBe(3);
+    expect(created?.delete_token).toBe('tok');
   });
 
   it('sends no file part without an image', () => {
@@ -127,8 +136,41 @@ describe('PostService', () => {
     http.expectOne('/update-post-score').error(new ProgressEvent('error'));
     expect(error?.status).toBe(0);
   });
+});
 
-  it('builds image URLs', () => {
-    expect(service.imageUrl('ab'.repeat(32))).toBe(`/image/${'ab'.repeat(32)}`);
+describe('PostService.delete', () => {
+  let service: PostService;
+  let http: HttpTestingController;
+
+  beforeEach(() => {
+    TestBed.configureTestingModule({
+      providers: [provideHttpClient(), provideHttpClientTesting()],
+    });
+    service = TestBed.inject(PostService);
+    http = TestBed.inject(HttpTestingController);
+  });
+
+  afterEach(() => http.verify());
+
+  it('sends DELETE /post/{id} with the token as a bearer credential', () => {
+    let done = false;
+    service.delete(42, 'secret-token').subscribe({ complete: () => (done = true) });
+    const req = http.expectOne('/post/42');
+    expect(req.request.method).toBe('DELETE');
+    expect(req.request.headers.get('Authorization')).toBe('Bearer secret-token');
+    req.flush(null, { status: 204, statusText: 'No Content' });
+    expect(done).toBe(true);
+  });
+
+  it('passes refusals on with their status', () => {
+    let status = 0;
+    service.delete(42, 'wrong').subscribe({ error: (e: HttpErrorResponse) => (status = e.status) });
+    http
+      .expectOne('/post/42')
+      .flush(
+        { detail: { user_message: 'That is not your post.', internal_message: 'token' } },
+        { status: 403, statusText: 'Forbidden' },
+      );
+    expect(status).toBe(403);
   });
 });

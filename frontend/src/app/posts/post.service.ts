@@ -1,11 +1,11 @@
 import { DOCUMENT } from '@angular/common';
-import { HttpClient, HttpParams, HttpResponse } from '@angular/common/http';
+import { HttpClient, HttpHeaders, HttpParams, HttpResponse } from '@angular/common/http';
 import { Injectable, inject } from '@angular/core';
 import { Observable, map } from 'rxjs';
 
 import { environment } from '../../environments/environment';
 import { parseNextLink, resolveLink } from '../shared/http/link-header';
-import { NewPost, Post, PostPage, SortOrder, VoteDelta } from './post.model';
+import { CreatedPost, NewPost, Post, PostPage, SortOrder, VoteDelta } from './post.model';
 
 /** Every HTTP call of the app goes through this service. */
 @Injectable({ providedIn: 'root' })
@@ -22,8 +22,9 @@ export class PostService {
   /** First page of the board in the given order. */
   list(sort: SortOrder, limit: number = environment.pageSize): Observable<PostPage> {
     let params = new HttpParams().set('limit', limit);
-    if (sort === 'top') {
-      params = params.set('sort', 'top');
+    // `new` is the API's default; the others are asked for by name.
+    if (sort !== 'new') {
+      params = params.set('sort', sort);
     }
     return this.http
       .get<Post[]>(this.postsUrl, { params, observe: 'response' })
@@ -37,8 +38,11 @@ export class PostService {
       .pipe(map((response) => this.toPage(response, url)));
   }
 
-  /** Creates a post; sent as multipart/form-data (`title`, `post`, `username`, `file`). */
-  create(input: NewPost): Observable<Post> {
+  /**
+   * Creates a post; sent as multipart/form-data (`title`, `post`, `username`, `file`). The
+   * answer carries the post's delete token.
+   */
+  create(input: NewPost): Observable<CreatedPost> {
     const body = new FormData();
     body.append('title', input.title);
     body.append('post', input.post);
@@ -46,7 +50,7 @@ export class PostService {
     if (input.file) {
       body.append('file', input.file, input.file.name);
     }
-    return this.http.post<Post>(this.postsUrl, body);
+    return this.http.post<CreatedPost>(this.postsUrl, body);
   }
 
   /** Moves a post's score by one; answers the updated post. */
@@ -54,9 +58,11 @@ export class PostService {
     return this.http.post<Post>(this.voteUrl, { post_id: postId, score_increase: delta });
   }
 
-  /** Where the browser loads a post's image from. */
-  imageUrl(hash: string): string {
-    return `${this.base}/image/${encodeURIComponent(hash)}`;
+  /** Deletes a post with the token its creation answered; 204, no body. */
+  delete(postId: number, token: string): Observable<void> {
+    return this.http.delete<void>(`${this.postsUrl}/${postId}`, {
+      headers: new HttpHeaders({ Authorization: `Bearer ${token}` }),
+    });
   }
 
   private toPage(response: HttpResponse<Post[]>, requestUrl: string): PostPage {

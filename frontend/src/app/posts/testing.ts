@@ -10,6 +10,8 @@ export function makePost(overrides: Partial<Post> = {}): Post {
     username: 'anonymous',
     score: 0,
     image_hash: null,
+    image_width: null,
+    image_height: null,
     created_at: new Date(Date.UTC(2026, 10, 26, 18, 0, id)).toISOString(),
     ...overrides,
   };

@@ -1,20 +1,25 @@
 import {
   ChangeDetectionStrategy,
   Component,
+  ElementRef,
+  Injector,
+  afterNextRender,
   computed,
   inject,
   input,
   output,
   signal,
+  viewChild,
 } from '@angular/core';
 
 import { Clock } from '../../shared/time/clock';
 import { absoluteTime } from '../../shared/time/relative-time';
 import { RelativeTimePipe } from '../../shared/time/relative-time.pipe';
+import { OwnVote } from '../own-votes/own-votes';
+import { CARD_IMAGE_SIZES, cardImage } from '../post-image';
 import { Post, VoteDelta } from '../post.model';
-import { PostService } from '../post.service';
 
-/** One post on the board: votes, author, time, title, image and text. */
+/** One post on the board: votes, author, time, title, image, text and, for own posts, Delete. */
 @Component({
   selector: 'app-post-card',
   imports: [RelativeTimePipe],
@@ -23,16 +28,51 @@ import { PostService } from '../post.service';
   styleUrl: './post-card.css',
 })
 export class PostCard {
-  private readonly api = inject(PostService);
   protected readonly clock = inject(Clock);
+  private readonly injector = inject(Injector);
+  private readonly deleteButton = viewChild<ElementRef<HTMLButtonElement>>('deleteButton');
+  private readonly cancelButton = viewChild<ElementRef<HTMLButtonElement>>('cancelButton');
 
   readonly post = input.required<Post>();
-  readonly vote = output<VoteDelta>();
+  /** The vote this browser gives the post: its arrow shows pressed. */
+  readonly myVote = input<OwnVote>(0);
+  /** This browser created the post (it holds the delete token). */
+  readonly own = input(false);
+  /** The deletion is under way. */
+  readonly deleting = input(false);
 
-  protected readonly imageUrl = computed(() => {
-    const hash = this.post().image_hash;
-    return hash ? this.api.imageUrl(hash) : null;
-  });
+  /** An arrow was pressed (the store decides what that means for the vote). */
+  readonly vote = output<VoteDelta>();
+  /** The user confirmed the deletion. */
+  readonly remove = output<void>();
+
+  protected readonly image = computed(() => cardImage(this.post()));
+  protected readonly imageSizes = CARD_IMAGE_SIZES;
   protected readonly fullDate = computed(() => absoluteTime(this.post().created_at));
   protected readonly imageState = signal<'loading' | 'loaded' | 'failed'>('loading');
+  protected readonly confirming = signal(false);
+
+  protected askToDelete(): void {
+    this.confirming.set(true);
+    // The safe choice gets the focus.
+    this.focusAfterRender(() => this.cancelButton());
+  }
+
+  protected cancelDelete(): void {
+    if (this.deleting()) {
+      return;
+    }
+    this.confirming.set(false);
+    this.focusAfterRender(() => this.deleteButton());
+  }
+
+  protected confirmDelete(): void {
+    if (!this.deleting()) {
+      this.remove.emit();
+    }
+  }
+
+  private focusAfterRender(target: () => ElementRef<HTMLElement> | undefined): void {
+    afterNextRender(() => target()?.nativeElement.focus(), { injector: this.injector });
+  }
 }

@@ -2,6 +2,7 @@ import { HttpErrorResponse } from '@angular/common/http';
 import { ComponentFixture, TestBed } from '@angular/core/testing';
 import { Subject } from 'rxjs';
 
+import { IMAGE_HINT, POST_LIMITS } from '../post-limits';
 import { Post } from '../post.model';
 import { PostStore } from '../post-store';
 import { makePost } from '../testing';
@@ -57,6 +58,14 @@ describe('PostForm', () => {
     expect(field<HTMLInputElement>('post-file').accept).toBe(
       'image/png,image/jpeg,image/gif,image/webp',
     );
+  });
+
+  it('shows the counters and the image hint from POST_LIMITS', async () => {
+    expect(el.textContent).toContain(`0/${POST_LIMITS.title}`);
+    expect(el.textContent).toContain(`0/${POST_LIMITS.text}`);
+    expect(el.querySelector('#post-file-hint')?.textContent?.trim()).toBe(IMAGE_HINT);
+    await type('post-text', 'abc');
+    expect(el.textContent).toContain(`3/${POST_LIMITS.text}`);
   });
 
   it('shows required errors next to the fields on submit and sends nothing', async () => {

@@ -5,18 +5,15 @@ import {
   OnDestroy,
   computed,
   inject,
+  output,
   signal,
   viewChild,
 } from '@angular/core';
 
-import { environment } from '../../../environments/environment';
 import { NotificationService } from '../../shared/notifications/notification.service';
 import { PostStore } from '../post-store';
+import { IMAGE_HINT, IMAGE_TYPES, POST_LIMITS } from '../post-limits';
 import {
-  IMAGE_TYPES,
-  TEXT_MAX,
-  TITLE_MAX,
-  USERNAME_MAX,
   codePointLength,
   validateImage,
   validateText,
@@ -39,9 +36,12 @@ export class PostForm implements OnDestroy {
   private readonly host = inject<ElementRef<HTMLElement>>(ElementRef);
   private readonly fileInput = viewChild.required<ElementRef<HTMLInputElement>>('fileInput');
 
-  protected readonly limits = { title: TITLE_MAX, text: TEXT_MAX, username: USERNAME_MAX };
+  protected readonly limits = POST_LIMITS;
   protected readonly accept = IMAGE_TYPES.join(',');
-  protected readonly maxImageBytes = environment.maxImageBytes;
+  protected readonly imageHint = IMAGE_HINT;
+
+  /** A post was created (the form is empty again). */
+  readonly created = output<void>();
 
   readonly title = signal('');
   readonly text = signal('');
@@ -61,7 +61,7 @@ export class PostForm implements OnDestroy {
     title: validateTitle(this.title()),
     text: validateText(this.text()),
     username: validateUsername(this.username()),
-    file: validateImage(this.file(), this.maxImageBytes),
+    file: validateImage(this.file()),
   }));
   readonly valid = computed(() => Object.values(this.errors()).every((e) => e === null));
 
@@ -122,10 +122,16 @@ export class PostForm implements OnDestroy {
           this.submitting.set(false);
           this.reset();
           this.notifications.success('Your post is on the board.');
+          this.created.emit();
         },
         // The store already showed the server's message; keep what the user typed.
         error: () => this.submitting.set(false),
       });
+  }
+
+  /** Puts the cursor in the first field (when the form is opened on a phone). */
+  focus(): void {
+    this.host.nativeElement.querySelector<HTMLElement>('[data-field="title"]')?.focus();
   }
 
   ngOnDestroy(): void {
@@ -145,7 +151,7 @@ export class PostForm implements OnDestroy {
     this.revokePreview();
     this.previewBroken.set(false);
     this.file.set(file);
-    if (file && validateImage(file, this.maxImageBytes) === null && URL.createObjectURL) {
+    if (file && validateImage(file) === null && URL.createObjectURL) {
       this.previewUrl.set(URL.createObjectURL(file));
     }
   }

@@ -3,11 +3,7 @@
  * re-checks everything and its answer wins.
  */
 
-export const TITLE_MAX = 100;
-export const TEXT_MAX = 10000;
-export const USERNAME_MAX = 50;
-export const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'] as const;
-export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.gif', '.webp'] as const;
+import { IMAGE_EXTENSIONS, IMAGE_TYPES, POST_LIMITS, formatMiB } from '../post-limits';
 
 /**
  * Length in Unicode scalar values (code points), as the server counts: "😀" is 1, not 2.
@@ -21,8 +17,8 @@ export function validateTitle(value: string): string | null {
   if (length === 0) {
     return 'Title is required.';
   }
-  if (length > TITLE_MAX) {
-    return `Title must be at most ${TITLE_MAX} characters.`;
+  if (length > POST_LIMITS.title) {
+    return `Title must be at most ${POST_LIMITS.title} characters.`;
   }
   return null;
 }
@@ -32,29 +28,27 @@ export function validateText(value: string): string | null {
   if (length === 0) {
     return 'Text is required.';
   }
-  if (length > TEXT_MAX) {
-    return `Text must be at most ${TEXT_MAX} characters.`;
+  if (length > POST_LIMITS.text) {
+    return `Text must be at most ${POST_LIMITS.text} characters.`;
   }
   return null;
 }
 
 export function validateUsername(value: string): string | null {
-  if (codePointLength(value.trim()) > USERNAME_MAX) {
-    return `Username must be at most ${USERNAME_MAX} characters.`;
+  if (codePointLength(value.trim()) > POST_LIMITS.username) {
+    return `Username must be at most ${POST_LIMITS.username} characters.`;
   }
   return null;
-}
-
-function formatMiB(bytes: number): string {
-  const mib = bytes / (1024 * 1024);
-  return `${Number.isInteger(mib) ? mib : mib.toFixed(1)} MiB`;
 }
 
 /**
  * The type is judged by the browser's MIME type, or by the extension when the browser gives
  * none. The server decides by the bytes.
  */
-export function validateImage(file: File | null, maxBytes: number): string | null {
+export function validateImage(
+  file: File | null,
+  maxBytes: number = POST_LIMITS.imageBytes,
+): string | null {
   if (!file) {
     return null;
   }
