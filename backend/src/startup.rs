@@ -14,7 +14,9 @@ use crate::{
     domain::ClientKeyer,
     http::{self, AppState},
     imaging::ImageProcessor,
-    repository::{DbPool, EventRepository, PostRepository, RateLimitRepository, RepositoryError},
+    repository::{
+        DbPool, EventRepository, PostRepository, RateLimitRepository, RepositoryError, VoteBatcher,
+    },
     service::{LiveEvents, PostService, RateLimiter},
     storage::{ImageCache, ImageStore},
     telemetry::cause_chain,
@@ -48,15 +50,20 @@ pub enum StartupError {
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
-    /// Cancelled when the server stops: ends the live streams and the background work.
-    stop: CancellationToken,
-    /// The replica's background work: the event relay, score announcements, pruning,
-    /// filling in image sizes.
+    /// Cancelled as soon as the server is asked to stop: ends the live streams, which would
+    /// otherwise keep the graceful shutdown waiting.
+    streams_end: CancellationToken,
+    /// Cancelled once no request is left: ends the background loops (the score flusher
+    /// announces the last votes first). The vote writer ends by itself when the last handle
+    /// to it is dropped, after writing every vote it was given.
+    background_stop: CancellationToken,
+    /// The replica's background work: the vote writer, the event relay, score announcements,
+    /// pruning, filling in image sizes.
     background: JoinSet<()>,
 }
 
-/// How long the background work may take to finish once the server stops (announcing the
-/// last votes' scores).
+/// How long the background work may take to finish once the server stops (writing the last
+/// votes, announcing their scores).
 const BACKGROUND_GRACE: Duration = Duration::from_secs(10);
 
 impl Application {
@@ -95,13 +102,15 @@ impl Application {
             config.rate_limit_posts,
             config.rate_limit_votes,
         );
-        let stop = CancellationToken::new();
+        let streams_end = CancellationToken::new();
+        let background_stop = CancellationToken::new();
         let live = LiveEvents::new(
             EventRepository::new(pool.clone(), listen_options),
-            stop.clone(),
+            streams_end.clone(),
         );
+        let (votes, vote_writer) = VoteBatcher::start(pool.clone());
         let service = PostService::new(
-            PostRepository::new(pool),
+            PostRepository::new(pool, votes),
             images,
             ImageProcessor::default(),
             live.clone(),
@@ -111,9 +120,10 @@ impl Application {
             .await
             .map_err(StartupError::EventLog)?;
         let mut background = JoinSet::new();
-        background.spawn(live.clone().relay(relay_from));
-        background.spawn(live.clone().flush_scores());
-        background.spawn(live.clone().prune());
+        background.spawn(vote_writer);
+        background.spawn(live.clone().relay(relay_from, background_stop.clone()));
+        background.spawn(live.clone().flush_scores(background_stop.clone()));
+        background.spawn(live.clone().prune(background_stop.clone()));
         background.spawn(fill_in_image_sizes(service.clone()));
         let state = AppState {
             posts: service,
@@ -135,7 +145,8 @@ impl Application {
         Ok(Self {
             listener,
             router,
-            stop,
+            streams_end,
+            background_stop,
             background,
         })
     }
@@ -148,13 +159,13 @@ impl Application {
 
     /// Serves until `shutdown` completes, then finishes the requests in flight (live streams
     /// end at once: a browser reconnects to another replica and resumes), and gives the
-    /// background work a moment to finish.
+    /// background work a moment to finish: every vote handed in is written and announced.
     pub async fn run_until_stopped(
         mut self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         tracing::info!(address = %self.local_addr(), "listening");
-        let stop = self.stop.clone();
+        let streams_end = self.streams_end.clone();
         // With each connection's peer address: the rate limits' client (http::client).
         let app = self
             .router
@@ -162,10 +173,11 @@ impl Application {
         let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(async move {
                 shutdown.await;
-                stop.cancel();
+                streams_end.cancel();
             })
             .await;
-        self.stop.cancel();
+        self.streams_end.cancel();
+        self.background_stop.cancel();
         let finished = tokio::time::timeout(BACKGROUND_GRACE, async {
             while self.background.join_next().await.is_some() {}
         })

@@ -6,7 +6,19 @@ pub enum RepositoryError {
     Unavailable(#[source] BoxError),
     /// The database refused or failed the statement itself: a bug or a broken schema.
     #[error("database query failed")]
-    Query(#[source] sqlx::Error),
+    Query(#[source] BoxError),
+}
+
+impl RepositoryError {
+    /// The failure of one statement that several callers shared (a batch of votes), for each
+    /// of them.
+    pub(super) fn shared(error: &std::sync::Arc<RepositoryError>) -> Self {
+        let cause: BoxError = Box::new(error.clone());
+        match **error {
+            Self::Unavailable(_) => Self::Unavailable(cause),
+            Self::Query(_) => Self::Query(cause),
+        }
+    }
 }
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -16,7 +28,7 @@ impl From<sqlx::Error> for RepositoryError {
         if means_unavailable(&error) {
             Self::Unavailable(error.into())
         } else {
-            Self::Query(error)
+            Self::Query(error.into())
         }
     }
 }

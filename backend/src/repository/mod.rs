@@ -6,6 +6,7 @@ mod pool;
 mod post_lifecycle;
 mod post_repository;
 mod rate_limits;
+mod vote_batcher;
 
 pub use error::{BoxError, RepositoryError};
 pub use event_repository::{EventListener, EventPage, EventRepository};
@@ -13,3 +14,4 @@ pub use pool::DbPool;
 pub use post_lifecycle::{Deletion, StorageWork};
 pub use post_repository::PostRepository;
 pub use rate_limits::RateLimitRepository;
+pub use vote_batcher::VoteBatcher;

@@ -130,8 +130,9 @@ impl PostRepository {
             None => Ok(Deletion::NoSuchPost),
             Some(None) => Ok(Deletion::Deleted { image: None }),
             Some(Some(hash)) => {
-                let image = ImageHash::parse(&hash)
-                    .map_err(|error| RepositoryError::Query(sqlx::Error::Decode(error.into())))?;
+                let image = ImageHash::parse(&hash).map_err(|error| {
+                    RepositoryError::Query(Box::new(sqlx::Error::Decode(error.into())))
+                })?;
                 Ok(Deletion::Deleted { image: Some(image) })
             }
         }

@@ -4,7 +4,7 @@
 
 use sqlx::PgConnection;
 
-use super::{error::RepositoryError, pool::DbPool};
+use super::{error::RepositoryError, pool::DbPool, vote_batcher::VoteBatcher};
 use crate::domain::{
     CleanImage, Cursor, DeleteTokenHash, ImageHash, NewPost, PageRequest, Post, ScoreChange, Sort,
 };
@@ -12,11 +12,13 @@ use crate::domain::{
 #[derive(Clone)]
 pub struct PostRepository {
     pub(super) pool: DbPool,
+    votes: VoteBatcher,
 }
 
 impl PostRepository {
-    pub fn new(pool: DbPool) -> Self {
-        Self { pool }
+    /// `votes` writes the votes (see [`VoteBatcher::start`] for the task it needs).
+    pub fn new(pool: DbPool, votes: VoteBatcher) -> Self {
+        Self { pool, votes }
     }
 
     /// Inserts a post without an image. (With an image: `insert_with_image`, in
@@ -34,29 +36,16 @@ impl PostRepository {
             .await
     }
 
-    /// Adds `change` to the score in one statement, so concurrent votes never lose an update.
-    /// `None` when there is no such post.
+    /// Adds `change` to the score, atomically: concurrent votes never lose an update. Votes
+    /// that arrive together are written by one statement (see `vote_batcher`). `None` when
+    /// there is no such post.
     #[tracing::instrument(name = "repository.add_to_score", skip(self))]
     pub async fn add_to_score(
         &self,
         post_id: i64,
         change: ScoreChange,
     ) -> Result<Option<Post>, RepositoryError> {
-        self.pool
-            .write(&(post_id, change), |db, (post_id, change)| {
-                Box::pin(
-                    sqlx::query_as!(
-                        Post,
-                        r#"UPDATE posts SET score = score + $1 WHERE id = $2
-                         RETURNING id, title, post, username, score, image_hash, image_width, image_height,
-                                   created_at, hot AS "hot!""#,
-                        i64::from(change.value()),
-                        post_id,
-                    )
-                    .fetch_optional(db),
-                )
-            })
-            .await
+        self.votes.add(post_id, change).await
     }
 
     /// One page, plus one extra row that tells whether another page exists. Every query walks

@@ -27,9 +27,9 @@ impl RateLimitRepository {
             })
             .await?;
         <[u8; 32]>::try_from(key).map_err(|_| {
-            RepositoryError::Query(sqlx::Error::Decode(
+            RepositoryError::Query(Box::new(sqlx::Error::Decode(
                 "rate_limit_secret.key is not 32 bytes".into(),
-            ))
+            )))
         })
     }
 

@@ -61,18 +61,21 @@ pub struct LiveEvents {
     events: EventRepository,
     broadcast: broadcast::Sender<Arc<Event>>,
     changed_scores: Arc<Mutex<HashSet<i64>>>,
-    stop: CancellationToken,
+    /// Cancelled when the server starts to stop: every client's stream ends, so that the
+    /// server is not kept waiting by streams that never end (clients reconnect elsewhere).
+    streams_end: CancellationToken,
     stats: Arc<LiveStats>,
 }
 
 impl LiveEvents {
-    /// `stop` ends the background loops and every client's stream (graceful shutdown).
-    pub fn new(events: EventRepository, stop: CancellationToken) -> Self {
+    /// `streams_end` ends every client's stream (graceful shutdown). The background loops
+    /// below take a token of their own.
+    pub fn new(events: EventRepository, streams_end: CancellationToken) -> Self {
         Self {
             events,
             broadcast: broadcast::channel(BROADCAST_CAPACITY).0,
             changed_scores: Arc::default(),
-            stop,
+            streams_end,
             stats: Arc::default(),
         }
     }
@@ -123,7 +126,7 @@ impl LiveEvents {
                 }
             }
         }
-        let stop = self.stop.clone();
+        let stop = self.streams_end.clone();
         let stats = self.stats.clone();
         Ok(async_stream::stream! {
             let _client = ClientGuard::new(&stats);
@@ -162,12 +165,12 @@ impl LiveEvents {
     /// seconds, or after a reconnect) read the events after `position` and broadcast them.
     /// Start it from the newest event id read before the server accepts clients, so that no
     /// event made after that is skipped.
-    pub async fn relay(self, mut position: i64) {
-        while !self.stop.is_cancelled() {
+    pub async fn relay(self, mut position: i64, stop: CancellationToken) {
+        while !stop.is_cancelled() {
             let mut listener = match self.events.listen().await {
                 Ok(listener) => listener,
                 Err(error) => {
-                    if self.pause_after("listening for events", &error).await {
+                    if pause_after("listening for events", &error, &stop).await {
                         return;
                     }
                     continue;
@@ -176,12 +179,12 @@ impl LiveEvents {
             let mut poll = tokio::time::interval(POLL_EVERY);
             loop {
                 if let Err(error) = self.catch_up(&mut position).await
-                    && self.pause_after("reading events", &error).await
+                    && pause_after("reading events", &error, &stop).await
                 {
                     return;
                 }
                 tokio::select! {
-                    () = self.stop.cancelled() => return,
+                    () = stop.cancelled() => return,
                     _ = poll.tick() => {}
                     notification = listener.next() => match notification {
                         Ok(Some(_)) => {}
@@ -192,7 +195,7 @@ impl LiveEvents {
                         }
                         Err(error) => {
                             self.stats.listener_reconnects.fetch_add(1, Ordering::Relaxed);
-                            if self.pause_after("listening for events", &error).await {
+                            if pause_after("listening for events", &error, &stop).await {
                                 return;
                             }
                             break;
@@ -217,23 +220,14 @@ impl LiveEvents {
         }
     }
 
-    /// Logs `error`, then waits a second; `true` when the server is stopping meanwhile.
-    async fn pause_after(&self, doing: &str, error: &RepositoryError) -> bool {
-        let error = cause_chain(error);
-        tracing::warn!(%error, "live events: {doing} failed; retrying in 1 s");
-        tokio::select! {
-            () = self.stop.cancelled() => true,
-            () = tokio::time::sleep(Duration::from_secs(1)) => false,
-        }
-    }
-
     /// Announces the scores that votes changed, a few times a second, until `stop` (and once
-    /// more then, so that the last votes are announced before the process exits).
-    pub async fn flush_scores(self) {
+    /// more then, so that the last votes are announced before the process exits: cancel
+    /// `stop` once no request is left).
+    pub async fn flush_scores(self, stop: CancellationToken) {
         let mut every = tokio::time::interval(SCORE_FLUSH_EVERY);
         loop {
             let stopping = tokio::select! {
-                () = self.stop.cancelled() => true,
+                () = stop.cancelled() => true,
                 _ = every.tick() => false,
             };
             self.flush_scores_once().await;
@@ -262,11 +256,11 @@ impl LiveEvents {
     }
 
     /// Deletes events nobody may ask for any more, every minute until `stop`.
-    pub async fn prune(self) {
+    pub async fn prune(self, stop: CancellationToken) {
         let mut every = tokio::time::interval(PRUNE_EVERY);
         loop {
             tokio::select! {
-                () = self.stop.cancelled() => return,
+                () = stop.cancelled() => return,
                 _ = every.tick() => {}
             }
             if let Err(error) = self.events.prune().await {
@@ -274,6 +268,16 @@ impl LiveEvents {
                 tracing::warn!(%error, "could not prune old events");
             }
         }
+    }
+}
+
+/// Logs `error`, then waits a second; `true` when `stop` came meanwhile.
+async fn pause_after(doing: &str, error: &RepositoryError, stop: &CancellationToken) -> bool {
+    let error = cause_chain(error);
+    tracing::warn!(%error, "live events: {doing} failed; retrying in 1 s");
+    tokio::select! {
+        () = stop.cancelled() => true,
+        () = tokio::time::sleep(Duration::from_secs(1)) => false,
     }
 }
 

@@ -123,3 +123,138 @@ async fn five_hundred_concurrent_votes_all_count() {
         .unwrap();
     assert_eq!(score, 500);
 }
+
+// ---- Votes are written in batches (repository/vote_batcher.rs): still exact, and a batch's
+// ---- trouble stays its own.
+
+#[tokio::test]
+async fn concurrent_votes_on_many_posts_each_end_at_their_own_sum() {
+    let app = spawn_app().await;
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        ids.push(
+            app.create_ok(&format!("p{n}")).await["id"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    // Post n gets 40 votes: 20 + n up, 20 - n down.
+    let votes = ids
+        .iter()
+        .enumerate()
+        .flat_map(|(n, &id)| (0..40).map(move |k| (id, if k < 20 + n { 1 } else { -1 })));
+    let responses = futures::future::join_all(votes.map(|(id, change)| app.vote(id, change))).await;
+    assert!(responses.iter().all(|r| r.status() == 200));
+    for (n, &id) in ids.iter().enumerate() {
+        let score: i64 = sqlx::query_scalar("SELECT score FROM posts WHERE id = $1")
+            .bind(id)
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+        assert_eq!(score, 2 * n as i64, "post {n}");
+    }
+}
+
+#[tokio::test]
+async fn unknown_posts_in_a_batch_are_404_and_the_others_count() {
+    let app = spawn_app().await;
+    let id = app.create_ok("real").await["id"].as_i64().unwrap();
+    // 200 votes at once, every other one for a post that does not exist: they share batches.
+    let votes = (0..200).map(|n| {
+        let target = if n % 2 == 0 { id } else { 1_000_000 + n };
+        app.vote(target, 1)
+    });
+    let responses = futures::future::join_all(votes).await;
+    for (n, response) in responses.iter().enumerate() {
+        let expected = if n % 2 == 0 { 200 } else { 404 };
+        assert_eq!(response.status(), expected, "vote {n}");
+    }
+    let score: i64 = sqlx::query_scalar("SELECT score FROM posts WHERE id = $1")
+        .bind(id)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(score, 100);
+}
+
+#[tokio::test]
+async fn a_batch_that_fails_fails_only_its_own_votes() {
+    let app = spawn_app().await;
+    let stuck = app.create_ok("locked").await["id"].as_i64().unwrap();
+    let free = app.create_ok("free").await["id"].as_i64().unwrap();
+
+    // Hold the row of `stuck` longer than the server's statement timeout (5 s).
+    let mut lock = app.db.pool.begin().await.unwrap();
+    sqlx::query("SELECT 1 FROM posts WHERE id = $1 FOR UPDATE")
+        .bind(stuck)
+        .execute(&mut *lock)
+        .await
+        .unwrap();
+    let blocked = tokio::spawn({
+        let (client, url) = (app.client.clone(), app.url("/update-post-score"));
+        async move {
+            client
+                .post(url)
+                .json(&serde_json::json!({"post_id": stuck, "score_increase": 1}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+
+    // Meanwhile other votes are written by the other writer.
+    for _ in 0..3 {
+        assert_eq!(app.vote(free, 1).await.status(), 200);
+    }
+    assert_eq!(blocked.await.unwrap(), 503, "its batch timed out");
+    lock.rollback().await.unwrap();
+
+    // The next batch is fine, and the failed vote changed nothing.
+    let after: Value = app.vote(stuck, 1).await.json().await.unwrap();
+    assert_eq!(after["score"], 1);
+}
+
+#[tokio::test]
+async fn votes_waiting_at_shutdown_are_written_before_the_server_exits() {
+    let (app, mut replicas) = spawn_fleet_with(|_| {}, 1).await.unwrap();
+    let server = replicas.remove(0);
+    let id = app.create_ok("last minute").await["id"].as_i64().unwrap();
+
+    let client = reqwest::Client::new();
+    let votes: Vec<_> = (0..300)
+        .map(|_| {
+            let (client, url) = (client.clone(), server.url("/update-post-score"));
+            tokio::spawn(async move {
+                client
+                    .post(url)
+                    .json(&serde_json::json!({"post_id": id, "score_increase": 1}))
+                    .send()
+                    .await
+                    .map(|r| r.status().as_u16())
+            })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    server.stop().await.unwrap();
+
+    let mut answered = 0;
+    for vote in votes {
+        match vote.await.unwrap() {
+            Ok(200) => answered += 1,
+            Ok(status) => panic!("a vote in flight got {status}"),
+            Err(_) => {} // not yet accepted when the server stopped: the client retries
+        }
+    }
+    assert!(answered > 0);
+    let score: i64 = sqlx::query_scalar("SELECT score FROM posts WHERE id = $1")
+        .bind(id)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        score, answered,
+        "every vote answered 200 was written, and no other"
+    );
+}
