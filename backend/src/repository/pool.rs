@@ -121,10 +121,31 @@ impl DbPool {
         args: &A,
         query: Query<A, T>,
     ) -> Result<T, RepositoryError> {
+        self.run_retrying(args, query).await
+    }
+
+    /// Runs a statement that changes data but may run twice without harm, like a read: no
+    /// check before it is sent, and once more on a fresh connection if the first one was
+    /// broken. For a rate-limit charge (counted twice during a database blip, a request is
+    /// refused a little early) the round trip a [`DbPool::write`] spends on proving the
+    /// connection alive costs more than it saves.
+    pub async fn write_repeatable<A: Sync + ?Sized, T>(
+        &self,
+        args: &A,
+        statement: Query<A, T>,
+    ) -> Result<T, RepositoryError> {
+        self.run_retrying(args, statement).await
+    }
+
+    async fn run_retrying<A: Sync + ?Sized, T>(
+        &self,
+        args: &A,
+        query: Query<A, T>,
+    ) -> Result<T, RepositoryError> {
         let first = self.run(self.lend().await?, args, query).await;
         match first {
             Err(error) if is_broken(&error) => {
-                tracing::info!(%error, "database connection was broken; retrying the read");
+                tracing::info!(%error, "database connection was broken; running the query again");
                 Ok(self.run(self.lend().await?, args, query).await?)
             }
             other => Ok(other?),

@@ -36,8 +36,9 @@ impl RateLimitRepository {
     /// Charges one request of `client` to `scope`, in one statement (GCRA): allowed when the
     /// client's `tat` is at most `tolerance` ahead of now, and then `tat` moves on by
     /// `interval`; otherwise nothing changes and the answer is how long to wait. The row's
-    /// lock serialises concurrent requests of one client, on every replica. A write like any
-    /// other: sent on a connection that has just proved alive, never repeated once sent.
+    /// lock serialises concurrent requests of one client, on every replica. Sent without a
+    /// liveness check and repeated once after a broken connection
+    /// ([`DbPool::write_repeatable`]): a charge counted twice in a blip is harmless.
     ///
     /// The wait is read from the statement's snapshot: exact, unless another request of the
     /// same client committed meanwhile (then it may be a little short; the next try is
@@ -52,7 +53,7 @@ impl RateLimitRepository {
     ) -> Result<Option<Duration>, RepositoryError> {
         let row = self
             .pool
-            .write(&(scope, client, gcra), |db, (scope, client, gcra)| {
+            .write_repeatable(&(scope, client, gcra), |db, (scope, client, gcra)| {
                 Box::pin(
                     sqlx::query!(
                         r#"WITH taken AS (
