@@ -2,20 +2,25 @@
 """Request bodies for bench/run.sh (standard library only).
 
   bodies.py png SIZE OUT [SIDE]
-      A valid PNG (SIDE x SIDE RGB, default 64, real IDAT) padded after IEND to exactly SIZE
-      bytes. The server reads only the header (type and dimensions), so the padding is accepted.
-      `png 250 OUT 8` is the small (~250-byte) image of the cache scenarios.
+      A valid PNG of about SIZE bytes: SIDE pixels wide (default 64; wider for large sizes, so
+      that it stays about square), random pixels, stored
+      uncompressed, as many rows as it takes. No byte of it is metadata or trailing data, so
+      the server stores all of it (it strips those). `png 250 OUT 8` is the small (~250-byte)
+      image of the cache scenarios.
   bodies.py photo WIDTH HEIGHT noise|smooth OUT
       A PNG with real pixels to decode: random ones (`noise`, incompressible: 3 bytes a pixel,
-      like a photo's entropy) or gradients (`smooth`, small file, same pixel count), then 64
-      bytes of padding after IEND, room for the unique tag of an upload.
+      like a photo's entropy) or gradients (`smooth`, small file, same pixel count).
   bodies.py copies SRC N OUT_PREFIX
-      N copies of SRC (OUT_PREFIX-0 ...) whose last 24 bytes (padding) differ: N new hashes.
+      N copies of the PNG SRC (OUT_PREFIX-0 ...) whose first pixels differ: N new images that
+      still decode (the server strips anything that is not pixels, so only pixels can make
+      images distinct).
   bodies.py multipart OUT_PREFIX BOUNDARY [PNG]
       A multipart/form-data body for POST /post, split in two files, OUT_PREFIX.pre and
       OUT_PREFIX.tail: the load generator puts a unique 24-byte tag between them. Without PNG the
-      tag lands in the post text; with PNG it lands in the file's bytes after IEND, so every
-      upload has a new SHA-256 (a real PUT to object storage, not the de-duplicated path).
+      tag lands in the post text; with PNG it overwrites 24 bytes in the middle of the image
+      data (IDAT), so every upload has a new SHA-256 after stripping (a real PUT to object
+      storage, not the de-duplicated path). The PNG's checksums no longer match there; the
+      server does not decode uploads, and nothing decodes these images later.
 """
 import os
 import struct
@@ -29,14 +34,25 @@ def chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
-def encode_png(width: int, height: int, rows: list) -> bytes:
+def encode_png(width: int, height: int, rows: list, level: int = 6) -> bytes:
     """An RGB PNG of the given rows (each: filter byte 0, then 3 bytes a pixel)."""
     return (
         b"\x89PNG\r\n\x1a\n"
         + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-        + chunk(b"IDAT", zlib.compress(b"".join(rows), 6))
+        + chunk(b"IDAT", zlib.compress(b"".join(rows), level))
         + chunk(b"IEND", b"")
     )
+
+
+def idat_data(png: bytes) -> tuple:
+    """(start, end) of the first IDAT chunk's data."""
+    pos = 8
+    while pos + 8 <= len(png):
+        (length,) = struct.unpack(">I", png[pos : pos + 4])
+        if png[pos + 4 : pos + 8] == b"IDAT":
+            return pos + 8, pos + 8 + length
+        pos += 12 + length
+    raise SystemExit("no IDAT chunk")
 
 
 def gradient_rows(width: int, height: int) -> list:
@@ -57,14 +73,30 @@ def photo(width: int, height: int, kind: str) -> bytes:
         rows = gradient_rows(width, height)
     else:
         raise SystemExit(f"photo: noise or smooth, not {kind!r}")
-    return encode_png(width, height, rows) + b"\x00" * 64
+    return encode_png(width, height, rows)
 
 
 def png(size: int, side: int = 64) -> bytes:
-    data = encode_png(side, side, gradient_rows(side, side))
-    if size < len(data):
-        raise SystemExit(f"a PNG needs at least {len(data)} bytes")
-    return data + b"\x00" * (size - len(data))
+    # About square once it is large: the server refuses more than 10 000 pixels a side.
+    side = max(side, int((size / 3) ** 0.5))
+    row = 1 + 3 * side
+    overhead = 8 + 25 + 12 + 12 + 6  # signature, IHDR, IDAT and IEND framing, zlib
+    height = max(1, (size - overhead) // (row + 5 * row // 65535 + 1))
+    rows = [b"\x00" + os.urandom(3 * side) for _ in range(height)]
+    return encode_png(side, height, rows, level=0)
+
+
+def copies(src: str, n: int, prefix: str) -> None:
+    """N PNGs like SRC, each with its first pixel set to its number: distinct images."""
+    with open(src, "rb") as f:
+        png = f.read()
+    (width, height) = struct.unpack(">II", png[16:24])
+    start, end = idat_data(png)
+    raw = bytearray(zlib.decompress(png[start:end]))
+    for i in range(n):
+        raw[1:4] = struct.pack(">I", i)[1:]
+        with open(f"{prefix}-{i}", "wb") as f:
+            f.write(encode_png(width, height, [bytes(raw)], level=1))
 
 
 def multipart(prefix: str, boundary: str, png_path: str | None) -> None:
@@ -92,9 +124,13 @@ def multipart(prefix: str, boundary: str, png_path: str | None) -> None:
             + b'Content-Disposition: form-data; name="file"; filename="bench.png"\r\n'
             + b"Content-Type: image/png\r\n\r\n"
         )
+        start, end = idat_data(image)
+        if end - start < 2 * TAG_LEN:
+            raise SystemExit("the PNG's image data is too small for the tag")
+        at = (start + end) // 2
         pre = head + field("post", b"A post with an image, created by the benchmark.")
-        pre += file_head + image[:-TAG_LEN]
-        tail = b"\r\n" + closing
+        pre += file_head + image[:at]
+        tail = image[at + TAG_LEN :] + b"\r\n" + closing
     with open(prefix + ".pre", "wb") as f:
         f.write(pre)
     with open(prefix + ".tail", "wb") as f:
@@ -109,11 +145,7 @@ def main() -> None:
         with open(sys.argv[5], "wb") as f:
             f.write(photo(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]))
     elif len(sys.argv) == 5 and sys.argv[1] == "copies":
-        with open(sys.argv[2], "rb") as f:
-            data = f.read()
-        for i in range(int(sys.argv[3])):
-            with open(f"{sys.argv[4]}-{i}", "wb") as f:
-                f.write(data[:-TAG_LEN] + f"copy-{i:019d}".encode()[:TAG_LEN])
+        copies(sys.argv[2], int(sys.argv[3]), sys.argv[4])
     elif len(sys.argv) in (4, 5) and sys.argv[1] == "multipart":
         multipart(sys.argv[2], sys.argv[3], sys.argv[4] if len(sys.argv) == 5 else None)
     else:

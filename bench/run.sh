@@ -99,7 +99,7 @@ declare -A TITLE=(
   [list_new_1m]="GET /post?limit=50, $BIG_TEXT posts"
   [list_top_1m]="GET /post?sort=top&limit=50, $BIG_TEXT posts"
   [list_hot_1m]="GET /post?sort=hot&limit=50, $BIG_TEXT posts"
-  [pgbench]="pgbench: the repository's VOTE statement, server stopped (the ceiling)"
+  [pgbench]="pgbench: the single vote statement, server stopped (the ceiling)"
   [vote]="POST /update-post-score, random post of $BIG_TEXT, random ±1"
   [image_small_200]="GET /image/{hash}, 250-byte PNG (200)"
   [image_304]="GET /image/{hash} of the 250-byte PNG + If-None-Match (304), S3 frozen"
@@ -385,7 +385,9 @@ psql_db() { # DATABASE_URL PSQL_ARGS...
 # VACUUM ANALYZE and CHECKPOINT.
 seed_posts() {
   local url="$1" from="$2" to="$3"
-  psql_db "$url" -c "
+  # Without triggers (session_replication_role): the seed is not news for live clients, and a
+  # million `post` events in one transaction would only slow it down.
+  psql_db "$url" -c "SET session_replication_role = replica" -c "
     INSERT INTO posts (title, post, username, score, created_at)
     SELECT 'Seeded post ' || g,
            'Seeded text of post ' || g || '. ' || repeat('Lorem ipsum dolor sit amet. ', 4),
@@ -412,18 +414,16 @@ explain() {
   } >>"$RUN_DIR/plans.txt"
 }
 
-# repository_statement NAME — the SQL of the constant NAME in the repository, as the app sends
-# it (the pieces of its `concat!`, with `post_columns!()` expanded).
-repository_statement() {
-  python3 - "$ROOT/backend/src/repository/post_repository.rs" "$1" <<'PY'
-import re, sys
-src, name = open(sys.argv[1]).read(), sys.argv[2]
-cols = re.search(r'macro_rules!\s*post_columns\s*\{\s*\(\)\s*=>\s*\{\s*"([^"]*)"', src).group(1)
-body = re.search(r'const ' + name + r': &str = concat!\((.*?)\);', src, re.S)
-if not body:
-    sys.exit(f"cannot find `const {name}` in post_repository.rs")
-pieces = re.findall(r'"([^"]*)"|(post_columns!\(\))', body.group(1))
-print("".join(cols if macro else text for text, macro in pieces))
+# app_statement TEXT — the SQL of the app's statement that contains TEXT, exactly as the app
+# sends it: read from the sqlx offline data (.sqlx/), which the build checks against the code.
+app_statement() {
+  python3 - "$ROOT/.sqlx" "$1" <<'PY'
+import glob, json, sys
+folder, text = sys.argv[1], sys.argv[2]
+found = [q for q in (json.load(open(p))["query"] for p in glob.glob(folder + "/query-*.json")) if text in q]
+if len(found) != 1:
+    sys.exit(f"{len(found)} statements in .sqlx contain {text!r}")
+print(" ".join(found[0].split()))
 PY
 }
 
@@ -453,17 +453,12 @@ probe_list_hot_1m() {
 # ---------------------------------------------------------------------------------------------
 # Scenarios: votes and their ceiling
 
-# The ceiling is the single vote statement as the repository sends it, run by pgbench.
+# The ceiling: the single vote statement (one UPDATE and one commit per vote, what the app sent
+# before votes were batched), run by pgbench with the server stopped. The app's own statement
+# is now `add_votes` over a batch (repository/vote_batcher.rs).
+SINGLE_VOTE_SQL='UPDATE posts SET score = score + $1 WHERE id = $2 RETURNING id, title, post, username, score, image_hash, image_width, image_height, created_at, hot'
 write_vote_pgbench() {
-  local vote_sql
-  if ! vote_sql="$(repository_statement VOTE 2>/dev/null)"; then
-    # The repository no longer has a single-statement VOTE (batching replaced it): the ceiling
-    # stays the single statement the service started from (as of commit dd0f591).
-    vote_sql='UPDATE posts SET score = score + $1 WHERE id = $2 RETURNING id, title, post, username, score, image_hash, created_at'
-    VOTE_SQL_SOURCE="a copy in bench/run.sh (post_repository.rs has no const VOTE any more)"
-    warn "no const VOTE in post_repository.rs: the ceiling runs $VOTE_SQL_SOURCE"
-  fi
-  vote_sql="${vote_sql//\$1/:d}"
+  local vote_sql="${SINGLE_VOTE_SQL//\$1/:d}"
   vote_sql="${vote_sql//\$2/:id}"
   {
     echo '\set id random(1, :n)'
@@ -471,7 +466,6 @@ write_vote_pgbench() {
     echo "$vote_sql;"
   } >"$files/vote.pgbench"
 }
-VOTE_SQL_SOURCE="const VOTE in backend/src/repository/post_repository.rs"
 
 probe_pgbench() {
   write_vote_pgbench
@@ -910,11 +904,15 @@ stop_server
 log "Seeding $SMALL_BOARD posts"
 seed_posts "$DATABASE_URL_SMALL" 1 "$SMALL_BOARD"
 explain "$DATABASE_URL_SMALL" "newest first, $SMALL_BOARD posts (the first page: 50 + 1 rows)" \
-  "$(repository_statement NEWEST_FIRST)"
+  "$(app_statement "FROM posts ORDER BY id DESC LIMIT \$1")"
 log "Seeding $BIG_BOARD posts (SQL, generate_series)"
 seed_posts "$DATABASE_URL_BENCH" 1 "$BIG_BOARD"
-explain "$DATABASE_URL_BENCH" "newest first, $BIG_BOARD posts" "$(repository_statement NEWEST_FIRST)"
-explain "$DATABASE_URL_BENCH" "top, $BIG_BOARD posts" "$(repository_statement TOP_FIRST)"
+explain "$DATABASE_URL_BENCH" "newest first, $BIG_BOARD posts" \
+  "$(app_statement "FROM posts ORDER BY id DESC LIMIT \$1")"
+explain "$DATABASE_URL_BENCH" "top, $BIG_BOARD posts" \
+  "$(app_statement "FROM posts ORDER BY score DESC, id DESC LIMIT \$1")"
+explain "$DATABASE_URL_BENCH" "hot, $BIG_BOARD posts" \
+  "$(app_statement "FROM posts ORDER BY hot DESC, id DESC LIMIT \$1")"
 
 for group in "${SCENARIO_GROUPS[@]}"; do
   run_group "$group"
@@ -931,7 +929,7 @@ done
   echo "commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')"
   echo "settings: $REPEAT rounds, ${DURATION}s per run (+${WARMUP}s warm-up), $CONNECTIONS connections, $THREADS threads, RUST_LOG=$SERVER_LOG_LEVEL, RATE_LIMIT_POSTS=off RATE_LIMIT_VOTES=off, server CPUs ${CPUS_SERVER:-any}, load generator CPUs ${CPUS_LOAD:-any}"
   if wants pgbench; then
-    echo "ceiling statement: $VOTE_SQL_SOURCE"
+    echo "ceiling statement (pgbench): $SINGLE_VOTE_SQL"
   fi
 } >"$RUN_DIR/machine.txt"
 

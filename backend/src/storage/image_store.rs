@@ -140,7 +140,7 @@ impl ImageStore {
         }
     }
 
-    /// Keeps small objects in `cache` too, as they are read or written.
+    /// Keeps small objects in `cache` too, as they are read (and variants as they are made).
     pub fn with_cache(self, cache: ImageCache) -> Self {
         Self { cache, ..self }
     }
@@ -203,17 +203,11 @@ impl ImageStore {
             Err(e) if e.as_service_error().is_some_and(|e| e.is_not_found()) => {}
             Err(e) => return Err(StorageError::from_sdk("head object", e)),
         }
+        // Not kept in the cache: the board shows variants, and the original is asked for only
+        // when someone opens it (then it is cached as it is read). Keeping every upload would
+        // cost an upload burst the whole cache bound in memory at once.
         self.put_object(&key, image.kind.content_type(), image.bytes.clone())
-            .await?;
-        // A new post heads the board, so its image is about to be asked for.
-        self.cache
-            .insert(
-                ObjectKey::Original(&image.hash),
-                image.kind.content_type(),
-                &image.bytes,
-            )
-            .await;
-        Ok(())
+            .await
     }
 
     /// Stores a variant of an image.
