@@ -26,7 +26,7 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// `resync` (`{}`: events were missed that are no longer kept; reload the first page). Each
 /// carries an increasing `id:`; reconnect with `Last-Event-ID` to get what was missed.
 #[utoipa::path(get, path = "/events", tag = "posts",
-    params(("Last-Event-ID" = Option<i64>, Header, description = "The id of the last event received, to resume after it")),
+    params(("Last-Event-ID" = Option<String>, Header, description = "The `id:` of the last event received, to resume after it. A value that is not such an id is ignored: the stream starts from now.")),
     responses(
         (status = 200, description = "An endless `text/event-stream`", content_type = "text/event-stream"),
         (status = 503, description = "Database unavailable", body = super::error::ErrorBody),

@@ -21,6 +21,11 @@ async fn served(app: &TestApp, path: &str) -> reqwest::Response {
     response
 }
 
+/// The bytes of a 200 for `path`.
+async fn served_bytes(app: &TestApp, path: &str) -> bytes::Bytes {
+    served(app, path).await.bytes().await.unwrap()
+}
+
 /// The EXIF Orientation value of a JPEG's APP1 segment, if any (little- or big-endian TIFF).
 fn jpeg_orientation(jpeg: &[u8]) -> Option<u16> {
     let at = jpeg.windows(6).position(|w| w == b"Exif\0\0")? + 6;
@@ -58,11 +63,7 @@ async fn a_phone_photo_loses_gps_and_every_other_trace_but_keeps_its_orientation
 
     let post = post_image(&app, photo.clone()).await;
     let hash = post["image_hash"].as_str().unwrap();
-    let stored = served(&app, &format!("/image/{hash}"))
-        .await
-        .bytes()
-        .await
-        .unwrap();
+    let stored = served_bytes(&app, &format!("/image/{hash}")).await;
 
     assert_no_secrets(&stored);
     assert_ne!(
@@ -97,11 +98,7 @@ async fn a_jpeg_with_nothing_to_strip_is_stored_byte_for_byte() {
         (Some(64), Some(48))
     );
     let hash = post["image_hash"].as_str().unwrap();
-    let stored = served(&app, &format!("/image/{hash}"))
-        .await
-        .bytes()
-        .await
-        .unwrap();
+    let stored = served_bytes(&app, &format!("/image/{hash}")).await;
     assert_eq!(stored, plain);
 }
 
@@ -155,11 +152,7 @@ async fn variants_have_their_width_type_headers_and_revalidate() {
     let (photo, _) = jpeg_with_metadata(&gradient(1000, 2000), 6);
     let post = post_image(&app, photo).await;
     let hash = post["image_hash"].as_str().unwrap();
-    let original_bytes = served(&app, &format!("/image/{hash}"))
-        .await
-        .bytes()
-        .await
-        .unwrap();
+    let original_bytes = served_bytes(&app, &format!("/image/{hash}")).await;
 
     for width in [320u32, 640, 1280] {
         let path = format!("/image/{hash}?width={width}");
@@ -206,11 +199,7 @@ async fn narrow_images_are_not_upscaled_and_animations_give_their_first_frame() 
     )
     .await;
     let hash = small["image_hash"].as_str().unwrap();
-    let bytes = served(&app, &format!("/image/{hash}?width=640"))
-        .await
-        .bytes()
-        .await
-        .unwrap();
+    let bytes = served_bytes(&app, &format!("/image/{hash}?width=640")).await;
     assert_eq!(
         image::load_from_memory(&bytes).unwrap().dimensions(),
         (200, 100)
@@ -219,17 +208,9 @@ async fn narrow_images_are_not_upscaled_and_animations_give_their_first_frame() 
     let animated = gif_two_frames(40, 20);
     let post = post_image(&app, animated.clone()).await;
     let hash = post["image_hash"].as_str().unwrap();
-    let original = served(&app, &format!("/image/{hash}"))
-        .await
-        .bytes()
-        .await
-        .unwrap();
+    let original = served_bytes(&app, &format!("/image/{hash}")).await;
     assert_eq!(original, animated, "the animation is kept in the original");
-    let first = served(&app, &format!("/image/{hash}?width=320"))
-        .await
-        .bytes()
-        .await
-        .unwrap();
+    let first = served_bytes(&app, &format!("/image/{hash}?width=320")).await;
     let frame = image::load_from_memory(&first).unwrap().to_rgb8();
     assert_eq!(frame.dimensions(), (40, 20));
     let pixel = frame.get_pixel(20, 10);
@@ -245,11 +226,7 @@ async fn a_variant_is_made_once_and_then_served_from_storage() {
     let app = spawn_app_with(|config| config.image_cache_bytes = 0).await;
     let post = post_image(&app, jpeg_of(&gradient(900, 600), None)).await;
     let hash = post["image_hash"].as_str().unwrap();
-    let first = served(&app, &format!("/image/{hash}?width=640"))
-        .await
-        .bytes()
-        .await
-        .unwrap();
+    let first = served_bytes(&app, &format!("/image/{hash}?width=640")).await;
     let stored_variants = app.s3.root.path().join("images/variants").join(hash);
     assert!(
         stored_variants.join("640").is_file(),
@@ -258,11 +235,7 @@ async fn a_variant_is_made_once_and_then_served_from_storage() {
 
     // Without the original, nothing could be decoded again: the variant comes from storage.
     std::fs::remove_file(app.s3.root.path().join("images").join(hash)).unwrap();
-    let second = served(&app, &format!("/image/{hash}?width=640"))
-        .await
-        .bytes()
-        .await
-        .unwrap();
+    let second = served_bytes(&app, &format!("/image/{hash}?width=640")).await;
     assert_eq!(first, second);
     assert_error(app.get(&format!("/image/{hash}?width=320")).await, 404).await;
 }
@@ -338,11 +311,7 @@ async fn a_typical_photos_640_variant_is_at_most_a_quarter_of_it() {
     let jpeg = jpeg_of(&photo, None);
     let post = post_image(&app, jpeg.clone()).await;
     let hash = post["image_hash"].as_str().unwrap();
-    let variant = served(&app, &format!("/image/{hash}?width=640"))
-        .await
-        .bytes()
-        .await
-        .unwrap();
+    let variant = served_bytes(&app, &format!("/image/{hash}?width=640")).await;
     assert!(
         variant.len() * 4 <= jpeg.len(),
         "{} of {}",
