@@ -1,7 +1,17 @@
 //! Wiring: connect to PostgreSQL and S3 (waiting for them to come up), apply migrations,
-//! ensure the bucket, bind the listener and serve until asked to stop.
+//! ensure the bucket, bind the listener (and the metrics listener, when `METRICS_ADDR` is set)
+//! and serve until asked to stop.
 
-use std::{future::Future, net::SocketAddr, str::FromStr, sync::Arc, time::Duration};
+use std::{
+    future::Future,
+    net::SocketAddr,
+    str::FromStr,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
 
 use sqlx::{Connection, PgConnection, postgres::PgConnectOptions};
 use tokio::{net::TcpListener, task::JoinSet, time::Instant};
@@ -14,6 +24,7 @@ use crate::{
     domain::ClientKeyer,
     http::{self, AppState},
     imaging::ImageProcessor,
+    metrics::{Metrics, Sample},
     repository::{DbPool, EventRepository, PostRepository, RateLimitRepository, RepositoryError},
     service::{LiveEvents, PostService, RateLimiter},
     storage::{ImageCache, ImageStore},
@@ -48,6 +59,8 @@ pub enum StartupError {
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
+    /// `GET /metrics` on a port of its own, when `METRICS_ADDR` is set.
+    metrics: Option<(TcpListener, axum::Router)>,
     /// Cancelled when the server stops: ends the live streams and the background work.
     stop: CancellationToken,
     /// The replica's background work: the event relay, score announcements, pruning,
@@ -71,14 +84,21 @@ impl Application {
         // The pool opens its own connections; a failed goodbye to this one changes nothing.
         let _ = connection.close().await;
         let listen_options = options.clone().application_name("postboard-listener");
+        // One recorder per application, not the process's global one (see `metrics`).
+        let metrics = match config.metrics_addr {
+            Some(_) => Metrics::prometheus(),
+            None => Metrics::disabled(),
+        };
         let pool = DbPool::new(
             options,
             config.database_max_connections,
             Duration::from_secs(3),
-        );
+        )
+        .with_metrics(metrics.clone());
 
-        let images =
-            ImageStore::new(&config.s3).with_cache(ImageCache::new(config.image_cache_bytes));
+        let images = ImageStore::new(&config.s3)
+            .with_cache(ImageCache::new(config.image_cache_bytes))
+            .with_metrics(metrics.clone());
         wait_for("object storage", config.startup_timeout, || {
             images.ensure_bucket()
         })
@@ -94,18 +114,16 @@ impl Application {
             ClientKeyer::new(secret),
             config.rate_limit_posts,
             config.rate_limit_votes,
-        );
+        )
+        .with_metrics(metrics.clone());
         let stop = CancellationToken::new();
         let live = LiveEvents::new(
             EventRepository::new(pool.clone(), listen_options),
             stop.clone(),
         );
-        let service = PostService::new(
-            PostRepository::new(pool),
-            images,
-            ImageProcessor::default(),
-            live.clone(),
-        );
+        let imaging = ImageProcessor::default();
+        let sampler = sampler(&pool, &live, &images, &imaging);
+        let service = PostService::new(PostRepository::new(pool), images, imaging, live.clone());
         let relay_from = live
             .newest_event_id()
             .await
@@ -115,6 +133,7 @@ impl Application {
         background.spawn(live.clone().flush_scores());
         background.spawn(live.clone().prune());
         background.spawn(fill_in_image_sizes(service.clone()));
+        background.spawn(metrics.clone().upkeep(stop.clone()));
         let state = AppState {
             posts: service,
             live,
@@ -122,19 +141,19 @@ impl Application {
             limits,
             trusted_proxies: Arc::new(config.trusted_proxies.clone()),
         };
-        let router = http::router(state, &config);
-        let listener = TcpListener::bind(config.bind_addr)
-            .await
-            .map_err(|source| StartupError::Bind {
-                addr: config.bind_addr,
-                source,
-            })?;
+        let router = http::router(state, &config, &metrics);
+        let listener = bind(config.bind_addr).await?;
+        let metrics = match config.metrics_addr {
+            Some(addr) => Some((bind(addr).await?, http::metrics_router(metrics, sampler))),
+            None => None,
+        };
         // Secrets are `SecretString`s: `Config`'s Debug output shows `[REDACTED]` for them.
         let database = redact_url(config.database_url.expose_secret());
         tracing::info!(config = ?config, %database, "postboard is ready");
         Ok(Self {
             listener,
             router,
+            metrics,
             stop,
             background,
         })
@@ -146,35 +165,103 @@ impl Application {
             .expect("a bound listener has an address")
     }
 
+    /// Where `GET /metrics` is served, when `METRICS_ADDR` is set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(|(listener, _)| {
+            listener
+                .local_addr()
+                .expect("a bound listener has an address")
+        })
+    }
+
     /// Serves until `shutdown` completes, then finishes the requests in flight (live streams
     /// end at once: a browser reconnects to another replica and resumes), and gives the
-    /// background work a moment to finish.
+    /// background work a moment to finish. The metrics listener stops taking scrapes when
+    /// shutdown begins.
     pub async fn run_until_stopped(
-        mut self,
+        self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         tracing::info!(address = %self.local_addr(), "listening");
-        let stop = self.stop.clone();
+        let Self {
+            listener,
+            router,
+            metrics,
+            stop,
+            mut background,
+        } = self;
         // With each connection's peer address: the rate limits' client (http::client).
-        let app = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(self.listener, app)
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                stop.cancel();
-            })
-            .await;
-        self.stop.cancel();
+        let app = router.into_make_service_with_connect_info::<SocketAddr>();
+        let signalled = stop.clone();
+        let public = async {
+            let served = axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    shutdown.await;
+                    signalled.cancel();
+                })
+                .await;
+            // Also when serving failed: nothing may outlive the public listener.
+            stop.cancel();
+            served
+        };
+        let metrics = async {
+            let Some((listener, router)) = metrics else {
+                return Ok(());
+            };
+            tracing::info!(address = %listener.local_addr()?, "serving metrics at /metrics");
+            axum::serve(listener, router)
+                .with_graceful_shutdown(stop.clone().cancelled_owned())
+                .await
+        };
+        let (served, metrics_served) = tokio::join!(public, metrics);
         let finished = tokio::time::timeout(BACKGROUND_GRACE, async {
-            while self.background.join_next().await.is_some() {}
+            while background.join_next().await.is_some() {}
         })
         .await;
         if finished.is_err() {
             tracing::warn!("background work did not finish in time; stopping it");
         }
-        served
+        served.and(metrics_served)
     }
+}
+
+async fn bind(addr: SocketAddr) -> Result<TcpListener, StartupError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartupError::Bind { addr, source })
+}
+
+/// What a scrape of `/metrics` reads from this replica's parts (clones sharing their state).
+fn sampler(
+    pool: &DbPool,
+    live: &LiveEvents,
+    images: &ImageStore,
+    imaging: &ImageProcessor,
+) -> http::Sampler {
+    let (pool, live, images, imaging) =
+        (pool.clone(), live.clone(), images.clone(), imaging.clone());
+    Arc::new(move || {
+        let connections = pool.status();
+        let stats = live.stats();
+        let cache = images.cache_stats();
+        let count = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        Sample {
+            db_pool_max: connections.max_size,
+            db_pool_open: connections.size,
+            db_pool_idle: connections.available,
+            db_pool_waiting: connections.waiting,
+            sse_clients: count(&stats.clients),
+            sse_events_sent_total: count(&stats.events_sent),
+            sse_clients_dropped_total: count(&stats.clients_dropped),
+            event_listener_reconnects_total: count(&stats.listener_reconnects),
+            image_cache_capacity_bytes: cache.capacity_bytes,
+            image_cache_bytes: cache.bytes,
+            image_cache_entries: cache.entries,
+            image_cache_hits_total: cache.hits,
+            image_cache_misses_total: cache.misses,
+            image_variants_made_total: imaging.variants_made(),
+        }
+    })
 }
 
 async fn fill_in_image_sizes(service: PostService) {
