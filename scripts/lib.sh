@@ -201,8 +201,10 @@ cleanup() {
   [[ -n "$_CLEANED_UP" ]] && return 0
   _CLEANED_UP=1
   # Ctrl-C also ends a pipe reader (`make run | tee log`): a failed write (SIGPIPE, or an
-  # error under `set -e`) must not end the cleanup half-way, leaving servers running.
-  trap '' PIPE
+  # error under `set -e`) must not end the cleanup half-way, leaving servers running. Nor may a
+  # second signal: make passes a SIGTERM on to this script after the process group got it
+  # too, and an impatient second Ctrl-C is common. (Each stop is bounded: 10 s, then SIGKILL.)
+  trap '' PIPE INT TERM
   set +e
   local i
   for ((i = ${#BG_PIDS[@]} - 1; i >= 0; i--)); do
@@ -226,10 +228,12 @@ cleanup() {
   fi
 }
 
+# A signal's trap ignores any further INT or TERM first: one arriving while the shell exits
+# would otherwise run its trap again and end the cleanup before it began.
 install_cleanup() {
   trap cleanup EXIT
-  trap 'exit 130' INT
-  trap 'exit 143' TERM
+  trap 'trap "" INT TERM; exit 130' INT
+  trap 'trap "" INT TERM; exit 143' TERM
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ esac
 
 cd "$ROOT"
 install_cleanup
-trap 'echo; log "Ctrl-C: stopping what make run started"; exit 0' INT # the normal way to stop
+trap 'trap "" INT TERM; echo; log "Ctrl-C: stopping what make run started"; exit 0' INT # the normal way to stop
 target_dir="${CARGO_TARGET_DIR:-$ROOT/target}"
 
 # 1. Build.
