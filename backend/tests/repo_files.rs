@@ -968,9 +968,9 @@ fn script_backend_vars() -> BTreeMap<String, BTreeSet<String>> {
 fn scripts_give_the_backend_only_variables_it_reads() {
     let known = known_vars();
     let found = script_backend_vars();
-    // `make run` sets the server's environment itself; e2e and bench runs use
-    // `test_backend_env` in scripts/lib.sh.
-    for script in ["scripts/run.sh", "scripts/lib.sh"] {
+    // `make run` and `make fleet` set the server's environment themselves; e2e and bench runs
+    // use `test_backend_env` in scripts/lib.sh.
+    for script in ["scripts/run.sh", "scripts/fleet.sh", "scripts/lib.sh"] {
         let vars = found
             .get(script)
             .unwrap_or_else(|| panic!("{script} sets no backend_var"));
