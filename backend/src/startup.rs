@@ -2,16 +2,7 @@
 //! ensure the bucket, bind the listener (and the metrics listener, when `METRICS_ADDR` is set)
 //! and serve until asked to stop.
 
-use std::{
-    future::Future,
-    net::SocketAddr,
-    str::FromStr,
-    sync::{
-        Arc,
-        atomic::{AtomicU64, Ordering},
-    },
-    time::Duration,
-};
+use std::{future::Future, net::SocketAddr, str::FromStr, sync::Arc, time::Duration};
 
 use sqlx::{Connection, PgConnection, postgres::PgConnectOptions};
 use tokio::{net::TcpListener, task::JoinSet, time::Instant};
@@ -19,12 +10,12 @@ use tokio_util::sync::CancellationToken;
 
 use secrecy::ExposeSecret;
 
+use crate::metrics::{Metrics, Sample};
 use crate::{
     config::{Config, redact_url},
     domain::ClientKeyer,
     http::{self, AppState},
     imaging::ImageProcessor,
-    metrics::{Metrics, Sample},
     repository::{DbPool, EventRepository, PostRepository, RateLimitRepository, RepositoryError},
     service::{LiveEvents, PostService, RateLimiter},
     storage::{ImageCache, ImageStore},
@@ -59,13 +50,13 @@ pub enum StartupError {
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
-    /// `GET /metrics` on a port of its own, when `METRICS_ADDR` is set.
-    metrics: Option<(TcpListener, axum::Router)>,
     /// Cancelled when the server stops: ends the live streams and the background work.
     stop: CancellationToken,
     /// The replica's background work: the event relay, score announcements, pruning,
     /// filling in image sizes.
     background: JoinSet<()>,
+    /// `GET /metrics` on a port of its own, when `METRICS_ADDR` is set.
+    metrics: Option<(TcpListener, axum::Router)>,
 }
 
 /// How long the background work may take to finish once the server stops (announcing the
@@ -95,6 +86,7 @@ impl Application {
             Duration::from_secs(3),
         )
         .with_metrics(metrics.clone());
+        let sampled_pool = pool.clone();
 
         let images = ImageStore::new(&config.s3)
             .with_cache(ImageCache::new(config.image_cache_bytes))
@@ -121,9 +113,12 @@ impl Application {
             EventRepository::new(pool.clone(), listen_options),
             stop.clone(),
         );
-        let imaging = ImageProcessor::default();
-        let sampler = sampler(&pool, &live, &images, &imaging);
-        let service = PostService::new(PostRepository::new(pool), images, imaging, live.clone());
+        let service = PostService::new(
+            PostRepository::new(pool),
+            images,
+            ImageProcessor::default(),
+            live.clone(),
+        );
         let relay_from = live
             .newest_event_id()
             .await
@@ -134,6 +129,7 @@ impl Application {
         background.spawn(live.clone().prune());
         background.spawn(fill_in_image_sizes(service.clone()));
         background.spawn(metrics.clone().upkeep(stop.clone()));
+        let sampler = sampler(sampled_pool, &live, &service);
         let state = AppState {
             posts: service,
             live,
@@ -153,9 +149,9 @@ impl Application {
         Ok(Self {
             listener,
             router,
-            metrics,
             stop,
             background,
+            metrics,
         })
     }
 
@@ -176,52 +172,37 @@ impl Application {
 
     /// Serves until `shutdown` completes, then finishes the requests in flight (live streams
     /// end at once: a browser reconnects to another replica and resumes), and gives the
-    /// background work a moment to finish. The metrics listener stops taking scrapes when
-    /// shutdown begins.
+    /// background work a moment to finish.
     pub async fn run_until_stopped(
-        self,
+        mut self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         tracing::info!(address = %self.local_addr(), "listening");
-        let Self {
-            listener,
-            router,
-            metrics,
-            stop,
-            mut background,
-        } = self;
+        let stop = self.stop.clone();
         // With each connection's peer address: the rate limits' client (http::client).
-        let app = router.into_make_service_with_connect_info::<SocketAddr>();
-        let signalled = stop.clone();
-        let public = async {
-            let served = axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    shutdown.await;
-                    signalled.cancel();
-                })
-                .await;
-            // Also when serving failed: nothing may outlive the public listener.
-            stop.cancel();
-            served
-        };
-        let metrics = async {
-            let Some((listener, router)) = metrics else {
-                return Ok(());
-            };
-            tracing::info!(address = %listener.local_addr()?, "serving metrics at /metrics");
-            axum::serve(listener, router)
-                .with_graceful_shutdown(stop.clone().cancelled_owned())
-                .await
-        };
-        let (served, metrics_served) = tokio::join!(public, metrics);
+        let app = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        // Scrapes are answered until shutdown begins; then the task ends with the background.
+        if let Some((listener, router)) = self.metrics.take() {
+            let stop = self.stop.clone();
+            self.background.spawn(serve_metrics(listener, router, stop));
+        }
+        let served = axum::serve(self.listener, app)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                stop.cancel();
+            })
+            .await;
+        self.stop.cancel();
         let finished = tokio::time::timeout(BACKGROUND_GRACE, async {
-            while background.join_next().await.is_some() {}
+            while self.background.join_next().await.is_some() {}
         })
         .await;
         if finished.is_err() {
             tracing::warn!("background work did not finish in time; stopping it");
         }
-        served.and(metrics_served)
+        served
     }
 }
 
@@ -231,19 +212,28 @@ async fn bind(addr: SocketAddr) -> Result<TcpListener, StartupError> {
         .map_err(|source| StartupError::Bind { addr, source })
 }
 
+/// Serves `GET /metrics` on its own listener until `stop`.
+async fn serve_metrics(listener: TcpListener, router: axum::Router, stop: CancellationToken) {
+    if let Ok(address) = listener.local_addr() {
+        tracing::info!(%address, "serving metrics at /metrics");
+    }
+    let served = axum::serve(listener, router)
+        .with_graceful_shutdown(stop.cancelled_owned())
+        .await;
+    if let Err(error) = served {
+        tracing::error!(%error, "the metrics listener failed");
+    }
+}
+
 /// What a scrape of `/metrics` reads from this replica's parts (clones sharing their state).
-fn sampler(
-    pool: &DbPool,
-    live: &LiveEvents,
-    images: &ImageStore,
-    imaging: &ImageProcessor,
-) -> http::Sampler {
-    let (pool, live, images, imaging) =
-        (pool.clone(), live.clone(), images.clone(), imaging.clone());
+fn sampler(pool: DbPool, live: &LiveEvents, service: &PostService) -> http::Sampler {
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    let (live, service) = (live.clone(), service.clone());
     Arc::new(move || {
         let connections = pool.status();
         let stats = live.stats();
-        let cache = images.cache_stats();
+        let cache = service.image_cache_stats();
         let count = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
         Sample {
             db_pool_max: connections.max_size,
@@ -259,7 +249,7 @@ fn sampler(
             image_cache_entries: cache.entries,
             image_cache_hits_total: cache.hits,
             image_cache_misses_total: cache.misses,
-            image_variants_made_total: imaging.variants_made(),
+            image_variants_made_total: service.variants_made(),
         }
     })
 }
