@@ -5,7 +5,7 @@ SHELL := /bin/bash
 
 FRONTEND := frontend
 
-.PHONY: help run dev-backend test test-backend test-frontend e2e lint fmt fmt-check build bench ci
+.PHONY: help run fleet dev-backend test test-backend test-frontend e2e lint fmt fmt-check build bench ci
 
 help: ## List the targets
 	@echo "Postboard — make targets:"
@@ -16,6 +16,9 @@ help: ## List the targets
 
 run: ## Build everything and serve the app at http://localhost:8000 (PostgreSQL + S3 started as needed)
 	@scripts/run.sh
+
+fleet: ## Two replicas on :8001 and :8002, one PostgreSQL and one S3: a vote on one shows on the other
+	@scripts/fleet.sh
 
 dev-backend: ## Debug backend on :8000 for the dev loop (then: cd frontend && npm start → :4200)
 	@scripts/run.sh --dev

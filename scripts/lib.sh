@@ -201,8 +201,10 @@ cleanup() {
   [[ -n "$_CLEANED_UP" ]] && return 0
   _CLEANED_UP=1
   # Ctrl-C also ends a pipe reader (`make run | tee log`): a failed write (SIGPIPE, or an
-  # error under `set -e`) must not end the cleanup half-way, leaving servers running.
-  trap '' PIPE
+  # error under `set -e`) must not end the cleanup half-way, leaving servers running. Nor may a
+  # second signal: make passes a SIGTERM on to this script after the process group got it
+  # too, and an impatient second Ctrl-C is common. (Each stop is bounded: 10 s, then SIGKILL.)
+  trap '' PIPE INT TERM
   set +e
   local i
   for ((i = ${#BG_PIDS[@]} - 1; i >= 0; i--)); do
@@ -226,10 +228,12 @@ cleanup() {
   fi
 }
 
+# A signal's trap ignores any further INT or TERM first: one arriving while the shell exits
+# would otherwise run its trap again and end the cleanup before it began.
 install_cleanup() {
   trap cleanup EXIT
-  trap 'exit 130' INT
-  trap 'exit 143' TERM
+  trap 'trap "" INT TERM; exit 130' INT
+  trap 'trap "" INT TERM; exit 143' TERM
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -507,6 +511,43 @@ start_s3s_fs() {
   S3_URL="http://127.0.0.1:$port"
   wait_any_http "$S3_URL/" 30 "$BG_PID" || die "s3s-fs did not start; see $logfile"
   ok "s3s-fs on $S3_URL (data in ${dir#"$ROOT"/})"
+}
+
+# ---------------------------------------------------------------------------------------------
+# The app's PostgreSQL and S3, for `make run` and `make fleet`
+
+# pick_app_database — DATABASE_URL from the environment when set; else the app's database on the
+# PostgreSQL that ensure_postgres finds or starts (role and database created when missing).
+# Sets APP_RUN_DATABASE_URL.
+pick_app_database() {
+  if [[ -n "${DATABASE_URL:-}" ]]; then
+    log "Using DATABASE_URL from the environment"
+    APP_RUN_DATABASE_URL="$DATABASE_URL"
+  else
+    unset TEST_DATABASE_URL
+    ensure_postgres
+    APP_RUN_DATABASE_URL="$APP_DATABASE_URL"
+  fi
+}
+
+# pick_app_s3 — S3_ENDPOINT (keys S3_ACCESS_KEY / S3_SECRET_KEY, default minioadmin) when it
+# answers; else s3s-fs on a free port with its data in .data/s3 and local keys (it listens on
+# loopback only), stopped on exit. Sets APP_RUN_S3_ENDPOINT, APP_RUN_S3_ACCESS_KEY and
+# APP_RUN_S3_SECRET_KEY.
+pick_app_s3() {
+  APP_RUN_S3_ACCESS_KEY="${S3_ACCESS_KEY:-minioadmin}"
+  APP_RUN_S3_SECRET_KEY="${S3_SECRET_KEY:-minioadmin}"
+  if [[ -n "${S3_ENDPOINT:-}" ]] && http_answers "$S3_ENDPOINT"; then
+    log "Using the S3 server at $S3_ENDPOINT"
+    APP_RUN_S3_ENDPOINT="$S3_ENDPOINT"
+    return 0
+  fi
+  [[ -n "${S3_ENDPOINT:-}" ]] && warn "S3_ENDPOINT=$S3_ENDPOINT does not answer; starting s3s-fs instead"
+  APP_RUN_S3_ACCESS_KEY="postboard"
+  APP_RUN_S3_SECRET_KEY="postboard-local-secret"
+  mkdir -p "$DATA_DIR"
+  start_s3s_fs "$DATA_DIR/s3" "$APP_RUN_S3_ACCESS_KEY" "$APP_RUN_S3_SECRET_KEY" "$DATA_DIR/s3s-fs.log"
+  APP_RUN_S3_ENDPOINT="$S3_URL"
 }
 
 # fresh_database NAME — drops and recreates NAME on the server ensure_postgres found; sets

@@ -20,7 +20,7 @@ esac
 
 cd "$ROOT"
 install_cleanup
-trap 'echo; log "Ctrl-C: stopping what make run started"; exit 0' INT # the normal way to stop
+trap 'trap "" INT TERM; echo; log "Ctrl-C: stopping what make run started"; exit 0' INT # the normal way to stop
 target_dir="${CARGO_TARGET_DIR:-$ROOT/target}"
 
 # 1. Build.
@@ -41,37 +41,17 @@ port_free "$bind_port" ||
   die "port $bind_port is taken (is another 'make run' running?). Choose another one: BIND_ADDR=127.0.0.1:8001 make run"
 
 # 2. PostgreSQL.
-if [[ -n "${DATABASE_URL:-}" ]]; then
-  log "Using DATABASE_URL from the environment"
-  database_url="$DATABASE_URL"
-else
-  unset TEST_DATABASE_URL
-  ensure_postgres
-  database_url="$APP_DATABASE_URL"
-fi
+pick_app_database
 
 # 3. S3.
-s3_access_key="${S3_ACCESS_KEY:-minioadmin}"
-s3_secret_key="${S3_SECRET_KEY:-minioadmin}"
-if [[ -n "${S3_ENDPOINT:-}" ]] && http_answers "$S3_ENDPOINT"; then
-  log "Using the S3 server at $S3_ENDPOINT"
-  s3_endpoint="$S3_ENDPOINT"
-else
-  [[ -n "${S3_ENDPOINT:-}" ]] && warn "S3_ENDPOINT=$S3_ENDPOINT does not answer; starting s3s-fs instead"
-  # Local credentials for a server that listens on loopback only.
-  s3_access_key="postboard"
-  s3_secret_key="postboard-local-secret"
-  mkdir -p "$DATA_DIR"
-  start_s3s_fs "$DATA_DIR/s3" "$s3_access_key" "$s3_secret_key" "$DATA_DIR/s3s-fs.log"
-  s3_endpoint="$S3_URL"
-fi
+pick_app_s3
 
 # 4. The backend, in the foreground of this script.
-backend_var DATABASE_URL "$database_url"
-backend_var S3_ENDPOINT "$s3_endpoint"
+backend_var DATABASE_URL "$APP_RUN_DATABASE_URL"
+backend_var S3_ENDPOINT "$APP_RUN_S3_ENDPOINT"
 backend_var S3_BUCKET "${S3_BUCKET:-images}"
-backend_var S3_ACCESS_KEY "$s3_access_key"
-backend_var S3_SECRET_KEY "$s3_secret_key"
+backend_var S3_ACCESS_KEY "$APP_RUN_S3_ACCESS_KEY"
+backend_var S3_SECRET_KEY "$APP_RUN_S3_SECRET_KEY"
 backend_var S3_REGION "${S3_REGION:-us-east-1}"
 backend_var BIND_ADDR "$bind_addr"
 backend_var STATIC_DIR "$SPA_DIR"

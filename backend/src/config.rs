@@ -27,6 +27,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("RATE_LIMIT_VOTES", "300/1m"),
     ("TRUSTED_PROXIES", ""),
     ("IMAGE_CACHE_BYTES", "67108864"),
+    ("METRICS_ADDR", ""),
 ];
 
 /// Secrets are `SecretString`s, whose `Debug` prints `[REDACTED]`: the whole configuration
@@ -59,6 +60,8 @@ pub struct Config {
     pub trusted_proxies: TrustedProxies,
     /// Bound of the in-process cache of small image objects, in bytes; 0 turns it off.
     pub image_cache_bytes: u64,
+    /// Where the second listener serves `GET /metrics` (`METRICS_ADDR`); `None`: no metrics.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 #[derive(Clone, Debug)]
@@ -132,6 +135,13 @@ impl Config {
         let image_cache_bytes = cache.parse().map_err(|e: std::num::ParseIntError| {
             parse_err("IMAGE_CACHE_BYTES", &cache, e.to_string())
         })?;
+        let metrics = get("METRICS_ADDR");
+        let metrics_addr = match metrics.trim() {
+            "" => None,
+            addr => Some(addr.parse().map_err(|e: std::net::AddrParseError| {
+                parse_err("METRICS_ADDR", &metrics, e.to_string())
+            })?),
+        };
 
         Ok(Config {
             database_url: get("DATABASE_URL").into(),
@@ -161,6 +171,7 @@ impl Config {
             rate_limit_votes: rate_limit("RATE_LIMIT_VOTES")?,
             trusted_proxies,
             image_cache_bytes,
+            metrics_addr,
         })
     }
 }
@@ -204,6 +215,22 @@ mod tests {
         assert_eq!(config.s3.bucket, "images");
         assert_eq!(config.cors_origins, vec!["http://localhost:4200"]);
         assert_eq!(config.image_cache_bytes, 64 * 1024 * 1024);
+        assert_eq!(config.metrics_addr, None);
+    }
+
+    #[test]
+    fn metrics_are_off_unless_an_address_is_given() {
+        let with = |value: &'static str| {
+            Config::from_lookup(move |name| (name == "METRICS_ADDR").then(|| value.into()))
+        };
+        assert_eq!(with("").unwrap().metrics_addr, None);
+        assert_eq!(with("  ").unwrap().metrics_addr, None);
+        assert_eq!(
+            with("0.0.0.0:9100").unwrap().metrics_addr,
+            Some("0.0.0.0:9100".parse().unwrap())
+        );
+        let error = with("localhost:9100").unwrap_err();
+        assert!(error.to_string().contains("METRICS_ADDR"), "{error}");
     }
 
     #[test]

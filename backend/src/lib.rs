@@ -6,6 +6,7 @@ pub mod config;
 pub mod domain;
 pub mod http;
 pub mod imaging;
+pub mod metrics;
 pub mod repository;
 pub mod service;
 pub mod startup;

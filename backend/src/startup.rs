@@ -1,5 +1,6 @@
 //! Wiring: connect to PostgreSQL and S3 (waiting for them to come up), apply migrations,
-//! ensure the bucket, bind the listener and serve until asked to stop.
+//! ensure the bucket, bind the listener (and the metrics listener, when `METRICS_ADDR` is set)
+//! and serve until asked to stop.
 
 use std::{future::Future, net::SocketAddr, str::FromStr, sync::Arc, time::Duration};
 
@@ -9,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use secrecy::ExposeSecret;
 
+use crate::metrics::{Metrics, Sample};
 use crate::{
     config::{Config, redact_url},
     domain::ClientKeyer,
@@ -60,6 +62,8 @@ pub struct Application {
     /// The replica's background work: the vote writer, the event relay, score announcements,
     /// pruning, filling in image sizes.
     background: JoinSet<()>,
+    /// `GET /metrics` on a port of its own, when `METRICS_ADDR` is set.
+    metrics: Option<(TcpListener, axum::Router)>,
 }
 
 /// How long the background work may take to finish once the server stops (writing the last
@@ -78,14 +82,22 @@ impl Application {
         // The pool opens its own connections; a failed goodbye to this one changes nothing.
         let _ = connection.close().await;
         let listen_options = options.clone().application_name("postboard-listener");
+        // One recorder per application, not the process's global one (see `metrics`).
+        let metrics = match config.metrics_addr {
+            Some(_) => Metrics::prometheus(),
+            None => Metrics::disabled(),
+        };
         let pool = DbPool::new(
             options,
             config.database_max_connections,
             Duration::from_secs(3),
-        );
+        )
+        .with_metrics(metrics.clone());
+        let sampled_pool = pool.clone();
 
-        let images =
-            ImageStore::new(&config.s3).with_cache(ImageCache::new(config.image_cache_bytes));
+        let images = ImageStore::new(&config.s3)
+            .with_cache(ImageCache::new(config.image_cache_bytes))
+            .with_metrics(metrics.clone());
         wait_for("object storage", config.startup_timeout, || {
             images.ensure_bucket()
         })
@@ -101,7 +113,8 @@ impl Application {
             ClientKeyer::new(secret),
             config.rate_limit_posts,
             config.rate_limit_votes,
-        );
+        )
+        .with_metrics(metrics.clone());
         let streams_end = CancellationToken::new();
         let background_stop = CancellationToken::new();
         let live = LiveEvents::new(
@@ -125,6 +138,8 @@ impl Application {
         background.spawn(live.clone().flush_scores(background_stop.clone()));
         background.spawn(live.clone().prune(background_stop.clone()));
         background.spawn(fill_in_image_sizes(service.clone()));
+        background.spawn(metrics.clone().upkeep(background_stop.clone()));
+        let sampler = sampler(sampled_pool, &live, &service);
         let state = AppState {
             posts: service,
             live,
@@ -132,13 +147,12 @@ impl Application {
             limits,
             trusted_proxies: Arc::new(config.trusted_proxies.clone()),
         };
-        let router = http::router(state, &config);
-        let listener = TcpListener::bind(config.bind_addr)
-            .await
-            .map_err(|source| StartupError::Bind {
-                addr: config.bind_addr,
-                source,
-            })?;
+        let router = http::router(state, &config, &metrics);
+        let listener = bind(config.bind_addr).await?;
+        let metrics = match config.metrics_addr {
+            Some(addr) => Some((bind(addr).await?, http::metrics_router(metrics, sampler))),
+            None => None,
+        };
         // Secrets are `SecretString`s: `Config`'s Debug output shows `[REDACTED]` for them.
         let database = redact_url(config.database_url.expose_secret());
         tracing::info!(config = ?config, %database, "postboard is ready");
@@ -148,6 +162,7 @@ impl Application {
             streams_end,
             background_stop,
             background,
+            metrics,
         })
     }
 
@@ -155,6 +170,15 @@ impl Application {
         self.listener
             .local_addr()
             .expect("a bound listener has an address")
+    }
+
+    /// Where `GET /metrics` is served, when `METRICS_ADDR` is set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(|(listener, _)| {
+            listener
+                .local_addr()
+                .expect("a bound listener has an address")
+        })
     }
 
     /// Serves until `shutdown` completes, then finishes the requests in flight (live streams
@@ -170,6 +194,12 @@ impl Application {
         let app = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
+        // Scrapes are answered until no request is left; then the task ends with the rest of
+        // the background work (its handle on the service lets the vote writer finish).
+        if let Some((listener, router)) = self.metrics.take() {
+            let stop = self.background_stop.clone();
+            self.background.spawn(serve_metrics(listener, router, stop));
+        }
         let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(async move {
                 shutdown.await;
@@ -187,6 +217,54 @@ impl Application {
         }
         served
     }
+}
+
+async fn bind(addr: SocketAddr) -> Result<TcpListener, StartupError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartupError::Bind { addr, source })
+}
+
+/// Serves `GET /metrics` on its own listener until `stop`.
+async fn serve_metrics(listener: TcpListener, router: axum::Router, stop: CancellationToken) {
+    if let Ok(address) = listener.local_addr() {
+        tracing::info!(%address, "serving metrics at /metrics");
+    }
+    let served = axum::serve(listener, router)
+        .with_graceful_shutdown(stop.cancelled_owned())
+        .await;
+    if let Err(error) = served {
+        tracing::error!(%error, "the metrics listener failed");
+    }
+}
+
+/// What a scrape of `/metrics` reads from this replica's parts (clones sharing their state).
+fn sampler(pool: DbPool, live: &LiveEvents, service: &PostService) -> http::Sampler {
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    let (live, service) = (live.clone(), service.clone());
+    Arc::new(move || {
+        let connections = pool.status();
+        let stats = live.stats();
+        let cache = service.image_cache_stats();
+        let count = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        Sample {
+            db_pool_max: connections.max_size,
+            db_pool_open: connections.size,
+            db_pool_idle: connections.available,
+            db_pool_waiting: connections.waiting,
+            sse_clients: count(&stats.clients),
+            sse_events_sent_total: count(&stats.events_sent),
+            sse_clients_dropped_total: count(&stats.clients_dropped),
+            event_listener_reconnects_total: count(&stats.listener_reconnects),
+            image_cache_capacity_bytes: cache.capacity_bytes,
+            image_cache_bytes: cache.bytes,
+            image_cache_entries: cache.entries,
+            image_cache_hits_total: cache.hits,
+            image_cache_misses_total: cache.misses,
+            image_variants_made_total: service.variants_made(),
+        }
+    })
 }
 
 async fn fill_in_image_sizes(service: PostService) {

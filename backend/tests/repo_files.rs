@@ -103,10 +103,70 @@ fn parse_pg_url(url: &str) -> (String, String, String, String) {
     (user.to_owned(), password.to_owned(), host, db)
 }
 
+/// The image the app services run (built from the Dockerfile).
+const APP_IMAGE: &str = "postboard:local";
+
+/// The app replicas: every service that runs the app's image, by name.
+fn app_services(compose: &Value) -> Vec<(String, &Value)> {
+    let apps: Vec<(String, &Value)> = compose
+        .get("services")
+        .and_then(Value::as_mapping)
+        .expect("docker-compose.yml has services")
+        .iter()
+        .filter(|(_, svc)| svc.get("image").map(str_of).as_deref() == Some(APP_IMAGE))
+        .map(|(name, svc)| (str_of(name), svc))
+        .collect();
+    assert!(
+        apps.len() >= 2,
+        "docker-compose.yml runs at least two replicas of {APP_IMAGE}, found {}",
+        apps.len()
+    );
+    apps
+}
+
+/// A service's published ports as `host:container` strings.
+fn published_ports(svc: &Value) -> Vec<String> {
+    svc.get("ports")
+        .and_then(Value::as_sequence)
+        .map(|ports| {
+            ports
+                .iter()
+                .map(|p| match p {
+                    Value::Mapping(_) => format!(
+                        "{}:{}",
+                        p.get("published").map(str_of).unwrap_or_default(),
+                        p.get("target").map(str_of).unwrap_or_default()
+                    ),
+                    other => str_of(other),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn depends_on_healthy(svc: &Value, name: &str, dep: &str) {
+    let cond = svc
+        .get("depends_on")
+        .and_then(Value::as_mapping)
+        .unwrap_or_else(|| panic!("{name}.depends_on is a map with conditions"))
+        .get(dep)
+        .and_then(|d| d.get("condition"))
+        .map(str_of)
+        .unwrap_or_else(|| panic!("{name}.depends_on.{dep}.condition is missing"));
+    assert_eq!(
+        cond, "service_healthy",
+        "{name} must wait for {dep} to be healthy"
+    );
+}
+
 #[test]
-fn compose_has_the_three_services_with_healthchecks() {
+fn compose_has_its_services_with_healthchecks() {
     let compose = yaml("docker-compose.yml");
-    for name in ["db", "minio", "app"] {
+    let apps: Vec<String> = app_services(&compose).into_iter().map(|(n, _)| n).collect();
+    for name in ["db", "minio", "proxy"]
+        .into_iter()
+        .chain(apps.iter().map(String::as_str))
+    {
         let svc = service(&compose, name);
         let test = svc
             .get("healthcheck")
@@ -142,151 +202,329 @@ fn compose_has_the_three_services_with_healthchecks() {
 }
 
 #[test]
-fn compose_app_builds_from_files_that_exist_and_publishes_8000() {
+fn compose_apps_build_from_files_that_exist_and_only_the_proxy_publishes() {
     let compose = yaml("docker-compose.yml");
-    let app = service(&compose, "app");
-    let build = app.get("build").expect("app has a build section");
-    let (context, dockerfile) = match build {
-        Value::String(ctx) => (ctx.clone(), "Dockerfile".to_owned()),
-        _ => (
-            build
-                .get("context")
-                .map(str_of)
-                .unwrap_or_else(|| ".".into()),
-            build
-                .get("dockerfile")
-                .map(str_of)
-                .unwrap_or_else(|| "Dockerfile".into()),
-        ),
-    };
-    let context_dir = repo_root().join(&context);
-    assert!(
-        context_dir.is_dir(),
-        "build context {context} does not exist"
-    );
-    let dockerfile_path = context_dir.join(&dockerfile);
-    assert!(
-        dockerfile_path.is_file(),
-        "{} does not exist",
-        dockerfile_path.display()
-    );
-    assert!(
-        context_dir.join(".dockerignore").is_file(),
-        "the build context has a .dockerignore"
-    );
-
-    let ports: Vec<String> = app
-        .get("ports")
-        .and_then(Value::as_sequence)
-        .expect("app publishes ports")
-        .iter()
-        .map(|p| match p {
-            Value::Mapping(_) => format!(
-                "{}:{}",
-                p.get("published").map(str_of).unwrap_or_default(),
-                p.get("target").map(str_of).unwrap_or_default()
+    for (name, app) in app_services(&compose) {
+        let build = app
+            .get("build")
+            .unwrap_or_else(|| panic!("{name} has a build section"));
+        let (context, dockerfile) = match build {
+            Value::String(ctx) => (ctx.clone(), "Dockerfile".to_owned()),
+            _ => (
+                build
+                    .get("context")
+                    .map(str_of)
+                    .unwrap_or_else(|| ".".into()),
+                build
+                    .get("dockerfile")
+                    .map(str_of)
+                    .unwrap_or_else(|| "Dockerfile".into()),
             ),
-            other => str_of(other),
-        })
-        .collect();
+        };
+        let context_dir = repo_root().join(&context);
+        assert!(
+            context_dir.is_dir(),
+            "build context {context} does not exist"
+        );
+        let dockerfile_path = context_dir.join(&dockerfile);
+        assert!(
+            dockerfile_path.is_file(),
+            "{} does not exist",
+            dockerfile_path.display()
+        );
+        assert!(
+            context_dir.join(".dockerignore").is_file(),
+            "the build context has a .dockerignore"
+        );
+        assert_eq!(
+            published_ports(app),
+            Vec::<String>::new(),
+            "{name} is reached through the proxy only (its metrics port is not public either)"
+        );
+
+        let env = env_map(app);
+        let bind = env.get("BIND_ADDR").expect("BIND_ADDR is set");
+        assert_eq!(
+            bind, "0.0.0.0:8000",
+            "{name} accepts the proxy's connections on 8000"
+        );
+    }
+    let proxy = service(&compose, "proxy");
     assert!(
-        ports
+        published_ports(proxy)
             .iter()
             .any(|p| p == "8000:8000" || p.ends_with(":8000:8000")),
-        "app must publish 8000:8000, found {ports:?}"
-    );
-
-    let env = env_map(app);
-    let bind = env.get("BIND_ADDR").expect("BIND_ADDR is set");
-    assert!(
-        bind.ends_with(":8000"),
-        "the app listens on 8000 in the container: {bind}"
-    );
-    assert!(
-        bind.starts_with("0.0.0.0"),
-        "BIND_ADDR must accept outside connections: {bind}"
+        "the proxy publishes 8000:8000, found {:?}",
+        published_ports(proxy)
     );
 }
 
 #[test]
 fn compose_app_variables_are_the_ones_the_server_reads() {
     let compose = yaml("docker-compose.yml");
-    let app = service(&compose, "app");
-    let env = env_map(app);
-    let known = known_vars();
-    for name in env.keys() {
+    for (name, app) in app_services(&compose) {
+        let env = env_map(app);
+        let known = known_vars();
+        for var in env.keys() {
+            assert!(
+                known.contains(var.as_str()),
+                "docker-compose.yml sets {var} on {name}, but the server reads no such variable \
+                 (postboard::config::ENV_VARS: {known:?})"
+            );
+        }
+        for var in REQUIRED_APP_VARS {
+            assert!(
+                env.contains_key(*var),
+                "docker-compose.yml must set {var} on {name}"
+            );
+        }
+
+        // The database URL matches the db service.
+        let db_env = env_map(service(&compose, "db"));
+        let (user, password, host, db) = parse_pg_url(&env["DATABASE_URL"]);
+        assert_eq!(host, "db", "DATABASE_URL must point at the db service");
+        assert_eq!(
+            Some(&user),
+            db_env.get("POSTGRES_USER"),
+            "DATABASE_URL user"
+        );
+        assert_eq!(
+            Some(&password),
+            db_env.get("POSTGRES_PASSWORD"),
+            "DATABASE_URL password"
+        );
+        assert_eq!(
+            Some(&db),
+            db_env.get("POSTGRES_DB"),
+            "DATABASE_URL database"
+        );
+
+        // The S3 endpoint and credentials match the minio service.
+        let minio_env = env_map(service(&compose, "minio"));
+        assert_eq!(env.get("S3_ACCESS_KEY"), minio_env.get("MINIO_ROOT_USER"));
+        assert_eq!(
+            env.get("S3_SECRET_KEY"),
+            minio_env.get("MINIO_ROOT_PASSWORD")
+        );
         assert!(
-            known.contains(name.as_str()),
-            "docker-compose.yml sets {name} on app, but the server reads no such variable \
-             (postboard::config::ENV_VARS: {known:?})"
+            env["S3_ENDPOINT"].starts_with("http://minio:9000"),
+            "S3_ENDPOINT must point at the minio service: {}",
+            env["S3_ENDPOINT"]
+        );
+
+        // STATIC_DIR is where the Dockerfile puts the SPA.
+        let dockerfile = read("Dockerfile");
+        assert!(
+            dockerfile.contains(&env["STATIC_DIR"]),
+            "the Dockerfile never mentions STATIC_DIR={}",
+            env["STATIC_DIR"]
         );
     }
-    for name in REQUIRED_APP_VARS {
-        assert!(
-            env.contains_key(*name),
-            "docker-compose.yml must set {name} on app"
-        );
+}
+
+#[test]
+fn compose_apps_wait_for_healthy_dependencies_and_the_proxy_for_the_apps() {
+    let compose = yaml("docker-compose.yml");
+    let apps = app_services(&compose);
+    for (name, app) in &apps {
+        for dep in ["db", "minio"] {
+            depends_on_healthy(app, name, dep);
+        }
     }
+    let proxy = service(&compose, "proxy");
+    for (name, _) in &apps {
+        depends_on_healthy(proxy, "proxy", name);
+    }
+}
 
-    // The database URL matches the db service.
-    let db_env = env_map(service(&compose, "db"));
-    let (user, password, host, db) = parse_pg_url(&env["DATABASE_URL"]);
-    assert_eq!(host, "db", "DATABASE_URL must point at the db service");
-    assert_eq!(
-        Some(&user),
-        db_env.get("POSTGRES_USER"),
-        "DATABASE_URL user"
+#[test]
+fn compose_proxy_is_a_pinned_nginx_with_its_config_mounted_read_only() {
+    let compose = yaml("docker-compose.yml");
+    let proxy = service(&compose, "proxy");
+    let image = str_of(proxy.get("image").expect("proxy has an image"));
+    let pinned = regex::Regex::new(r"^nginx:\d+\.\d+\.\d+(-[a-z0-9.]+)?$").unwrap();
+    assert!(
+        pinned.is_match(&image),
+        "the proxy is nginx at an exact version, found {image}"
     );
-    assert_eq!(
-        Some(&password),
-        db_env.get("POSTGRES_PASSWORD"),
-        "DATABASE_URL password"
+    let volumes: Vec<String> = proxy
+        .get("volumes")
+        .and_then(Value::as_sequence)
+        .expect("the proxy mounts its configuration")
+        .iter()
+        .map(str_of)
+        .collect();
+    assert!(
+        volumes
+            .iter()
+            .any(|v| v == "./deploy/nginx.conf:/etc/nginx/conf.d/default.conf:ro"),
+        "deploy/nginx.conf replaces the image's default server, read-only: {volumes:?}"
     );
-    assert_eq!(
-        Some(&db),
-        db_env.get("POSTGRES_DB"),
-        "DATABASE_URL database"
-    );
+    assert!(repo_root().join("deploy/nginx.conf").is_file());
+}
 
-    // The S3 endpoint and credentials match the minio service.
-    let minio_env = env_map(service(&compose, "minio"));
-    assert_eq!(env.get("S3_ACCESS_KEY"), minio_env.get("MINIO_ROOT_USER"));
+/// The text of a `{ ... }` block of nginx.conf that starts with `opening` (comments removed).
+fn nginx_block<'a>(conf: &'a str, opening: &str) -> &'a str {
+    let start = conf
+        .find(opening)
+        .unwrap_or_else(|| panic!("deploy/nginx.conf has no `{opening}` block"));
+    let body = start + conf[start..].find('{').expect("a block") + 1;
+    let mut depth = 1;
+    for (i, c) in conf[body..].char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth -= 1,
+            _ => {}
+        }
+        if depth == 0 {
+            return &conf[body..body + i];
+        }
+    }
+    panic!("`{opening}` is not closed");
+}
+
+/// `60s`, `1m`, `1h` (nginx time) in seconds.
+fn nginx_seconds(value: &str) -> u64 {
+    let (number, unit) = value.split_at(
+        value
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(value.len()),
+    );
+    let number: u64 = number.parse().expect("a number of seconds");
+    number
+        * match unit {
+            "" | "s" => 1,
+            "m" => 60,
+            "h" => 3600,
+            other => panic!("unexpected time unit {other}"),
+        }
+}
+
+#[test]
+fn nginx_conf_spreads_over_every_app_and_streams_events_unbuffered() {
+    let compose = yaml("docker-compose.yml");
+    let conf: String = read("deploy/nginx.conf")
+        .lines()
+        .map(|line| line.split('#').next().unwrap())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let directive = |block: &str, name: &str| -> Option<String> {
+        block.lines().map(str::trim).find_map(|line| {
+            let rest = line.strip_prefix(name)?.strip_prefix(' ')?;
+            Some(rest.trim_end_matches(';').trim().to_owned())
+        })
+    };
+
+    let upstream = nginx_block(&conf, "upstream postboard");
+    let servers: BTreeSet<String> = upstream
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("server "))
+        .map(|server| server.split_whitespace().next().unwrap().to_owned())
+        .collect();
+    let apps: BTreeSet<String> = app_services(&compose)
+        .into_iter()
+        .map(|(name, _)| format!("{name}:8000"))
+        .collect();
+    assert_eq!(servers, apps, "the upstream lists every app replica");
+
+    let server = nginx_block(&conf, "server {");
+    assert_eq!(directive(server, "listen").as_deref(), Some("8000"));
     assert_eq!(
-        env.get("S3_SECRET_KEY"),
-        minio_env.get("MINIO_ROOT_PASSWORD")
+        directive(server, "proxy_http_version").as_deref(),
+        Some("1.1")
     );
     assert!(
-        env["S3_ENDPOINT"].starts_with("http://minio:9000"),
-        "S3_ENDPOINT must point at the minio service: {}",
-        env["S3_ENDPOINT"]
+        server.contains("proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;"),
+        "the proxy appends the client's address to X-Forwarded-For"
+    );
+    // The app's own limit on a request is MAX_IMAGE_BYTES + 1 MiB: larger requests get its
+    // JSON 413, not an HTML one from nginx.
+    let body = directive(server, "client_max_body_size").expect("client_max_body_size");
+    let mib: u64 = body
+        .strip_suffix('m')
+        .expect("client_max_body_size in MiB")
+        .parse()
+        .unwrap();
+    let max_image: u64 = ENV_VARS
+        .iter()
+        .find(|(name, _)| *name == "MAX_IMAGE_BYTES")
+        .unwrap()
+        .1
+        .parse()
+        .unwrap();
+    assert!(
+        mib << 20 >= max_image + (1 << 20),
+        "client_max_body_size {body} < MAX_IMAGE_BYTES + 1 MiB"
     );
 
-    // STATIC_DIR is where the Dockerfile puts the SPA.
-    let dockerfile = read("Dockerfile");
+    let events = nginx_block(&conf, "location = /events");
+    assert_eq!(directive(events, "proxy_buffering").as_deref(), Some("off"));
+    let read_timeout = directive(events, "proxy_read_timeout").expect("proxy_read_timeout");
     assert!(
-        dockerfile.contains(&env["STATIC_DIR"]),
-        "the Dockerfile never mentions STATIC_DIR={}",
-        env["STATIC_DIR"]
+        nginx_seconds(&read_timeout) > 15,
+        "/events sends a keep-alive every 15 s; proxy_read_timeout {read_timeout} must be longer"
     );
 }
 
 #[test]
-fn compose_app_waits_for_healthy_dependencies() {
+fn the_apps_trust_exactly_the_proxy() {
+    use std::net::IpAddr;
+
+    use postboard::domain::TrustedProxies;
+
     let compose = yaml("docker-compose.yml");
-    let depends = service(&compose, "app")
-        .get("depends_on")
-        .and_then(Value::as_mapping)
-        .expect("app.depends_on is a map with conditions");
-    for dep in ["db", "minio"] {
-        let cond = depends
-            .get(dep)
-            .and_then(|d| d.get("condition"))
-            .map(str_of)
-            .unwrap_or_else(|| panic!("app.depends_on.{dep}.condition is missing"));
-        assert_eq!(
-            cond, "service_healthy",
-            "app must wait for {dep} to be healthy"
+    let proxy_addr: IpAddr = service(&compose, "proxy")
+        .get("networks")
+        .and_then(|n| n.get("default"))
+        .and_then(|n| n.get("ipv4_address"))
+        .map(str_of)
+        .expect("the proxy has a fixed address on the default network")
+        .parse()
+        .unwrap();
+    let ipam = compose
+        .get("networks")
+        .and_then(|n| n.get("default"))
+        .and_then(|n| n.get("ipam"))
+        .and_then(|i| i.get("config"))
+        .and_then(Value::as_sequence)
+        .and_then(|c| c.first())
+        .expect("the default network has a fixed subnet");
+    let net = |key: &str| -> ipnet::IpNet {
+        str_of(
+            ipam.get(key)
+                .unwrap_or_else(|| panic!("ipam config has {key}")),
+        )
+        .parse()
+        .unwrap()
+    };
+    let (subnet, dynamic) = (net("subnet"), net("ip_range"));
+    assert!(subnet.contains(&proxy_addr), "{proxy_addr} is in {subnet}");
+    assert!(
+        !dynamic.contains(&proxy_addr),
+        "no other container may be given the proxy's address {proxy_addr} (ip_range {dynamic})"
+    );
+
+    let others = [
+        subnet.hosts().next().unwrap(), // the gateway: connections from the host
+        dynamic.hosts().next().unwrap(),
+        dynamic.hosts().last().unwrap(),
+    ];
+    for (name, app) in app_services(&compose) {
+        let env = env_map(app);
+        let raw = env
+            .get("TRUSTED_PROXIES")
+            .unwrap_or_else(|| panic!("{name} sets TRUSTED_PROXIES"));
+        let trusted = TrustedProxies::parse(raw).expect("TRUSTED_PROXIES parses");
+        assert!(
+            trusted.contains(proxy_addr),
+            "{name} trusts the proxy at {proxy_addr}"
         );
+        for other in others {
+            assert!(
+                !trusted.contains(other),
+                "{name} trusts {other}, which is not the proxy: a client there could claim any address"
+            );
+        }
     }
 }
 
@@ -730,9 +968,9 @@ fn script_backend_vars() -> BTreeMap<String, BTreeSet<String>> {
 fn scripts_give_the_backend_only_variables_it_reads() {
     let known = known_vars();
     let found = script_backend_vars();
-    // `make run` sets the server's environment itself; e2e and bench runs use
-    // `test_backend_env` in scripts/lib.sh.
-    for script in ["scripts/run.sh", "scripts/lib.sh"] {
+    // `make run` and `make fleet` set the server's environment themselves; e2e and bench runs
+    // use `test_backend_env` in scripts/lib.sh.
+    for script in ["scripts/run.sh", "scripts/fleet.sh", "scripts/lib.sh"] {
         let vars = found
             .get(script)
             .unwrap_or_else(|| panic!("{script} sets no backend_var"));

@@ -11,11 +11,13 @@ mod events;
 mod extract;
 mod health;
 mod images;
+mod metrics;
 mod openapi;
 mod posts;
 mod security;
 mod spa;
 
+pub use self::metrics::{Sampler, metrics_router};
 pub use error::{ApiError, ErrorBody, ErrorDetail};
 pub use extract::TEXT_PART_MAX_BYTES;
 pub use security::{CONTENT_SECURITY_POLICY, MAX_REQUEST_ID_LEN};
@@ -48,6 +50,7 @@ use self::{
 use crate::{
     config::Config,
     domain::TrustedProxies,
+    metrics::Metrics,
     service::{LiveEvents, PostService, RateLimiter},
 };
 
@@ -88,8 +91,9 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(docs::docs_asset))
 }
 
-/// The whole application: routes, the SPA fallback and the middleware stack.
-pub fn router(state: AppState, config: &Config) -> Router {
+/// The whole application: routes, the SPA fallback and the middleware stack (counting every
+/// request in `metrics` when they are on).
+pub fn router(state: AppState, config: &Config, metrics: &Metrics) -> Router {
     // Room for the text fields next to the largest image; the image itself is capped exactly
     // by `ImageUpload`, this bounds the request as a whole.
     let body_limit = DefaultBodyLimit::max(config.max_image_bytes + 1024 * 1024);
@@ -109,7 +113,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         idle: config.body_idle_timeout,
         total: config.body_timeout,
     };
-    app.layer(
+    let app = app.layer(
         ServiceBuilder::new()
             .layer(middleware::from_fn_with_state(
                 security,
@@ -141,7 +145,17 @@ pub fn router(state: AppState, config: &Config) -> Router {
                 body_timeouts,
                 body_deadline::limit_body_time,
             )),
-    )
+    );
+    if metrics.is_enabled() {
+        // Outermost: it sees the final status (time-outs and error shaping included) and the
+        // whole time taken.
+        app.layer(middleware::from_fn_with_state(
+            metrics.clone(),
+            self::metrics::record_request,
+        ))
+    } else {
+        app
+    }
 }
 
 fn cors(origins: &[String]) -> CorsLayer {

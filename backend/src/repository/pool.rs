@@ -31,6 +31,7 @@ use sqlx::{
 use tokio::time::Instant;
 
 use super::error::RepositoryError;
+use crate::metrics::Metrics as MetricsHandle;
 
 /// A statement as the pool runs it: a function of a lent connection and the statement's
 /// arguments, borrowed for as long as the connection is. (A plain function, not a closure
@@ -91,6 +92,7 @@ const WRITE_ATTEMPTS: usize = 3;
 pub struct DbPool {
     pool: managed::Pool<PgConnector>,
     health: Arc<PoolHealth>,
+    metrics: MetricsHandle,
 }
 
 impl DbPool {
@@ -111,7 +113,16 @@ impl DbPool {
             .runtime(deadpool::Runtime::Tokio1)
             .build()
             .expect("the runtime is set, as timeouts require");
-        Self { pool, health }
+        Self {
+            pool,
+            health,
+            metrics: MetricsHandle::disabled(),
+        }
+    }
+
+    /// Times every wait for a connection into `metrics`.
+    pub fn with_metrics(self, metrics: MetricsHandle) -> Self {
+        Self { metrics, ..self }
     }
 
     /// Runs a query that changes nothing. If the connection turns out to be broken, the query
@@ -185,11 +196,10 @@ impl DbPool {
     }
 
     async fn lend(&self) -> Result<Lent, RepositoryError> {
-        let object = self
-            .pool
-            .get()
-            .await
-            .map_err(|error| RepositoryError::Unavailable(error.into()))?;
+        let asked_at = Instant::now();
+        let object = self.pool.get().await;
+        self.metrics.db_pool_wait(asked_at.elapsed());
+        let object = object.map_err(|error| RepositoryError::Unavailable(error.into()))?;
         Ok(Lent(Some(object)))
     }
 

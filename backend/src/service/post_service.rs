@@ -188,6 +188,11 @@ impl PostService {
         self.images.cache_stats()
     }
 
+    /// How many scaled copies of images this process has made (for metrics).
+    pub fn variants_made(&self) -> u64 {
+        self.imaging.variants_made()
+    }
+
     /// Ready when both PostgreSQL and object storage answer.
     pub async fn check_ready(&self) -> Result<(), ServiceError> {
         let (database, storage) = tokio::join!(self.posts.ping(), self.images.ping());

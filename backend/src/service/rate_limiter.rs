@@ -12,6 +12,7 @@ use tokio::time::Instant;
 use super::ServiceError;
 use crate::{
     domain::{ClientKeyer, RateLimit, RateLimitScope},
+    metrics::Metrics,
     repository::RateLimitRepository,
     telemetry::cause_chain,
 };
@@ -26,6 +27,7 @@ pub struct RateLimiter {
     posts: RateLimit,
     votes: RateLimit,
     next_purge: Arc<Mutex<Instant>>,
+    metrics: Metrics,
 }
 
 impl RateLimiter {
@@ -41,7 +43,13 @@ impl RateLimiter {
             posts,
             votes,
             next_purge: Arc::new(Mutex::new(Instant::now())),
+            metrics: Metrics::disabled(),
         }
+    }
+
+    /// Counts the requests refused, per scope, in `metrics`.
+    pub fn with_metrics(self, metrics: Metrics) -> Self {
+        Self { metrics, ..self }
     }
 
     /// Charges one request of the client at `client` to `scope`'s limit, or refuses it with
@@ -62,11 +70,14 @@ impl RateLimiter {
         self.purge_now_and_then();
         match wait {
             None => Ok(()),
-            Some(retry_after) => Err(ServiceError::RateLimited {
-                scope,
-                limit,
-                retry_after,
-            }),
+            Some(retry_after) => {
+                self.metrics.rate_limited(scope.as_str());
+                Err(ServiceError::RateLimited {
+                    scope,
+                    limit,
+                    retry_after,
+                })
+            }
         }
     }
 

@@ -1,26 +1,29 @@
 use std::{
     fmt,
+    future::Future,
     pin::Pin,
     task::{Context, Poll},
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use aws_sdk_s3::{
     Client,
     config::{
         BehaviorVersion, Credentials, Region, RequestChecksumCalculation,
-        ResponseChecksumValidation, retry::RetryConfig, timeout::TimeoutConfig,
+        ResponseChecksumValidation, http::HttpResponse, retry::RetryConfig, timeout::TimeoutConfig,
     },
+    error::SdkError,
     primitives::ByteStream,
 };
 use bytes::Bytes;
 use futures_core::Stream;
 use secrecy::ExposeSecret;
 
-use super::{ImageCache, ImageCacheStats, StorageError};
+use super::{ImageCache, ImageCacheStats, StorageError, error::failure_kind};
 use crate::{
     config::S3Config,
     domain::{CleanImage, ImageHash, VariantWidth},
+    metrics::Metrics,
 };
 
 /// Where an image lives in the bucket: an original under its hash, a variant under
@@ -48,6 +51,7 @@ pub struct ImageStore {
     client: Client,
     bucket: String,
     cache: ImageCache,
+    metrics: Metrics,
 }
 
 /// An image read back from storage: its bytes arrive as a stream, never whole in memory (a
@@ -137,6 +141,7 @@ impl ImageStore {
             client: Client::from_conf(sdk_config),
             bucket: config.bucket.clone(),
             cache: ImageCache::disabled(),
+            metrics: Metrics::disabled(),
         }
     }
 
@@ -145,24 +150,39 @@ impl ImageStore {
         Self { cache, ..self }
     }
 
+    /// Times every call to object storage, and counts those that fail, in `metrics`.
+    pub fn with_metrics(self, metrics: Metrics) -> Self {
+        Self { metrics, ..self }
+    }
+
     pub fn cache_stats(&self) -> ImageCacheStats {
         self.cache.stats()
     }
 
+    /// Sends one request to object storage (`operation` names it in the metrics), timing it
+    /// to its answer's head.
+    async fn send<T, E>(
+        &self,
+        operation: &'static str,
+        request: impl Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+    ) -> Result<T, SdkError<E, HttpResponse>> {
+        let started = Instant::now();
+        let result = request.await;
+        let failure = result.as_ref().err().and_then(failure_kind);
+        self.metrics.s3_call(operation, started.elapsed(), failure);
+        result
+    }
+
     /// Creates the bucket unless it exists already.
     pub async fn ensure_bucket(&self) -> Result<(), StorageError> {
-        match self.client.head_bucket().bucket(&self.bucket).send().await {
+        let head = self.client.head_bucket().bucket(&self.bucket).send();
+        match self.send("head_bucket", head).await {
             Ok(_) => return Ok(()),
             Err(e) if e.as_service_error().is_some_and(|e| e.is_not_found()) => {}
             Err(e) => return Err(StorageError::from_sdk("head bucket", e)),
         }
-        match self
-            .client
-            .create_bucket()
-            .bucket(&self.bucket)
-            .send()
-            .await
-        {
+        let create = self.client.create_bucket().bucket(&self.bucket).send();
+        match self.send("create_bucket", create).await {
             Ok(_) => Ok(()),
             // Another instance won the race; servers differ in which code they answer.
             Err(e)
@@ -178,10 +198,8 @@ impl ImageStore {
 
     /// Whether the bucket answers.
     pub async fn ping(&self) -> Result<(), StorageError> {
-        self.client
-            .head_bucket()
-            .bucket(&self.bucket)
-            .send()
+        let head = self.client.head_bucket().bucket(&self.bucket).send();
+        self.send("head_bucket", head)
             .await
             .map(|_| ())
             .map_err(|e| StorageError::from_sdk("head bucket", e))
@@ -191,14 +209,13 @@ impl ImageStore {
     #[tracing::instrument(name = "storage.put", skip_all, fields(key = %image.hash))]
     pub async fn put(&self, image: &CleanImage) -> Result<(), StorageError> {
         let key = ObjectKey::Original(&image.hash).to_string();
-        match self
+        let head = self
             .client
             .head_object()
             .bucket(&self.bucket)
             .key(&key)
-            .send()
-            .await
-        {
+            .send();
+        match self.send("head_object", head).await {
             Ok(_) => return Ok(()),
             Err(e) if e.as_service_error().is_some_and(|e| e.is_not_found()) => {}
             Err(e) => return Err(StorageError::from_sdk("head object", e)),
@@ -230,7 +247,8 @@ impl ImageStore {
         content_type: &str,
         bytes: Bytes,
     ) -> Result<(), StorageError> {
-        self.client
+        let put = self
+            .client
             .put_object()
             .bucket(&self.bucket)
             .key(key)
@@ -238,7 +256,8 @@ impl ImageStore {
             .content_length(bytes.len() as i64)
             // `Bytes` is reference-counted: the upload shares the buffer, it does not copy it.
             .body(ByteStream::from(bytes))
-            .send()
+            .send();
+        self.send("put_object", put)
             .await
             .map_err(|e| StorageError::from_sdk("put object", e))?;
         Ok(())
@@ -253,11 +272,13 @@ impl ImageStore {
         let keys = std::iter::once(ObjectKey::Original(hash))
             .chain(variants.map(|width| ObjectKey::Variant(hash, width)));
         let deletes = keys.map(|key| async move {
-            self.client
+            let delete = self
+                .client
                 .delete_object()
                 .bucket(&self.bucket)
                 .key(key.to_string())
-                .send()
+                .send();
+            self.send("delete_object", delete)
                 .await
                 .map(|_| ())
                 .map_err(|e| StorageError::from_sdk("delete object", e))
@@ -277,20 +298,19 @@ impl ImageStore {
     #[tracing::instrument(name = "storage.get", skip_all, fields(key = %key))]
     async fn get_object(&self, key: ObjectKey<'_>) -> Result<StoredImage, StorageError> {
         let key = key.to_string();
-        let output = self
+        let get = self
             .client
             .get_object()
             .bucket(&self.bucket)
             .key(&key)
-            .send()
-            .await
-            .map_err(|e| {
-                if e.as_service_error().is_some_and(|e| e.is_no_such_key()) {
-                    StorageError::NotFound { key: key.clone() }
-                } else {
-                    StorageError::from_sdk("get object", e)
-                }
-            })?;
+            .send();
+        let output = self.send("get_object", get).await.map_err(|e| {
+            if e.as_service_error().is_some_and(|e| e.is_no_such_key()) {
+                StorageError::NotFound { key: key.clone() }
+            } else {
+                StorageError::from_sdk("get object", e)
+            }
+        })?;
         Ok(StoredImage {
             content_type: output
                 .content_type

@@ -28,6 +28,8 @@ pub const S3_SECRET_KEY: &str = "test-secret-key";
 
 pub struct TestApp {
     pub address: String,
+    /// `http://host:port` of the metrics listener, when `metrics_addr` was set.
+    pub metrics_address: Option<String>,
     pub client: reqwest::Client,
     /// What the server was started with (a replica starts with the same).
     pub config: Config,
@@ -86,6 +88,7 @@ pub async fn spawn_fleet_with(
     let server = servers.remove(0);
     let app = TestApp {
         address: server.address.clone(),
+        metrics_address: server.metrics_address.clone(),
         config,
         client: reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
@@ -103,6 +106,7 @@ pub async fn spawn_fleet_with(
 /// One server process's worth of the app, serving until [`TestServer::stop`] or dropped.
 pub struct TestServer {
     pub address: String,
+    pub metrics_address: Option<String>,
     shutdown: Option<oneshot::Sender<()>>,
     running: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -111,12 +115,14 @@ impl TestServer {
     async fn start(config: Config) -> Result<Self, postboard::startup::StartupError> {
         let app = Application::build(config).await?;
         let address = format!("http://{}", app.local_addr());
+        let metrics_address = app.metrics_addr().map(|addr| format!("http://{addr}"));
         let (shutdown, stopped) = oneshot::channel::<()>();
         let running = tokio::spawn(app.run_until_stopped(async {
             let _ = stopped.await;
         }));
         Ok(Self {
             address,
+            metrics_address,
             shutdown: Some(shutdown),
             running,
         })

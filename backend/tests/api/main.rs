@@ -14,6 +14,7 @@ mod image_processing;
 mod images;
 mod list_posts;
 mod live;
+mod metrics;
 mod outages;
 mod rate_limits;
 mod static_files;
