@@ -9,6 +9,13 @@ use crate::domain::{Change, Event, Post};
 /// The channel every replica listens on; its payloads are event ids.
 const CHANNEL: &str = "postboard_events";
 
+/// Where a client that comes back can resume: see [`EventRepository::resume_point`].
+#[derive(Debug)]
+pub struct ResumePoint {
+    pub newest: i64,
+    pub resumable: bool,
+}
+
 /// A stretch of the event log.
 #[derive(Debug)]
 pub struct EventPage {
@@ -111,14 +118,27 @@ impl EventRepository {
             .await
     }
 
-    /// Events up to this id may have been deleted: a client that saw less has missed some.
-    pub async fn pruned_through(&self) -> Result<i64, RepositoryError> {
+    /// Whether a client that saw every event up to `last` can be replayed what came after, and
+    /// the newest event's id. It can when `last` is still in the log, or is exactly where
+    /// pruning stopped. It cannot when events after it were pruned, or when `last` is not in
+    /// the log at all: an id from another database, or one lost with the log itself (it is
+    /// unlogged, so a crash of PostgreSQL empties it).
+    pub async fn resume_point(&self, last: i64) -> Result<ResumePoint, RepositoryError> {
         self.pool
-            .read(&(), |db, ()| {
+            .read(&last, |db, &last| {
                 Box::pin(async move {
-                    sqlx::query_scalar!("SELECT through_id FROM events_pruned")
-                        .fetch_one(db)
-                        .await
+                    sqlx::query_as!(
+                        ResumePoint,
+                        r#"SELECT coalesce((SELECT max(id) FROM events), 0) AS "newest!",
+                                  (p.through_id = $1
+                                   OR (p.through_id < $1
+                                       AND EXISTS (SELECT 1 FROM events WHERE id = $1)))
+                                      AS "resumable!"
+                           FROM events_pruned p"#,
+                        last,
+                    )
+                    .fetch_one(db)
+                    .await
                 })
             })
             .await

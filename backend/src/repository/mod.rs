@@ -9,7 +9,7 @@ mod rate_limits;
 mod vote_batcher;
 
 pub use error::{BoxError, RepositoryError};
-pub use event_repository::{EventListener, EventPage, EventRepository};
+pub use event_repository::{EventListener, EventPage, EventRepository, ResumePoint};
 pub use pool::DbPool;
 pub use post_lifecycle::{Deletion, StorageWork};
 pub use post_repository::PostRepository;

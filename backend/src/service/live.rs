@@ -105,11 +105,12 @@ impl LiveEvents {
         let mut missed = Vec::new();
         let mut sent_up_to = 0;
         if let Some(LastEventId(last)) = last {
-            let (pruned_through, newest) =
-                tokio::try_join!(self.events.pruned_through(), self.events.newest_id())?;
-            if last < pruned_through || last > newest {
-                missed.push(Delivery::Resync { newest });
-                sent_up_to = newest;
+            let resume = self.events.resume_point(last).await?;
+            if !resume.resumable {
+                missed.push(Delivery::Resync {
+                    newest: resume.newest,
+                });
+                sent_up_to = resume.newest;
             } else {
                 sent_up_to = last;
                 loop {
@@ -207,6 +208,12 @@ impl LiveEvents {
     }
 
     async fn catch_up(&self, position: &mut i64) -> Result<(), RepositoryError> {
+        if self.broadcast.receiver_count() == 0 {
+            // Nobody to tell: skip ahead without reading the events. A client that connects
+            // meanwhile reads what it missed from the table itself.
+            *position = (*position).max(self.events.newest_id().await?);
+            return Ok(());
+        }
         loop {
             let page = self.events.after(*position, PAGE).await?;
             *position = page.through;

@@ -143,6 +143,31 @@ async fn a_client_that_missed_more_than_is_kept_is_told_to_reload() {
     lost.next_of("resync", WITHIN_A_SECOND).await;
 }
 
+/// The log is unlogged: a crash of PostgreSQL empties it while ids go on. A client whose last
+/// event went with it cannot be replayed what it missed, even once newer events exist.
+#[tokio::test]
+async fn a_client_whose_last_event_was_lost_with_the_log_is_told_to_reload() {
+    let (app, other, _events) = fleet().await;
+    app.create_ok("seen").await;
+    let last_seen: i64 = sqlx::query_scalar("SELECT max(id) FROM events")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    app.create_ok("lost with the log").await;
+    sqlx::query("TRUNCATE events")
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    app.create_ok("after the crash").await;
+
+    let mut stream = EventStream::connect(&other.address, Some(last_seen)).await;
+    let resync = stream.next_of("resync", WITHIN_A_SECOND).await;
+    assert!(
+        resync.id.unwrap() > last_seen,
+        "resumes from the newest event"
+    );
+}
+
 #[tokio::test]
 async fn a_killed_listener_connection_reconnects_and_nothing_is_lost() {
     let (app, _other, mut events) = fleet().await;
