@@ -253,6 +253,7 @@ async def event_latency(events_url: str, vote_url: str, post_id: int, count: int
         raise SystemExit(f"GET {events_url}: {status}")
     chunked = headers.get("transfer-encoding", "").lower() == "chunked"
     arrivals = asyncio.Queue()
+    probe_id = str(post_id).encode()
 
     async def read_events():
         buffer = b""
@@ -267,9 +268,14 @@ async def event_latency(events_url: str, vote_url: str, post_id: int, count: int
                 if not chunk:
                     return
                 buffer += chunk
-            buffer = buffer.replace(b"\r\n", b"\n")
-            while b"\n\n" in buffer:
-                event, buffer = buffer.split(b"\n\n", 1)
+            # Under the vote load thousands of events arrive per second: split the buffer once
+            # (not event by event, which copies the rest each time) and parse only the events
+            # that can be the probe's, or this client falls behind and the server drops it.
+            events = buffer.replace(b"\r\n", b"\n").split(b"\n\n")
+            buffer = events.pop()
+            for event in events:
+                if probe_id not in event:
+                    continue
                 data = "\n".join(line[5:].lstrip() for line in event.decode().split("\n")
                                  if line.startswith("data:"))
                 try:
