@@ -197,6 +197,14 @@ start_server() { # LABEL [DATABASE_URL, default the big board's]
   # With the rate limits off: benchmarks measure the service, not its abuse protection.
   test_backend_env "$database_url" bench-access-key bench-secret-key "$port" \
     "$RUN_DIR/no-static-dir" "$SERVER_LOG_LEVEL"
+  # /metrics only where a scenario reads it (it costs a little CPU per request).
+  METRICS_URL=""
+  if [[ -n "${WITH_METRICS:-}" ]]; then
+    local metrics_port
+    metrics_port="$(free_port)"
+    backend_var METRICS_ADDR "127.0.0.1:$metrics_port"
+    METRICS_URL="http://127.0.0.1:$metrics_port/metrics"
+  fi
   if [[ -n "$CPUS_SERVER" ]]; then
     start_bg postboard "$logfile" taskset -c "$CPUS_SERVER" env "${BACKEND_ENV[@]}" "$bin"
     BACKEND_PID="$BG_PID"
@@ -596,12 +604,38 @@ need_images() {
   stop_server
 }
 
+# The image is read from S3 once (the first request, before the load) and then served from the
+# server's memory: the server's own count of S3 GETs (/metrics) must not move during the load.
 scenario_image_small_200() {
   need_images
-  start_server "image_small_200-r$ROUND"
+  WITH_METRICS=1 start_server "image_small_200-r$ROUND"
   expect_status 200 "$BASE_URL/image/$IMAGE_SMALL_HASH"
+  local before after
+  before="$(s3_gets)"
   measure image_small_200 "$BASE_URL/image/$IMAGE_SMALL_HASH" BENCH_MODE=get
+  after="$(s3_gets)"
   stop_server
+  record_check "s3_gets_small_200-r$ROUND" $((after == before)) \
+    "the small image is served from memory: no S3 GET under the load (round $ROUND)" \
+    "round $ROUND: $((after - before)) S3 GETs during the warm-up and the measured seconds"
+}
+
+# s3_gets — the running server's count of S3 GetObject calls, from its /metrics.
+s3_gets() {
+  curl -fsS "$METRICS_URL" | awk '
+    /^postboard_s3_request_duration_seconds_count\{.*operation="get_object"/ { n += $NF }
+    END { print n + 0 }'
+}
+
+# record_check NAME OK(1|0) TITLE DETAIL — a correctness check (not timing) for the report.
+record_check() {
+  python3 - "$RUN_DIR/results.jsonl" "$@" <<'PY'
+import json, sys
+path, name, ok, title, detail = sys.argv[1:6]
+with open(path, "a") as f:
+    f.write(json.dumps({"kind": "check", "name": name, "ok": ok == "1", "detail": detail,
+                        "title": title}) + "\n")
+PY
 }
 
 # The 304 of the small image. A 304 reads no bytes, so the image's size does not matter.
