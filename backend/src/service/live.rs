@@ -209,10 +209,15 @@ impl LiveEvents {
 
     async fn catch_up(&self, position: &mut i64) -> Result<(), RepositoryError> {
         if self.broadcast.receiver_count() == 0 {
-            // Nobody to tell: skip ahead without reading the events. A client that connects
-            // meanwhile reads what it missed from the table itself.
-            *position = (*position).max(self.events.newest_id().await?);
-            return Ok(());
+            // Nobody to tell: skip ahead without reading the events. A client that subscribes
+            // from now on reads what it missed from the table itself, after subscribing; one
+            // that subscribed while `newest` was read may have read the table before these
+            // events, so the count is checked again before they are skipped.
+            let newest = self.events.newest_id().await?;
+            if self.broadcast.receiver_count() == 0 {
+                *position = (*position).max(newest);
+                return Ok(());
+            }
         }
         loop {
             let page = self.events.after(*position, PAGE).await?;
