@@ -27,7 +27,10 @@ use crate::{
 };
 
 /// Events kept for slow clients before they are dropped (they resume with Last-Event-ID).
-const BROADCAST_CAPACITY: usize = 1024;
+/// Above what one score flush of a heavy vote load makes: at 6 000 votes a second spread over
+/// many posts, a flush is ~1 500 events, sent at once, and a client that is keeping up must
+/// not be dropped because it had not been scheduled yet (1 024 dropped them all).
+const BROADCAST_CAPACITY: usize = 16_384;
 /// Events read from the table at once.
 const PAGE: i64 = 1000;
 /// Votes are announced at most this often per post and replica.

@@ -329,3 +329,40 @@ async fn hot_mixes_score_and_age_and_pages_without_repeats_or_gaps() {
     }
     assert_eq!(paged, order);
 }
+
+/// Votes spread over many posts make a burst of `score` events each flush, sent to the clients
+/// at once: a client that reads them is not dropped as a slow one, and gets every one.
+#[tokio::test]
+async fn a_burst_of_score_events_reaches_a_client_that_keeps_reading() {
+    const POSTS: i64 = 5_000;
+    let app = spawn_app().await;
+    let mut events = EventStream::connect(&app.address, None).await;
+    let mut seed = app.db.pool.acquire().await.unwrap();
+    // Without their `post` events: only the burst matters here.
+    sqlx::query("SET session_replication_role = replica")
+        .execute(&mut *seed)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO posts (title, post, username) SELECT 't', 'p', 'u' FROM generate_series(1, $1)",
+    )
+    .bind(POSTS)
+    .execute(&mut *seed)
+    .await
+    .unwrap();
+    // What a score flush after votes on every one of them writes.
+    sqlx::query("SELECT emit_score_events(array(SELECT id FROM posts))")
+        .execute(&mut *seed)
+        .await
+        .unwrap();
+
+    let mut seen = std::collections::HashSet::new();
+    while seen.len() < POSTS as usize {
+        let event = events
+            .next_within(Duration::from_secs(10))
+            .await
+            .unwrap_or_else(|| panic!("dropped or stalled after {} events", seen.len()));
+        assert_eq!(event.event, "score");
+        seen.insert(event.data["id"].as_i64().unwrap());
+    }
+}
