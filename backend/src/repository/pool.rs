@@ -8,8 +8,11 @@
 //! - it sat idle for a while (an idle connection is the one an outage drops silently);
 //! - another connection was found broken since it was last checked (a restart, a failover or
 //!   `pg_terminate_backend` takes all of them at once);
-//! - a write is about to be sent on it: a write may be retried only if it provably never
-//!   reached the server, and a connection that has just answered a ping is that proof.
+//! - a write is about to be sent on it and it has not answered anything in the last few
+//!   milliseconds: a write may be retried only if it provably never reached the server, and a
+//!   connection that has just answered (a ping, or the statement before) is that proof. Under
+//!   load, connections answer every millisecond or so and writes go without a ping: a round
+//!   trip less per vote batch, which was a seventh of the votes' throughput.
 //!
 //! A connection whose query broke it (I/O, protocol, a FATAL from the server) or whose query
 //! was cancelled half-way (a dropped request) is closed, never lent again.
@@ -85,6 +88,10 @@ fn in_transaction<'c, A: Sync + ?Sized, T: Send>(
 
 /// A pooled connection idle for longer than this is pinged before it is lent.
 const CHECK_IF_IDLE_FOR: Duration = Duration::from_secs(1);
+/// A write goes without a ping on a connection that answered this recently. A connection the
+/// server dropped within this window fails the write (503) instead of moving it to another
+/// connection: the same as a write that was on its way when the connection dropped.
+const JUST_ANSWERED: Duration = Duration::from_millis(20);
 /// How many connections a write tries before it reports the database unavailable.
 const WRITE_ATTEMPTS: usize = 3;
 
@@ -203,14 +210,13 @@ impl DbPool {
         Ok(Lent(Some(object)))
     }
 
-    /// A connection checked during this call: newly opened, checked by the pool on its way
-    /// out, or pinged here.
+    /// A connection that has just answered: in the last [`JUST_ANSWERED`], or to the pool's
+    /// check on its way out, or to a ping here.
     async fn lend_alive(&self) -> Result<Lent, RepositoryError> {
         let mut last_error = None;
         for _ in 0..WRITE_ATTEMPTS {
-            let asked_at = Instant::now();
             let mut lent = self.lend().await?;
-            if lent.connection().checked_at >= asked_at {
+            if lent.connection().checked_at.elapsed() <= JUST_ANSWERED {
                 return Ok(lent);
             }
             match lent.connection().pg.ping().await {
@@ -244,7 +250,11 @@ impl DbPool {
                 self.health.found_broken();
                 lent.discard();
             }
-            _ => lent.give_back(),
+            // An answer, even a refusal, shows the connection works.
+            _ => {
+                lent.connection().checked_at = Instant::now();
+                lent.give_back();
+            }
         }
         result
     }
