@@ -410,6 +410,19 @@ seed_posts() {
   sync
 }
 
+# settle_databases — before every run: VACUUM what the runs before wrote, then CHECKPOINT, so
+# that every run starts from the same state. This machine's PostgreSQL runs without autovacuum
+# (dead rows of earlier runs' votes would pile up, and later runs would pay for them), and a
+# time-based checkpoint that lands in one run of an A B pair, but not in the other, writes out
+# everything dirtied since the last one while that run is measured.
+settle_databases() {
+  local url
+  for url in "$DATABASE_URL_SMALL" "$DATABASE_URL_BENCH"; do
+    psql_db "$url" -c "VACUUM posts, events"
+  done
+  psql_db "$DATABASE_URL_BENCH" -c "CHECKPOINT" || true
+}
+
 # explain DATABASE_URL TITLE SQL — EXPLAIN (ANALYZE, BUFFERS) of SQL, whose $1 is the limit, into
 # plans.txt: the generic plan, as the app runs it (plan_cache_mode in startup.rs), for 51 rows.
 explain() {
@@ -560,22 +573,25 @@ check_votes_500() {
     "{\"post_id\": $post, \"score_increase\": 1}" >"$out"
   after="$(psql_db "$DATABASE_URL_BENCH" -c "SELECT score FROM posts WHERE id = $post")"
   stop_server
-  python3 - "$out" "$before" "$after" "$VOTE_BURST" "$post" "$RUN_DIR/results.jsonl" <<'PY'
+  local verdict ok detail
+  verdict="$(python3 - "$out" "$before" "$after" "$VOTE_BURST" "$post" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
 before, after, n, post = (int(x) for x in sys.argv[2:6])
 ok = (r["statuses"] == {"200": n} and after - before == n
       and bool(r["scores"]) and max(r["scores"]) == after)
-detail = (f"post {post}: score {before} → {after} ({after - before:+d}); answers "
-          + ", ".join(f"{k}: {v}" for k, v in sorted(r["statuses"].items()))
-          + (f"; highest score answered {max(r['scores'])}" if r["scores"] else "")
-          + f"; {r['seconds']:.2f} s")
-with open(sys.argv[6], "a") as f:
-    f.write(json.dumps({"kind": "check", "name": f"votes_{n}", "ok": ok, "detail": detail,
-                        "title": f"{n} concurrent votes of +1 on one post end at exactly +{n}"})
-            + "\n")
-print("   " + ("ok: " if ok else "FAILED: ") + detail)
+print(int(ok))
+print(f"post {post}: score {before} → {after} ({after - before:+d}); answers "
+      + ", ".join(f"{k}: {v}" for k, v in sorted(r["statuses"].items()))
+      + (f"; highest score answered {max(r['scores'])}" if r["scores"] else "")
+      + f"; {r['seconds']:.2f} s")
 PY
+)"
+  ok="${verdict%%$'\n'*}"
+  detail="${verdict#*$'\n'}"
+  record_check "votes_$VOTE_BURST" "$ok" \
+    "$VOTE_BURST concurrent votes of +1 on one post end at exactly +$VOTE_BURST" "$detail"
+  if ((ok)); then echo "   ok: $detail"; else echo "   FAILED: $detail"; fi
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -857,6 +873,7 @@ run_group() {
   ((${#names[@]} > 0)) || return 0
   for ((ROUND = 1; ROUND <= REPEAT; ROUND++)); do
     for name in "${names[@]}"; do
+      settle_databases
       "scenario_$name"
     done
   done
