@@ -46,6 +46,9 @@ pub struct Config {
     pub startup_timeout: Duration,
     /// Backstop for producing any single response; answered with 503.
     pub request_timeout: Duration,
+    /// A request head (request line and headers) must arrive whole within this long, and a
+    /// keep-alive connection idle for this long is closed (`http::serve`).
+    pub header_timeout: Duration,
     /// A request body that sends nothing for this long is answered 408.
     pub body_idle_timeout: Duration,
     /// A request body that has not arrived whole after this long is answered 408.
@@ -164,6 +167,7 @@ impl Config {
             static_dir: PathBuf::from(get("STATIC_DIR")),
             startup_timeout: Duration::from_secs(60),
             request_timeout: Duration::from_secs(90),
+            header_timeout: Duration::from_secs(10),
             body_idle_timeout: Duration::from_secs(15),
             body_timeout: Duration::from_secs(60),
             hsts_max_age,

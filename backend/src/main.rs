@@ -44,10 +44,7 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if let Err(error) = app.run_until_stopped(startup::shutdown_signal()).await {
-        tracing::error!(%error, "server failed");
-        return ExitCode::FAILURE;
-    }
+    app.run_until_stopped(startup::shutdown_signal()).await;
     tracing::info!("stopped");
     ExitCode::SUCCESS
 }

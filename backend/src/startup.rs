@@ -52,6 +52,8 @@ pub enum StartupError {
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
+    /// Deadline for each request head (`Config::header_timeout`).
+    header_timeout: Duration,
     /// Cancelled as soon as the server is asked to stop: ends the live streams, which would
     /// otherwise keep the graceful shutdown waiting.
     streams_end: CancellationToken,
@@ -159,6 +161,7 @@ impl Application {
         Ok(Self {
             listener,
             router,
+            header_timeout: config.header_timeout,
             streams_end,
             background_stop,
             background,
@@ -184,28 +187,31 @@ impl Application {
     /// Serves until `shutdown` completes, then finishes the requests in flight (live streams
     /// end at once: a browser reconnects to another replica and resumes), and gives the
     /// background work a moment to finish: every vote handed in is written and announced.
-    pub async fn run_until_stopped(
-        mut self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
+    pub async fn run_until_stopped(mut self, shutdown: impl Future<Output = ()> + Send + 'static) {
         tracing::info!(address = %self.local_addr(), "listening");
         let streams_end = self.streams_end.clone();
-        // With each connection's peer address: the rate limits' client (http::client).
-        let app = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
         // Scrapes are answered until no request is left; then the task ends with the rest of
         // the background work (its handle on the service lets the vote writer finish).
         if let Some((listener, router)) = self.metrics.take() {
             let stop = self.background_stop.clone();
-            self.background.spawn(serve_metrics(listener, router, stop));
+            let header_timeout = self.header_timeout;
+            self.background.spawn(async move {
+                if let Ok(address) = listener.local_addr() {
+                    tracing::info!(%address, "serving metrics at /metrics");
+                }
+                http::serve(listener, router, header_timeout, stop.cancelled_owned()).await;
+            });
         }
-        let served = axum::serve(self.listener, app)
-            .with_graceful_shutdown(async move {
+        http::serve(
+            self.listener,
+            self.router,
+            self.header_timeout,
+            async move {
                 shutdown.await;
                 streams_end.cancel();
-            })
-            .await;
+            },
+        )
+        .await;
         self.streams_end.cancel();
         self.background_stop.cancel();
         let finished = tokio::time::timeout(BACKGROUND_GRACE, async {
@@ -215,7 +221,6 @@ impl Application {
         if finished.is_err() {
             tracing::warn!("background work did not finish in time; stopping it");
         }
-        served
     }
 }
 
@@ -223,19 +228,6 @@ async fn bind(addr: SocketAddr) -> Result<TcpListener, StartupError> {
     TcpListener::bind(addr)
         .await
         .map_err(|source| StartupError::Bind { addr, source })
-}
-
-/// Serves `GET /metrics` on its own listener until `stop`.
-async fn serve_metrics(listener: TcpListener, router: axum::Router, stop: CancellationToken) {
-    if let Ok(address) = listener.local_addr() {
-        tracing::info!(%address, "serving metrics at /metrics");
-    }
-    let served = axum::serve(listener, router)
-        .with_graceful_shutdown(stop.cancelled_owned())
-        .await;
-    if let Err(error) = served {
-        tracing::error!(%error, "the metrics listener failed");
-    }
 }
 
 /// What a scrape of `/metrics` reads from this replica's parts (clones sharing their state).

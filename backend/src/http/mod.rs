@@ -1,5 +1,5 @@
-//! The HTTP layer: routes, extractors and middleware. Handlers only translate between HTTP
-//! and [`PostService`]; they never see SQL or S3.
+//! The HTTP layer: routes, extractors, middleware and the connection loop. Handlers only
+//! translate between HTTP and [`PostService`]; they never see SQL or S3.
 
 mod body_deadline;
 mod client;
@@ -15,12 +15,14 @@ mod metrics;
 mod openapi;
 mod posts;
 mod security;
+mod server;
 mod spa;
 
 pub use self::metrics::{Sampler, metrics_router};
 pub use error::{ApiError, ErrorBody, ErrorDetail};
 pub use extract::TEXT_PART_MAX_BYTES;
 pub use security::{CONTENT_SECURITY_POLICY, MAX_REQUEST_ID_LEN};
+pub use server::serve;
 
 use std::{sync::Arc, time::Duration};
 

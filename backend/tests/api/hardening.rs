@@ -304,3 +304,55 @@ async fn a_body_that_stops_arriving_gets_408_and_changes_nothing() {
         .unwrap();
     assert_eq!(score, 0);
 }
+
+/// Slowloris: a client that never finishes its request head, or connects and sends nothing,
+/// is disconnected after the header deadline, and so is a keep-alive connection left idle. A
+/// live event stream, a response in progress, stays open past it.
+#[tokio::test]
+async fn connections_that_send_no_whole_request_head_are_closed() {
+    let deadline = Duration::from_millis(500);
+    let app = spawn_app_with(|config| config.header_timeout = deadline).await;
+    let address = app.address.trim_start_matches("http://");
+    let mut events = EventStream::connect(&app.address, None).await;
+
+    let mut half_a_head = tokio::net::TcpStream::connect(address).await.unwrap();
+    half_a_head
+        .write_all(b"GET /health HTTP/1.1\r\nHost: test\r\n")
+        .await
+        .unwrap();
+    let mut nothing = tokio::net::TcpStream::connect(address).await.unwrap();
+    let mut idle_after_a_request = tokio::net::TcpStream::connect(address).await.unwrap();
+    idle_after_a_request
+        .write_all(b"GET /health HTTP/1.1\r\nHost: test\r\n\r\n")
+        .await
+        .unwrap();
+
+    let started = Instant::now();
+    for (what, stream) in [
+        ("half a head", &mut half_a_head),
+        ("nothing", &mut nothing),
+        ("an idle keep-alive connection", &mut idle_after_a_request),
+    ] {
+        let mut answer = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer))
+            .await
+            .unwrap_or_else(|_| panic!("{what}: the connection was left open"));
+        // Closed (or reset) by the server; only the complete request got an answer.
+        let answer = String::from_utf8_lossy(&answer);
+        if what == "an idle keep-alive connection" {
+            assert!(answer.starts_with("HTTP/1.1 200"), "{what}: {answer}");
+        } else {
+            assert!(read.is_err() || answer.is_empty(), "{what}: {answer}");
+        }
+    }
+    let waited = started.elapsed();
+    assert!(
+        waited >= deadline - Duration::from_millis(100) && waited < deadline * 6,
+        "closed after {waited:?}"
+    );
+
+    // Well past the deadline, the event stream still delivers.
+    let id = app.create_ok("still live").await["id"].as_i64().unwrap();
+    let post = events.next_of("post", Duration::from_secs(5)).await;
+    assert_eq!(post.data["id"], id);
+}

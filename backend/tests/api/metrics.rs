@@ -179,7 +179,7 @@ async fn each_replica_reports_its_own_figures_and_its_listener_stops_with_it() {
         "the other replica (another app in this process) served no request"
     );
 
-    replica.stop().await.unwrap();
+    replica.stop().await;
     assert!(
         reqwest::get(format!("{theirs}/metrics")).await.is_err(),
         "the metrics listener closed with its server"

@@ -1,0 +1,83 @@
+//! The connection loop: what `axum::serve` does, plus a deadline for every request head.
+//!
+//! `axum::serve` gives hyper no timer, and without one hyper keeps no header deadline at all: a
+//! client that sends its request a byte at a time (slowloris), or opens connections and sends
+//! nothing, holds a connection and its task for as long as it likes, and a few thousand such
+//! clients exhaust the process's file descriptors. Here each request head must arrive whole
+//! within `header_timeout` of the connection being ready for it, which also closes a keep-alive
+//! connection left idle for that long. Bodies have their own deadlines (`body_deadline`), and
+//! a response in progress (a live event stream) is not affected.
+
+use std::{future::Future, io, time::Duration};
+
+use axum::{Router, extract::ConnectInfo, http::Request};
+use hyper::{body::Incoming, server::conn::http1};
+use hyper_util::{
+    rt::{TokioIo, TokioTimer},
+    server::graceful::GracefulShutdown,
+    service::TowerToHyperService,
+};
+use tokio::net::TcpListener;
+use tower::ServiceExt;
+
+/// Serves `router` on `listener` until `shutdown` completes; then accepts nothing more, lets
+/// every connection finish the request it is on, and returns once all are closed. Each request
+/// carries its connection's peer address as [`ConnectInfo`] (the rate limits' client).
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    header_timeout: Duration,
+    shutdown: impl Future<Output = ()>,
+) {
+    // HTTP/1 only, as browsers speak it without TLS (hyper-util's auto-detection of HTTP/2
+    // would first wait, with no deadline, for the bytes that tell them apart).
+    let mut connections = http1::Builder::new();
+    connections
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout);
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    pause_after_accept_error(error).await;
+                    continue;
+                }
+            },
+        };
+        let service = router
+            .clone()
+            .map_request(move |mut request: Request<Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                request
+            });
+        let connection = graceful.watch(
+            connections.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service)),
+        );
+        tokio::spawn(async move {
+            // A client that hung up or timed out is nothing to report.
+            let _ = connection.await;
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+}
+
+/// As `axum::serve` (after hyper 0.14): a connection reset before it was accepted is the
+/// client's business; anything else (most likely out of file descriptors) is logged, and the
+/// loop waits a second for connections to close before it accepts again.
+async fn pause_after_accept_error(error: io::Error) {
+    if matches!(
+        error.kind(),
+        io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+    ) {
+        return;
+    }
+    tracing::error!(%error, "accepting a connection failed; retrying in 1 s");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+}
