@@ -328,21 +328,25 @@ async fn connections_that_send_no_whole_request_head_are_closed() {
         .unwrap();
 
     let started = Instant::now();
-    for (what, stream) in [
-        ("half a head", &mut half_a_head),
-        ("nothing", &mut nothing),
-        ("an idle keep-alive connection", &mut idle_after_a_request),
+    // Each is closed (or reset) by the server; only the complete request got an answer.
+    for (what, stream, answer_starts) in [
+        ("half a head", &mut half_a_head, ""),
+        ("nothing", &mut nothing, ""),
+        (
+            "an idle keep-alive connection",
+            &mut idle_after_a_request,
+            "HTTP/1.1 200",
+        ),
     ] {
         let mut answer = Vec::new();
         let read = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer))
             .await
             .unwrap_or_else(|_| panic!("{what}: the connection was left open"));
-        // Closed (or reset) by the server; only the complete request got an answer.
         let answer = String::from_utf8_lossy(&answer);
-        if what == "an idle keep-alive connection" {
-            assert!(answer.starts_with("HTTP/1.1 200"), "{what}: {answer}");
-        } else {
+        if answer_starts.is_empty() {
             assert!(read.is_err() || answer.is_empty(), "{what}: {answer}");
+        } else {
+            assert!(answer.starts_with(answer_starts), "{what}: {answer}");
         }
     }
     let waited = started.elapsed();
