@@ -5,7 +5,7 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use secrecy::SecretString;
 
-use crate::domain::{RateLimit, TrustedProxies};
+use crate::domain::{PublicUrl, RateLimit, TrustedProxies};
 
 /// Every environment variable the server reads, with its default. The repo-file tests check
 /// `docker-compose.yml`, the Dockerfile and the scripts against this list.
@@ -28,6 +28,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("TRUSTED_PROXIES", ""),
     ("IMAGE_CACHE_BYTES", "67108864"),
     ("METRICS_ADDR", ""),
+    ("PUBLIC_URL", "http://localhost:8000"),
 ];
 
 /// Secrets are `SecretString`s, whose `Debug` prints `[REDACTED]`: the whole configuration
@@ -65,6 +66,8 @@ pub struct Config {
     pub image_cache_bytes: u64,
     /// Where the second listener serves `GET /metrics` (`METRICS_ADDR`); `None`: no metrics.
     pub metrics_addr: Option<SocketAddr>,
+    /// The board's public address, for absolute URLs in feeds and link previews (`PUBLIC_URL`).
+    pub public_url: PublicUrl,
 }
 
 #[derive(Clone, Debug)]
@@ -146,6 +149,10 @@ impl Config {
             })?),
         };
 
+        let public = get("PUBLIC_URL");
+        let public_url = PublicUrl::parse(&public)
+            .map_err(|e| parse_err("PUBLIC_URL", &public, e.to_string()))?;
+
         Ok(Config {
             database_url: get("DATABASE_URL").into(),
             database_max_connections,
@@ -176,6 +183,7 @@ impl Config {
             trusted_proxies,
             image_cache_bytes,
             metrics_addr,
+            public_url,
         })
     }
 }

@@ -148,6 +148,7 @@ impl Application {
             max_image_bytes: config.max_image_bytes,
             limits,
             trusted_proxies: Arc::new(config.trusted_proxies.clone()),
+            public_url: Arc::new(config.public_url.clone()),
         };
         let router = http::router(state, &config, &metrics);
         let listener = bind(config.bind_addr).await?;

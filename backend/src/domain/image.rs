@@ -164,6 +164,8 @@ pub struct VariantWidth(u32);
 
 impl VariantWidth {
     pub const ALL: [u32; 3] = [320, 640, 1280];
+    /// The width of link previews and feed enclosures.
+    pub const LARGEST: Self = Self(1280);
 
     pub fn parse(raw: i64) -> Result<Self, ValidationError> {
         match u32::try_from(raw) {

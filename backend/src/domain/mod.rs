@@ -8,7 +8,9 @@ mod image;
 mod image_hash;
 mod listing;
 mod post;
+mod public_url;
 mod rate_limit;
+mod search;
 mod text;
 mod vote;
 
@@ -22,7 +24,9 @@ pub use image::{
 pub use image_hash::ImageHash;
 pub use listing::{Cursor, PageLimit, PageRequest, Sort};
 pub use post::{NewPost, Post};
+pub use public_url::{PublicUrl, PublicUrlError};
 pub use rate_limit::{Gcra, RateLimit, RateLimitScope, RateLimitSyntaxError, retry_after_seconds};
+pub use search::{SearchCursor, SearchQuery, SearchRequest};
 pub use text::{PostText, TextField, Title, Username, is_forbidden_control};
 pub use vote::ScoreChange;
 

@@ -54,6 +54,12 @@ pub struct ErrorDetail {
 #[derive(Debug, Clone, Copy)]
 pub struct ContractErrorBody;
 
+/// Marks an error status whose body is a page of the browser app (a post page's 404), which
+/// the catch-all middleware leaves alone too: a browser shows it, and the app says what's
+/// wrong.
+#[derive(Debug, Clone, Copy)]
+pub struct AppPageBody;
+
 impl ApiError {
     pub fn new(
         status: StatusCode,

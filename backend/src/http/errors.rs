@@ -10,7 +10,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use super::error::{ApiError, ContractErrorBody};
+use super::error::{ApiError, AppPageBody, ContractErrorBody};
 
 pub async fn route_not_found(uri: Uri) -> ApiError {
     ApiError::nothing_here(uri.path())
@@ -30,6 +30,7 @@ pub async fn shape_error_responses(request: Request, next: Next) -> Response {
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error())
         || response.extensions().get::<ContractErrorBody>().is_some()
+        || response.extensions().get::<AppPageBody>().is_some()
     {
         return response;
     }

@@ -80,7 +80,7 @@ pub async fn get_image(
 }
 
 /// RFC 9110 §13.1.2: a list of entity tags (weak ones compare equal too) or `*`.
-fn if_none_match_includes(headers: &HeaderMap, etag: &HeaderValue) -> bool {
+pub(super) fn if_none_match_includes(headers: &HeaderMap, etag: &HeaderValue) -> bool {
     let ours = etag.to_str().unwrap_or_default().trim_matches('"');
     headers
         .get_all(header::IF_NONE_MATCH)

@@ -9,10 +9,12 @@ mod error;
 mod errors;
 mod events;
 mod extract;
+mod feed;
 mod health;
 mod images;
 mod metrics;
 mod openapi;
+mod post_page;
 mod posts;
 mod security;
 mod server;
@@ -51,7 +53,7 @@ use self::{
 };
 use crate::{
     config::Config,
-    domain::TrustedProxies,
+    domain::{PublicUrl, TrustedProxies},
     metrics::Metrics,
     service::{LiveEvents, PostService, RateLimiter},
 };
@@ -63,6 +65,8 @@ pub struct AppState {
     pub max_image_bytes: usize,
     pub limits: RateLimiter,
     pub trusted_proxies: Arc<TrustedProxies>,
+    /// The board's public address, for absolute URLs (feeds, link previews).
+    pub public_url: Arc<PublicUrl>,
 }
 
 #[derive(OpenApi)]
@@ -84,7 +88,9 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(posts::list_posts, posts::create_post))
         .routes(routes!(posts::update_post_score))
         .routes(routes!(events::events))
-        .routes(routes!(deleting::delete_post))
+        .routes(routes!(post_page::get_post, deleting::delete_post))
+        .routes(routes!(post_page::post_page))
+        .routes(routes!(feed::feed))
         .routes(routes!(images::get_image))
         .routes(routes!(health::health))
         .routes(routes!(health::ready))
@@ -104,6 +110,7 @@ pub fn router(state: AppState, config: &Config, metrics: &Metrics) -> Router {
     openapi::describe_upload_types(&mut document);
     let routes = routes
         .layer(Extension(Arc::new(document)))
+        .layer(Extension(post_page::AppShell::load(&config.static_dir)))
         .layer(body_limit)
         .method_not_allowed_fallback(errors::method_not_allowed);
     let app = spa::fallback(routes, &config.static_dir).with_state(state);

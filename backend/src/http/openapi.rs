@@ -13,7 +13,8 @@ use utoipa::{
 };
 
 use crate::domain::{
-    Cursor, ImageHash, ImageKind, PageLimit, ScoreChange, Sort, TextField, VariantWidth,
+    Cursor, ImageHash, ImageKind, PageLimit, ScoreChange, SearchCursor, SearchQuery, Sort,
+    TextField, VariantWidth,
 };
 
 /// Names the media types the `file` part of `POST /post` may have (its multipart encoding),
@@ -153,18 +154,31 @@ impl IntoParams for ListParams {
             .default(Some(PageLimit::DEFAULT.into()));
         let cursor = ObjectBuilder::new()
             .schema_type(Type::String)
-            .pattern(Some(Cursor::PATTERN));
+            .pattern(Some(format!(
+                "{}|{}",
+                Cursor::PATTERN,
+                SearchCursor::PATTERN
+            )));
+        let q = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(1))
+            .max_length(Some(SearchQuery::MAX_CHARS));
         vec![
             query_param(
                 "sort",
                 sort,
-                "Order of the posts: `new` (newest first, the default), `top` (highest score first, ties newest first).",
+                "Order of the posts: `new` (newest first, the default), `top` (highest score first, ties newest first), `hot` (score and age combined, the app's default view). Not allowed with `q`.",
+            ),
+            query_param(
+                "q",
+                q,
+                "Search: posts whose title, text or username hold these words, best match first (ties newest first). Web search syntax: `\"a phrase\"`, `-excluded`, `or`; accents and case are ignored. Not allowed with `sort`.",
             ),
             query_param("limit", limit, "Posts per page."),
             query_param(
                 "cursor",
                 cursor,
-                "Opaque: copy it from the previous page's `Link: rel=\"next\"` URL. It continues the order it came from; `sort` is then ignored.",
+                "Opaque: copy it from the previous page's `Link: rel=\"next\"` URL. It continues the order it came from; `sort` is then ignored. A search's cursor continues only a search.",
             ),
         ]
     }

@@ -18,8 +18,8 @@ use super::{
 };
 use crate::{
     domain::{
-        ImageUpload, NewPost, PageRequest, Post, RateLimitScope, ScoreChange, TextField,
-        UploadedImage, ValidationError,
+        ImageUpload, NewPost, PageRequest, Post, RateLimitScope, ScoreChange, SearchRequest,
+        TextField, UploadedImage, ValidationError,
     },
     service::Created,
 };
@@ -27,22 +27,25 @@ use crate::{
 /// `GET /post`'s query; described in the API document by [`ListParams`].
 #[derive(Debug, Deserialize)]
 pub struct ListQuery {
-    /// `new` (default): newest first; `top`: highest score first, ties newest first.
+    /// `new` (default): newest first; `top`: highest score first, ties newest first; `hot`:
+    /// score and age combined.
     sort: Option<String>,
+    /// Words to search for: the list is then the matches, best first.
+    q: Option<String>,
     /// Posts per page, 1..=200 (default 50).
     limit: Option<i64>,
     /// Opaque cursor from the previous page's `Link: rel="next"` URL.
     cursor: Option<String>,
 }
 
-/// List posts, one page at a time.
+/// List posts, one page at a time, or search them (`q`).
 #[utoipa::path(
     get, path = "/post", tag = "posts", params(ListParams),
     responses(
         (status = 200, description = "A page of posts. When more exist, the `Link` header has a `rel=\"next\"` URL.", body = [Post],
          headers(("Link" = String, description = "RFC 8288 link to the next page"))),
         (status = 400, description = "Malformed query", body = ErrorBody),
-        (status = 422, description = "Invalid sort, limit or cursor", body = ErrorBody),
+        (status = 422, description = "Invalid sort, limit, cursor or q, or q with sort", body = ErrorBody),
         (status = 503, description = "Database unavailable", body = ErrorBody),
     )
 )]
@@ -50,22 +53,45 @@ pub async fn list_posts(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let request = PageRequest::parse(query.sort.as_deref(), query.limit, query.cursor.as_deref())?;
+    let (sort, limit, cursor) = (query.sort.as_deref(), query.limit, query.cursor.as_deref());
+    if let Some(q) = &query.q {
+        let request = SearchRequest::parse(q, sort, limit, cursor)?;
+        let page = state.posts.search(&request).await?;
+        let next = page.next.map(|next| {
+            let words: String =
+                url::form_urlencoded::byte_serialize(request.query.as_str().as_bytes()).collect();
+            format!(
+                "q={words}&limit={}&cursor={}",
+                request.limit.get(),
+                next.encode()
+            )
+        });
+        return Ok((next_page_link(next), Json(page.posts)));
+    }
+    let request = PageRequest::parse(sort, limit, cursor)?;
     let page = state.posts.list(request).await?;
-    let mut headers = HeaderMap::new();
-    if let Some(next) = page.next {
-        let link = format!(
-            "</post?sort={}&limit={}&cursor={}>; rel=\"next\"",
+    let next = page.next.map(|next| {
+        format!(
+            "sort={}&limit={}&cursor={}",
             request.sort.as_str(),
             request.limit.get(),
             next.encode()
-        );
+        )
+    });
+    Ok((next_page_link(next), Json(page.posts)))
+}
+
+/// `Link: </post?QUERY>; rel="next"` when there is a next page.
+fn next_page_link(next_query: Option<String>) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    if let Some(query) = next_query {
+        let link = format!("</post?{query}>; rel=\"next\"");
         headers.insert(
             header::LINK,
-            HeaderValue::from_str(&link).expect("cursor text is URL- and header-safe"),
+            HeaderValue::from_str(&link).expect("cursors and encoded words are header-safe"),
         );
     }
-    Ok((headers, Json(page.posts)))
+    headers
 }
 
 /// The answer to a create: the post, plus its delete token.

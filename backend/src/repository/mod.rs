@@ -6,6 +6,7 @@ mod pool;
 mod post_lifecycle;
 mod post_repository;
 mod rate_limits;
+mod search_repository;
 mod vote_batcher;
 
 pub use error::{BoxError, RepositoryError};
@@ -14,4 +15,5 @@ pub use pool::DbPool;
 pub use post_lifecycle::{Deletion, StorageWork};
 pub use post_repository::PostRepository;
 pub use rate_limits::RateLimitRepository;
+pub use search_repository::Found;
 pub use vote_batcher::VoteBatcher;

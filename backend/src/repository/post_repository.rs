@@ -48,6 +48,26 @@ impl PostRepository {
         self.votes.add(post_id, change).await
     }
 
+    /// The post `id`, when there is one.
+    #[tracing::instrument(name = "repository.find", skip(self))]
+    pub async fn find(&self, id: i64) -> Result<Option<Post>, RepositoryError> {
+        self.pool
+            .read(&id, |db, id| {
+                Box::pin(async move {
+                    sqlx::query_as!(
+                        Post,
+                        r#"SELECT id, title, post, username, score, image_hash, image_width, image_height,
+                                created_at, hot AS "hot!"
+                         FROM posts WHERE id = $1"#,
+                        id,
+                    )
+                    .fetch_optional(db)
+                    .await
+                })
+            })
+            .await
+    }
+
     /// One page, plus one extra row that tells whether another page exists. Every query walks
     /// an index from the cursor: the cost does not grow with the size of the board.
     #[tracing::instrument(name = "repository.page", skip(self))]

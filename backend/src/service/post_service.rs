@@ -13,11 +13,12 @@ use crate::{
 
 use super::ServiceError;
 
-/// One page of the board and the cursor of the next one, when there is a next one.
+/// One page of a list (the board, or search results) and the cursor of the next one, when
+/// there is a next one.
 #[derive(Debug)]
-pub struct Page {
+pub struct Page<C = Cursor> {
     pub posts: Vec<Post>,
-    pub next: Option<Cursor>,
+    pub next: Option<C>,
 }
 
 /// A new post and its delete token, which is not kept anywhere: the one chance to show it.
@@ -61,6 +62,15 @@ impl PostService {
             None
         };
         Ok(Page { posts, next })
+    }
+
+    /// The post `id`.
+    #[tracing::instrument(name = "service.get", skip(self))]
+    pub async fn get(&self, id: i64) -> Result<Post, ServiceError> {
+        self.posts
+            .find(id)
+            .await?
+            .ok_or(ServiceError::PostNotFound(id))
     }
 
     /// Removes the image's metadata, then inserts the post with a new delete token. With an

@@ -22,7 +22,9 @@ async fn wrong_methods_are_405_in_the_contracts_shape() {
     let cases = [
         (reqwest::Method::DELETE, "/post"),
         (reqwest::Method::PUT, "/post"),
-        (reqwest::Method::GET, "/post/1"),
+        (reqwest::Method::PUT, "/post/1"),
+        (reqwest::Method::POST, "/feed.atom"),
+        (reqwest::Method::POST, "/p/1"),
         (reqwest::Method::POST, "/post/1"),
         (reqwest::Method::GET, "/update-post-score"),
         (reqwest::Method::POST, "/image/abc"),

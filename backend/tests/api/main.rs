@@ -7,6 +7,7 @@ mod image_fixtures;
 
 mod create_post;
 mod deleting;
+mod feed;
 mod framework;
 mod hardening;
 mod image_cache;
@@ -16,6 +17,8 @@ mod list_posts;
 mod live;
 mod metrics;
 mod outages;
+mod post_pages;
 mod rate_limits;
+mod search;
 mod static_files;
 mod votes;

@@ -1,0 +1,62 @@
+//! Full-text search over the stored `search_document` (see the `search` migration): the GIN
+//! index finds the matches, `ts_rank` orders them, and the page continues after the cursor's
+//! (rank, id), like every keyset-paged list.
+
+use super::{PostRepository, error::RepositoryError};
+use crate::domain::{Post, SearchRequest};
+
+/// A post that matched, with its relevance (higher is better).
+#[derive(Debug)]
+pub struct Found {
+    pub post: Post,
+    pub rank: f32,
+}
+
+impl PostRepository {
+    /// One page of matches, best first (ties newest first), plus one extra row that tells
+    /// whether another page exists.
+    #[tracing::instrument(name = "repository.search", skip(self))]
+    pub async fn search(&self, request: &SearchRequest) -> Result<Vec<Found>, RepositoryError> {
+        let fetch = i64::from(request.limit.get()) + 1;
+        self.pool
+            .read(&(request, fetch), |db, (request, fetch)| {
+                Box::pin(async move {
+                    let rows = sqlx::query!(
+                        r#"SELECT id, title, post, username, score, image_hash, image_width,
+                                  image_height, created_at, hot AS "hot!",
+                                  ts_rank(search_document, query) AS "rank!"
+                           FROM posts, post_search_query($1) AS query
+                           WHERE search_document @@ query
+                             AND ($2::real IS NULL OR (ts_rank(search_document, query), id) < ($2, $3))
+                           ORDER BY ts_rank(search_document, query) DESC, id DESC
+                           LIMIT $4"#,
+                        request.query.as_str(),
+                        request.after.map(|after| after.rank()),
+                        request.after.map_or(0, |after| after.id),
+                        fetch,
+                    )
+                    .fetch_all(db)
+                    .await?;
+                    Ok(rows
+                        .into_iter()
+                        .map(|row| Found {
+                            rank: row.rank,
+                            post: Post {
+                                id: row.id,
+                                title: row.title,
+                                post: row.post,
+                                username: row.username,
+                                score: row.score,
+                                image_hash: row.image_hash,
+                                image_width: row.image_width,
+                                image_height: row.image_height,
+                                created_at: row.created_at,
+                                hot: row.hot,
+                            },
+                        })
+                        .collect())
+                })
+            })
+            .await
+    }
+}

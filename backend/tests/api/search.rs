@@ -1,0 +1,174 @@
+//! `GET /post?q=`: full-text search over title, text and username, best match first, paged
+//! like every list.
+
+use serde_json::Value;
+
+use crate::helpers::*;
+
+async fn create(app: &TestApp, title: &str, text: &str, username: &str) -> i64 {
+    let response = app
+        .create(PostForm::new(title, text).username(username))
+        .await;
+    assert_eq!(response.status(), 201, "create {title:?}");
+    response.json::<Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap()
+}
+
+async fn search(app: &TestApp, q: &str) -> Vec<i64> {
+    let response = app
+        .client
+        .get(app.url("/post"))
+        .query(&[("q", q)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "search {q:?}");
+    ids(&response.json().await.unwrap())
+}
+
+fn ids(posts: &Value) -> Vec<i64> {
+    posts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_i64().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn finds_title_text_and_username_best_match_first() {
+    let app = spawn_app().await;
+    let in_text = create(&app, "Evening", "Lights over the harbour tonight", "ann").await;
+    let in_title = create(&app, "Harbour at dawn", "Fog and gulls", "ben").await;
+    let by_user = create(&app, "Boats", "Sails", "harbour").await;
+    let unrelated = create(&app, "Mountains", "Snow", "cat").await;
+    let newer_title = create(&app, "Harbour again", "More gulls", "dan").await;
+
+    let found = search(&app, "harbour").await;
+    // A title match outranks a text match, which outranks a username match; equal ranks go
+    // newest first.
+    assert_eq!(found, vec![newer_title, in_title, in_text, by_user]);
+    assert!(!found.contains(&unrelated));
+    assert_eq!(search(&app, "HARBOUR").await, found, "case is ignored");
+}
+
+#[tokio::test]
+async fn phrases_exclusions_and_or_follow_web_search_syntax() {
+    let app = spawn_app().await;
+    let quick = create(&app, "Fox", "the quick brown fox jumps", "ann").await;
+    let reversed = create(&app, "Fox too", "brown quick fox sleeps", "ben").await;
+
+    assert_eq!(search(&app, "\"quick brown\"").await, vec![quick]);
+    let mut both = search(&app, "quick brown").await;
+    both.sort();
+    assert_eq!(both, vec![quick, reversed]);
+    assert_eq!(search(&app, "fox -sleeps").await, vec![quick]);
+    let mut either = search(&app, "jumps or sleeps").await;
+    either.sort();
+    assert_eq!(either, vec![quick, reversed]);
+    assert!(search(&app, "-").await.is_empty(), "no word: no match");
+}
+
+#[tokio::test]
+async fn accents_and_other_alphabets_are_found() {
+    let app = spawn_app().await;
+    let german = create(&app, "Müller am Hafen", "Ein Café in Köln", "anna").await;
+    let french = create(&app, "Crème brûlée", "À la française", "zoé").await;
+    let russian = create(&app, "Привет МИР", "Большой текст", "ivan").await;
+
+    assert_eq!(search(&app, "muller").await, vec![german]);
+    assert_eq!(search(&app, "Müller").await, vec![german]);
+    assert_eq!(search(&app, "koln cafe").await, vec![german]);
+    assert_eq!(search(&app, "creme").await, vec![french]);
+    assert_eq!(search(&app, "zoe").await, vec![french]);
+    assert_eq!(search(&app, "мир").await, vec![russian]);
+    assert_eq!(search(&app, "ТЕКСТ").await, vec![russian]);
+}
+
+#[tokio::test]
+async fn results_are_keyset_paged_with_link_next() {
+    let app = spawn_app().await;
+    let mut created = Vec::new();
+    for n in 0..7 {
+        created.push(create(&app, &format!("Harbour post {n}"), "gulls", "ann").await);
+    }
+    create(&app, "Other", "nothing", "ann").await;
+
+    let mut path = "/post?q=harbour%20gulls&limit=3".to_owned();
+    let mut pages = Vec::new();
+    loop {
+        let response = app.get(&path).await;
+        assert_eq!(response.status(), 200);
+        let next = response
+            .headers()
+            .get("link")
+            .map(|link| link.to_str().unwrap().to_owned());
+        pages.push(ids(&response.json().await.unwrap()));
+        match next {
+            Some(link) => {
+                assert!(link.ends_with(">; rel=\"next\""), "{link}");
+                assert!(link.contains("q=harbour+gulls"), "the words stay: {link}");
+                path = link[1..link.find('>').unwrap()].to_owned();
+            }
+            None => break,
+        }
+    }
+    assert_eq!(
+        pages.iter().map(Vec::len).collect::<Vec<_>>(),
+        vec![3, 3, 1]
+    );
+    let all: Vec<i64> = pages.concat();
+    created.reverse();
+    assert_eq!(all, created, "equal ranks newest first, each once");
+}
+
+#[tokio::test]
+async fn bad_searches_are_refused() {
+    let app = spawn_app().await;
+    let long = "a".repeat(201);
+    for (query, says) in [
+        (vec![("q", "harbour"), ("sort", "new")], "leave out sort"),
+        (vec![("q", long.as_str())], "at most 200 characters"),
+        (vec![("q", "   ")], "Type something"),
+        (
+            vec![("q", "harbour"), ("cursor", "n5")],
+            "invalid for a search",
+        ),
+    ] {
+        let response = app
+            .client
+            .get(app.url("/post"))
+            .query(&query)
+            .send()
+            .await
+            .unwrap();
+        let message = assert_error(response, 422).await;
+        assert!(message.contains(says), "{query:?}: {message}");
+    }
+    let response = app.get("/post?cursor=s3f800000_5").await;
+    let message = assert_error(response, 422).await;
+    assert!(
+        message.contains("cursor"),
+        "a search's cursor continues only a search: {message}"
+    );
+}
+
+#[tokio::test]
+async fn a_deleted_post_is_not_found_any_more() {
+    let app = spawn_app().await;
+    let response = app.create(PostForm::new("Harbour", "gulls")).await;
+    let created: Value = response.json().await.unwrap();
+    let id = created["id"].as_i64().unwrap();
+    assert_eq!(search(&app, "harbour").await, vec![id]);
+
+    let deleted = app
+        .client
+        .delete(app.url(&format!("/post/{id}")))
+        .bearer_auth(created["delete_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    assert!(search(&app, "harbour").await.is_empty());
+}
