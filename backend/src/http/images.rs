@@ -12,7 +12,7 @@ use super::{
     AppState,
     error::{ApiError, ErrorBody},
     extract::{ApiPath, ApiQuery},
-    openapi::ImagePathParams,
+    openapi::{Binary, ImagePathParams},
 };
 use crate::domain::{ImageHash, VariantWidth};
 
@@ -37,7 +37,7 @@ fn etag(hash: &ImageHash, width: Option<VariantWidth>) -> String {
     get, path = "/image/{hash}", tag = "images",
     params(ImagePathParams),
     responses(
-        (status = 200, description = "The image bytes, streamed; with `width`, a WebP copy that wide (never wider than the image)", content_type = "image/*",
+        (status = 200, description = "The image bytes, streamed; with `width`, a WebP copy that wide (never wider than the image)", content_type = "image/*", body = inline(Binary),
          headers(("ETag" = String), ("Cache-Control" = String), ("X-Content-Type-Options" = String))),
         (status = 304, description = "`If-None-Match` matched the ETag"),
         (status = 400, description = "`width` is not a whole number", body = ErrorBody),

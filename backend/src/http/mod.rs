@@ -108,6 +108,7 @@ pub fn router(state: AppState, config: &Config, metrics: &Metrics) -> Router {
     // The document is built once, from the same routes that are served.
     let (routes, mut document) = api_router().split_for_parts();
     openapi::describe_upload_types(&mut document);
+    openapi::describe_image_head(&mut document);
     let routes = routes
         .layer(Extension(Arc::new(document)))
         .layer(Extension(post_page::AppShell::load(&config.static_dir)))

@@ -38,6 +38,42 @@ pub fn describe_upload_types(document: &mut utoipa::openapi::OpenApi) {
     }
 }
 
+/// Bytes of a file (an image), for responses that are not JSON: `type: string, format: binary`,
+/// which is what a generated client reads as a file.
+pub struct Binary;
+
+impl PartialSchema for Binary {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .into()
+    }
+}
+
+impl ToSchema for Binary {}
+
+/// `HEAD /image/{hash}` is served (axum answers HEAD with GET's headers and no body), but a
+/// route of `routes!` documents only GET: state it, as GET without a body.
+pub fn describe_image_head(document: &mut utoipa::openapi::OpenApi) {
+    let Some(item) = document.paths.paths.get_mut("/image/{hash}") else {
+        return;
+    };
+    let Some(get) = item.get.clone() else {
+        return;
+    };
+    let mut head = get;
+    head.operation_id = Some("head_image".into());
+    head.summary = Some("The image's headers (type, length, ETag), without its bytes.".into());
+    head.description = None;
+    for response in head.responses.responses.values_mut() {
+        if let RefOr::T(response) = response {
+            response.content.clear();
+        }
+    }
+    item.head = Some(head);
+}
+
 /// The C0 control characters a text field may not hold, as a regex class body.
 const FORBIDDEN_CONTROLS: &str = r"\u0000-\u0008\u000B\u000C\u000E-\u001F";
 /// What Rust's `str::trim` removes (Unicode White_Space) that a text field may hold.

@@ -173,7 +173,11 @@ async fn the_openapi_document_describes_every_route() {
         ("/post", "post"),
         ("/update-post-score", "post"),
         ("/post/{id}", "delete"),
+        ("/post/{id}", "get"),
+        ("/p/{id}", "get"),
+        ("/feed.atom", "get"),
         ("/image/{hash}", "get"),
+        ("/image/{hash}", "head"),
         ("/health", "get"),
         ("/ready", "get"),
         ("/openapi.json", "get"),
@@ -201,6 +205,28 @@ async fn the_openapi_document_describes_every_route() {
             "{method} {path} documents its rate limit"
         );
     }
+    // What a generated client needs to read every answer: images are files, the probes have
+    // a body, the feed and the post page their own types.
+    let image = &doc["paths"]["/image/{hash}"]["get"]["responses"]["200"]["content"]["image/*"];
+    assert_eq!(image["schema"]["type"], "string", "{image}");
+    assert_eq!(image["schema"]["format"], "binary", "{image}");
+    assert!(doc["paths"]["/image/{hash}"]["head"]["responses"]["200"]["content"].is_null());
+    for probe in ["/health", "/ready"] {
+        let body = &doc["paths"][probe]["get"]["responses"]["200"]["content"]["application/json"];
+        assert_eq!(
+            body["schema"]["$ref"], "#/components/schemas/Status",
+            "{probe}"
+        );
+    }
+    assert_eq!(
+        doc["components"]["schemas"]["Status"]["properties"]["status"]["type"],
+        "string"
+    );
+    assert!(
+        doc["paths"]["/feed.atom"]["get"]["responses"]["200"]["content"]["application/atom+xml"]
+            .is_object()
+    );
+    assert!(doc["paths"]["/p/{id}"]["get"]["responses"]["200"]["content"]["text/html"].is_object());
 }
 
 #[tokio::test]
@@ -301,6 +327,19 @@ async fn the_openapi_document_states_the_domains_rules() {
     let param = |name: &str| params.iter().find(|p| p["name"] == name).unwrap()["schema"].clone();
     let sorts: Vec<&str> = Sort::ALL.iter().map(|s| s.as_str()).collect();
     assert_eq!(param("sort")["enum"], serde_json::json!(sorts));
+    let sort_description = params.iter().find(|p| p["name"] == "sort").unwrap()["description"]
+        .as_str()
+        .unwrap();
+    for sort in Sort::ALL {
+        assert!(
+            sort_description.contains(&format!("`{}`", sort.as_str())),
+            "{sort_description}"
+        );
+    }
+    assert_eq!(
+        param("q")["maxLength"],
+        postboard::domain::SearchQuery::MAX_CHARS
+    );
     assert_eq!(param("limit")["minimum"], PageLimit::MIN);
     assert_eq!(param("limit")["maximum"], PageLimit::MAX);
     assert_eq!(param("limit")["default"], PageLimit::DEFAULT);
