@@ -102,6 +102,31 @@ test.describe('accessibility (axe-core)', () => {
     await expectNoViolations(page);
   });
 
+  for (const colorScheme of ['light', 'dark'] as const) {
+    test(`a post's own page and search results, ${colorScheme}`, async ({ page, request }) => {
+      await page.emulateMedia({ colorScheme, reducedMotion: 'reduce' });
+      const word = `axe${Date.now().toString(36)}`;
+      const seeded = await seedPost(request, {
+        title: unique(`Axe page ${word}`),
+        image: { name: 'p.png', mimeType: 'image/png', buffer: gradientPng(13) },
+      });
+      await page.goto(`/p/${seeded.id}`);
+      await expect(card(page, seeded.title)).toBeVisible();
+      await expectNoViolations(page);
+
+      await page.goto(`/?q=${word}`);
+      await expect(card(page, seeded.title).locator('h2 mark')).toBeVisible();
+      await expect(page.getByTestId('live-status')).toHaveText(/Live/);
+      await page.getByRole('button', { name: 'Pause live updates' }).click();
+      await expectNoViolations(page);
+      await page.getByRole('button', { name: 'Pause live updates' }).click();
+
+      await page.goto(`/?q=nothing${word}`);
+      await expect(page.getByTestId('no-match')).toBeVisible();
+      await expectNoViolations(page);
+    });
+  }
+
   test('the phone layout with the form open', async ({ browser }) => {
     const context = await browser.newContext({
       viewport: { width: 390, height: 844 },

@@ -77,7 +77,10 @@ test.describe('live board (GET /events) across two browsers', () => {
     await reader.context().close();
   });
 
-  test('in the top view, new posts wait for the next load', async ({ browser, request }) => {
+  test('in the top view, a new post is announced and loads the ranked first page', async ({
+    browser,
+    request,
+  }) => {
     // A post at the top of "Top", whose score changes show that events arrive.
     const leader = await seedPost(request, { title: unique('Leader') });
     const best = (await (await request.get('/post?sort=top&limit=1')).json()) as {
@@ -97,8 +100,69 @@ test.describe('live board (GET /events) across two browsers', () => {
     // Events come in order: once this vote shows, the post event has been handled.
     expect((await vote()).status()).toBe(200);
     await expect(card(reader, leader.title).getByTestId('score')).toHaveText(String(target + 1));
+    // Announced, not inserted: only the server knows where it ranks.
+    await expect(newPostsButton(reader)).toHaveText(/1 new post/);
     await expect(card(reader, title)).toHaveCount(0);
+    await newPostsButton(reader).click();
+    await expect(newPostsButton(reader)).toHaveCount(0);
+    await expect(reader.getByTestId('post').first()).toContainText(leader.title);
+    await expect(reader.getByRole('heading', { name: 'Board', level: 2 })).toBeFocused();
+    await reader.context().close();
+  });
+
+  test('in the default hot view, a post made on another page shows "1 new post"', async ({
+    page,
+    browser,
+    request,
+  }) => {
+    await seedPost(request, { title: unique('Already there') });
+    const reader = await otherBrowser(browser, 'hot');
+    await openBoard(page);
+    await expect(page.getByTestId('live-status')).toHaveText(/Live/);
+
+    const title = unique('Hot off the press');
+    const f = form(page);
+    await f.title.fill(title);
+    await f.text.fill('Made on the other page.');
+    await f.submit.click();
+    await expect(card(page, title)).toBeVisible();
+
+    await expect(newPostsButton(reader)).toHaveText(/(^|\s)1 new post\s*$/);
+    await expect(card(reader, title)).toHaveCount(0);
+    await newPostsButton(reader).click();
+    await expect(card(reader, title)).toBeVisible();
     await expect(newPostsButton(reader)).toHaveCount(0);
     await reader.context().close();
+  });
+
+  test('"Pause live updates" stops a score from changing, remembers it, and resumes', async ({
+    page,
+    request,
+  }) => {
+    const seeded = await seedPost(request, { title: unique('Paused') });
+    await openBoard(page, 'new');
+    await expect(page.getByTestId('live-status')).toHaveText(/Live/);
+    const toggle = page.getByRole('button', { name: 'Pause live updates' });
+    await toggle.click();
+    await expect(toggle).toHaveAttribute('aria-pressed', 'true');
+
+    const vote = await request.post('/update-post-score', {
+      data: { post_id: seeded.id, score_increase: 1 },
+    });
+    expect(vote.status()).toBe(200);
+    await expect(page.getByTestId('live-status')).toContainText('paused, 1 change waiting');
+    await expect(card(page, seeded.title).getByTestId('score')).toHaveText('0');
+
+    await toggle.click();
+    await expect(card(page, seeded.title).getByTestId('score')).toHaveText('1');
+    await expect(page.getByTestId('live-status')).not.toContainText('paused');
+
+    // The choice outlives a reload.
+    await toggle.click();
+    await page.reload();
+    await expect(page.getByRole('button', { name: 'Pause live updates' })).toHaveAttribute(
+      'aria-pressed',
+      'true',
+    );
   });
 });

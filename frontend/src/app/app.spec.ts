@@ -1,8 +1,10 @@
 import { provideHttpClient } from '@angular/common/http';
 import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
 import { TestBed } from '@angular/core/testing';
+import { Router, provideRouter } from '@angular/router';
 
 import { App } from './app';
+import { routes } from './app.routes';
 import { EVENT_SOURCE_FACTORY } from './posts/live/live-events';
 import { makePost } from './posts/testing';
 import { BROWSER_STORAGE } from './shared/storage/persistent-map';
@@ -15,6 +17,7 @@ describe('App', () => {
       providers: [
         provideHttpClient(),
         provideHttpClientTesting(),
+        provideRouter(routes),
         { provide: BROWSER_STORAGE, useValue: new MemoryStorage() },
         { provide: EVENT_SOURCE_FACTORY, useValue: null },
       ],
@@ -27,6 +30,7 @@ describe('App', () => {
 
   it('renders the brand, the form, the board and a polite live region', async () => {
     const fixture = TestBed.createComponent(App);
+    await TestBed.inject(Router).navigateByUrl('/');
     await fixture.whenStable();
     const el = fixture.nativeElement as HTMLElement;
     expect(el.querySelector('h1')?.textContent).toContain('Postboard');
@@ -47,6 +51,7 @@ describe('App', () => {
     const fixture = TestBed.createComponent(App);
     const el = fixture.nativeElement as HTMLElement;
     document.body.appendChild(el);
+    await TestBed.inject(Router).navigateByUrl('/');
     await fixture.whenStable();
     const toggle = [...el.querySelectorAll('button')].find((b) =>
       b.textContent?.includes('New post'),

@@ -10,8 +10,9 @@ import {
   viewChild,
 } from '@angular/core';
 
+import { RouterLink, RouterOutlet } from '@angular/router';
+
 import { PostForm } from './posts/post-form/post-form';
-import { PostList } from './posts/post-list/post-list';
 import { ToastRegion } from './shared/notifications/toast-region/toast-region';
 
 /** Where the layout switches to two columns (styles.css uses the same width). */
@@ -19,15 +20,18 @@ export const WIDE_LAYOUT_QUERY = '(min-width: 56rem)';
 
 @Component({
   selector: 'app-root',
-  imports: [PostForm, PostList, ToastRegion],
+  imports: [PostForm, RouterLink, RouterOutlet, ToastRegion],
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
-    <a class="skip-link" href="#board">Skip to the board</a>
+    <!-- Not href="#board": with <base href="/">, that would leave a post's page for "/". -->
+    <a class="skip-link" href="#board" (click)="skipToMain($event)">Skip to the main content</a>
     <header class="topbar">
       <div class="topbar__inner">
         <h1 class="brand">
-          <span class="brand__mark" aria-hidden="true">P</span>
-          Postboard
+          <a class="brand__link" routerLink="/">
+            <span class="brand__mark" aria-hidden="true">P</span>
+            Postboard
+          </a>
         </h1>
         <p class="tagline">Share a thought, an image, a vote.</p>
         <!-- Narrow screens only: the form waits behind this button so the board comes first. -->
@@ -54,7 +58,7 @@ export const WIDE_LAYOUT_QUERY = '(min-width: 56rem)';
         <app-post-form (created)="onCreated()" />
       </aside>
       <div id="board" class="layout__main" tabindex="-1">
-        <app-post-list />
+        <router-outlet />
       </div>
     </main>
     <app-toast-region />
@@ -68,13 +72,19 @@ export const WIDE_LAYOUT_QUERY = '(min-width: 56rem)';
 })
 export class App {
   private readonly injector = inject(Injector);
-  private readonly view = inject(DOCUMENT).defaultView;
+  private readonly document = inject(DOCUMENT);
+  private readonly view = this.document.defaultView;
   private readonly form = viewChild.required(PostForm);
   private readonly composeToggle =
     viewChild.required<ElementRef<HTMLButtonElement>>('composeToggle');
 
   /** The form is open on a narrow screen (wide screens always show it). */
   protected readonly composeOpen = signal(false);
+
+  protected skipToMain(event: Event): void {
+    event.preventDefault();
+    this.document.getElementById('board')?.focus();
+  }
 
   protected toggleCompose(): void {
     const open = !this.composeOpen();

@@ -12,7 +12,7 @@ import { OwnPosts } from './own-posts/own-posts';
 import { OwnVotes } from './own-votes/own-votes';
 import { CreatedPost, Post, PostPage } from './post.model';
 import { PostService } from './post.service';
-import { PostStore, SCORE_HOLD_MS, comparePosts } from './post-store';
+import { MAX_WAITING_CHANGES, PostStore, SCORE_HOLD_MS, comparePosts } from './post-store';
 import { makePost } from './testing';
 
 function apiError(status: number, userMessage: string, headers?: HttpHeaders): HttpErrorResponse {
@@ -23,10 +23,21 @@ function apiError(status: number, userMessage: string, headers?: HttpHeaders): H
   });
 }
 
-type Api = Record<'list' | 'page' | 'create' | 'vote' | 'delete', ReturnType<typeof vi.fn>>;
+type Api = Record<
+  'list' | 'search' | 'get' | 'page' | 'create' | 'vote' | 'delete',
+  ReturnType<typeof vi.fn>
+>;
 
 function newApi(): Api {
-  return { list: vi.fn(), page: vi.fn(), create: vi.fn(), vote: vi.fn(), delete: vi.fn() };
+  return {
+    list: vi.fn(),
+    search: vi.fn(),
+    get: vi.fn(),
+    page: vi.fn(),
+    create: vi.fn(),
+    vote: vi.fn(),
+    delete: vi.fn(),
+  };
 }
 
 /** A store on its own TestBed: a fresh page load that shares `storage` with the last one. */
@@ -130,6 +141,57 @@ describe('PostStore', () => {
     api.list.mockReturnValue(page([makePost({ id: 2 })]));
     store.setSort('new');
     expect(api.list).toHaveBeenLastCalledWith('new');
+  });
+
+  it('searches instead of listing, and goes back to the board when the search is cleared', () => {
+    api.list.mockReturnValue(page([makePost({ id: 2 }), makePost({ id: 1 })]));
+    store.load();
+    api.search.mockReturnValue(page([makePost({ id: 1 })], '/post?q=harbour&cursor=s1_1'));
+    store.show('hot', '  harbour ');
+    expect(api.search).toHaveBeenLastCalledWith('harbour');
+    expect(store.query()).toBe('harbour');
+    expect(store.searching()).toBe(true);
+    expect(store.posts().map((p) => p.id)).toEqual([1]);
+    expect(store.hasMore()).toBe(true);
+    store.show('hot', 'harbour');
+    expect(api.search).toHaveBeenCalledTimes(1);
+
+    store.show('hot', '');
+    expect(store.searching()).toBe(false);
+    expect(api.list).toHaveBeenCalledTimes(2);
+    expect(store.posts().map((p) => p.id)).toEqual([2, 1]);
+  });
+
+  it('starts with a search from the address, and shows sort and search together', () => {
+    api.search.mockReturnValue(page([]));
+    store.start('top', 'café');
+    expect(api.search).toHaveBeenCalledWith('café');
+    expect(api.list).not.toHaveBeenCalled();
+    expect(store.isEmpty()).toBe(true);
+    api.list.mockReturnValue(page([makePost({ id: 3 })]));
+    store.show('new', '');
+    expect(api.list).toHaveBeenLastCalledWith('new');
+    expect(store.sort()).toBe('new');
+  });
+
+  it('opens one post on its own page, and says when there is no such post', () => {
+    api.get.mockReturnValue(of(makePost({ id: 7 })));
+    store.open(7);
+    expect(api.get).toHaveBeenCalledWith(7);
+    expect(store.openedPostId()).toBe(7);
+    expect(store.posts().map((p) => p.id)).toEqual([7]);
+    expect(store.hasMore()).toBe(false);
+
+    api.get.mockReturnValue(throwError(() => new HttpErrorResponse({ status: 404 })));
+    store.open(8);
+    expect(store.failed()).toBe(false);
+    expect(store.isEmpty()).toBe(true);
+    expect(notifications.notifications()).toEqual([]);
+
+    api.list.mockReturnValue(page([makePost({ id: 1 })]));
+    store.show('hot', '');
+    expect(store.openedPostId()).toBeNull();
+    expect(store.posts().map((p) => p.id)).toEqual([1]);
   });
 
   it('prepends a created post at once, first in the hot view', () => {
@@ -433,15 +495,74 @@ describe('PostStore', () => {
       expect(store.newPostCount()).toBe(0);
     });
 
-    it('leaves new posts to the next load in the hot and top views', () => {
+    it('counts new posts in the hot and top views and reloads the ranked first page for them', () => {
       for (const sort of ['hot', 'top'] as const) {
         TestBed.resetTestingModule();
         store = setUp(api, storage);
-        startIn(sort, [makePost({ id: 1 })]);
+        startIn(sort, [makePost({ id: 1, score: 4 })]);
         source.emit('post', makePost({ id: 2 }));
+        source.emit('post', makePost({ id: 3 }));
         expect(ids()).toEqual([1]);
+        expect(store.newPostCount()).toBe(2);
+
+        api.list.mockReturnValue(
+          page([makePost({ id: 1, score: 4 }), makePost({ id: 3 }), makePost({ id: 2 })]),
+        );
+        expect(store.showNewPosts()).toBeNull();
+        expect(api.list).toHaveBeenLastCalledWith(sort);
+        expect(ids()).toEqual([1, 3, 2]);
         expect(store.newPostCount()).toBe(0);
       }
+    });
+
+    it('keeps search results as searched: no new post joins them, scores and deletions do', () => {
+      FakeEventSource.instances = [];
+      api.search.mockReturnValue(page([makePost({ id: 2, score: 0 }), makePost({ id: 1 })]));
+      store.start('hot', 'harbour');
+      source = FakeEventSource.latest;
+      source.open();
+      source.emit('post', makePost({ id: 3 }));
+      expect(store.newPostCount()).toBe(0);
+      expect(ids()).toEqual([2, 1]);
+      source.emit('score', { id: 1, score: 7 });
+      expect(ids()).toEqual([2, 1]);
+      expect(store.posts()[1].score).toBe(7);
+      source.emit('delete', { id: 2 });
+      expect(ids()).toEqual([1]);
+    });
+
+    it('holds every live change while paused, counts them, and applies them on resume', () => {
+      startIn('new', [makePost({ id: 2, score: 0 }), makePost({ id: 1 })]);
+      store.setLivePaused(true);
+      source.emit('score', { id: 2, score: 4 });
+      source.emit('post', makePost({ id: 3 }));
+      source.emit('delete', { id: 1 });
+      expect(ids()).toEqual([2, 1]);
+      expect(store.posts()[0].score).toBe(0);
+      expect(store.newPostCount()).toBe(0);
+      expect(store.waitingChanges()).toBe(3);
+
+      store.setLivePaused(false);
+      expect(store.waitingChanges()).toBe(0);
+      expect(ids()).toEqual([2]);
+      expect(store.posts()[0].score).toBe(4);
+      expect(store.newPostCount()).toBe(1);
+    });
+
+    it('remembers the pause, and past too many changes reloads once on resume', () => {
+      store.setLivePaused(true);
+      store = setUp(api, storage);
+      expect(store.livePaused()).toBe(true);
+      startIn('top', [makePost({ id: 1 })]);
+      for (let i = 0; i < MAX_WAITING_CHANGES + 5; i++) {
+        source.emit('score', { id: 1, score: i });
+      }
+      expect(store.waitingChanges()).toBe(MAX_WAITING_CHANGES + 5);
+      api.list.mockReturnValue(page([makePost({ id: 1, score: 77 })]));
+      store.setLivePaused(false);
+      expect(api.list).toHaveBeenCalledTimes(2);
+      expect(store.posts()[0].score).toBe(77);
+      expect(store.livePaused()).toBe(false);
     });
 
     it('does not count its own new post twice', () => {

@@ -6,6 +6,7 @@ import { Observable, Subscription, catchError, map, tap, throwError } from 'rxjs
 import { userMessageFor } from '../shared/http/api-error';
 import { NotificationService } from '../shared/notifications/notification.service';
 import { LiveEvent, LiveEvents } from './live/live-events';
+import { LivePause } from './live/live-pause';
 import { OwnPosts } from './own-posts/own-posts';
 import { OwnVote, OwnVotes } from './own-votes/own-votes';
 import { NewPost, Post, PostPage, SortOrder, VoteDelta } from './post.model';
@@ -20,6 +21,12 @@ export const DEFAULT_SORT: SortOrder = 'hot';
  * answer to it; the one sent after our vote comes within about a second and is applied then.
  */
 export const SCORE_HOLD_MS = 2000;
+
+/**
+ * The most live changes held back while the reader paused them. Past it, they are dropped for
+ * one reload of the first page when the reader resumes: the same as a missed stretch of events.
+ */
+export const MAX_WAITING_CHANGES = 1000;
 
 /** Where one post's votes from this browser stand while they are being sent. */
 interface VoteFlight {
@@ -57,9 +64,14 @@ export class PostStore {
   private readonly ownPosts = inject(OwnPosts);
   private readonly ownVotes = inject(OwnVotes);
   private readonly live = inject(LiveEvents);
+  private readonly pause = inject(LivePause);
 
   private readonly state = signal<Post[]>([]);
   private readonly sortOrder = signal<SortOrder>(DEFAULT_SORT);
+  /** The search shown instead of the board; '' for the board. */
+  private readonly searchQuery = signal('');
+  /** The one post shown on its own page instead of the board; null for the board. */
+  private readonly postId = signal<number | null>(null);
   private readonly nextUrl = signal<string | null>(null);
   private readonly status = signal<'idle' | 'loading' | 'loaded' | 'error'>('idle');
   private readonly loadingMoreFlag = signal(false);
@@ -68,12 +80,20 @@ export class PostStore {
   /** The vote each post with a flight shows (what the user asked for). */
   private readonly shownVotes = signal<ReadonlyMap<number, OwnVote>>(new Map());
   private readonly deletingIds = signal<ReadonlySet<number>>(new Set());
-  /** Posts announced live in the `new` view, waiting for the user to show them. */
+  /** Posts announced live, waiting for the user to show them ("N new posts"). */
   private readonly incoming = signal<Post[]>([]);
   private listRequest?: Subscription;
+  /** Live changes that arrived while paused, in order (or one `resync` once too many). */
+  private held: LiveEvent[] = [];
+  private readonly heldCount = signal(0);
 
   readonly posts = this.state.asReadonly();
   readonly sort = this.sortOrder.asReadonly();
+  readonly query = this.searchQuery.asReadonly();
+  readonly searching = computed(() => this.searchQuery() !== '');
+  readonly openedPostId = this.postId.asReadonly();
+  /** New posts join only the board itself, not search results or a post's page. */
+  private readonly takesNewPosts = computed(() => !this.searching() && this.postId() === null);
   readonly loading = computed(() => this.status() === 'loading');
   readonly loaded = computed(() => this.status() === 'loaded');
   readonly failed = computed(() => this.status() === 'error');
@@ -84,9 +104,25 @@ export class PostStore {
   readonly newPostCount = computed(() => this.incoming().length);
   /** The live connection: `live`, `connecting`, `reconnecting` or `offline`. */
   readonly liveStatus = this.live.status;
+  /** The reader paused live updates: nothing on the page changes by itself. */
+  readonly livePaused = this.pause.paused;
+  /** How many live changes wait for the reader to resume. */
+  readonly waitingChanges = this.heldCount.asReadonly();
 
   constructor() {
     this.live.events.pipe(takeUntilDestroyed()).subscribe((event) => this.onLiveEvent(event));
+  }
+
+  /** Pauses the live updates, or resumes them, applying what waited in the order it came. */
+  setLivePaused(paused: boolean): void {
+    this.pause.set(paused);
+    if (paused) {
+      return;
+    }
+    const held = this.held;
+    this.held = [];
+    this.heldCount.set(0);
+    held.forEach((event) => this.apply(event));
   }
 
   /** The vote this browser gives the post, as shown (own votes still being sent included). */
@@ -104,9 +140,26 @@ export class PostStore {
     return this.deletingIds().has(postId);
   }
 
-  /** Opens the board in the given order and starts the live updates (the app's start). */
-  start(sort: SortOrder = DEFAULT_SORT): void {
+  /**
+   * Opens the board in the given order (or the results of `query`) and starts the live
+   * updates (the app's start).
+   */
+  start(sort: SortOrder = DEFAULT_SORT, query = ''): void {
     this.sortOrder.set(sort);
+    this.searchQuery.set(query.trim());
+    this.postId.set(null);
+    this.load();
+    this.live.connect();
+  }
+
+  /** Shows the one post `id` (its own page), live like the board: scores, deletion. */
+  open(id: number): void {
+    if (id === this.postId() && this.status() !== 'error') {
+      return;
+    }
+    this.postId.set(id);
+    this.searchQuery.set('');
+    this.clear();
     this.load();
     this.live.connect();
   }
@@ -116,9 +169,13 @@ export class PostStore {
     this.listRequest?.unsubscribe();
     this.status.set('loading');
     this.loadingMoreFlag.set(false);
-    this.listRequest = this.api.list(this.sortOrder()).subscribe({
+    this.listRequest = this.firstPage().subscribe({
       next: (page) => this.showFirstPage(page),
       error: (error: unknown) => {
+        if (this.postId() !== null && isNotFound(error)) {
+          this.showFirstPage({ posts: [], next: null }); // no such post: an answer, not a failure
+          return;
+        }
         this.status.set('error');
         this.notifications.error(userMessageFor(error));
       },
@@ -138,7 +195,7 @@ export class PostStore {
     }
     this.listRequest?.unsubscribe();
     this.loadingMoreFlag.set(false);
-    this.listRequest = this.api.list(this.sortOrder()).subscribe({
+    this.listRequest = this.firstPage().subscribe({
       next: (page) => this.showFirstPage(page),
       // What is shown stays; the next event or reload brings the board up to date.
       error: () => undefined,
@@ -146,13 +203,19 @@ export class PostStore {
   }
 
   /**
-   * Puts the posts waiting in "N new posts" on top of the board. Returns the id of the first
-   * one, where the focus should go, or null when none was waiting.
+   * Shows the posts waiting in "N new posts": on top of the board in the `new` view, or, in
+   * `hot` and `top`, by loading the ranked first page again. Returns the id of the first one,
+   * where the focus should go, or null when it is not known yet (or none was waiting).
    */
   showNewPosts(): number | null {
     const waiting = [...this.incoming()].sort((a, b) => comparePosts('new', a, b));
     this.incoming.set([]);
     if (waiting.length === 0) {
+      return null;
+    }
+    if (this.sortOrder() !== 'new') {
+      // Only the server knows where they rank: the first page again, ranked.
+      this.refresh();
       return null;
     }
     this.state.update((list) => dedupe([...waiting, ...list]));
@@ -161,14 +224,28 @@ export class PostStore {
 
   /** Switches the order, reloading from the first page. */
   setSort(sort: SortOrder): void {
-    if (sort === this.sortOrder() && this.status() !== 'error') {
+    this.show(sort, this.searchQuery());
+  }
+
+  /** Shows the board in `sort` order, or the results of `query`, from the first page. */
+  show(sort: SortOrder, query: string): void {
+    const words = query.trim();
+    const same = sort === this.sortOrder() && words === this.searchQuery();
+    if (same && this.postId() === null && this.status() !== 'error') {
       return;
     }
     this.sortOrder.set(sort);
+    this.searchQuery.set(words);
+    this.postId.set(null);
+    this.clear();
+    this.load();
+  }
+
+  /** Forgets the list shown, before another one loads. */
+  private clear(): void {
     this.state.set([]);
     this.incoming.set([]);
     this.nextUrl.set(null);
-    this.load();
   }
 
   /** Follows the `Link: rel="next"` URL and appends the posts not already shown. */
@@ -331,6 +408,15 @@ export class PostStore {
     this.shownVotes.update((votes) => new Map(votes).set(postId, vote));
   }
 
+  private firstPage(): Observable<PostPage> {
+    const id = this.postId();
+    if (id !== null) {
+      return this.api.get(id).pipe(map((post) => ({ posts: [post], next: null })));
+    }
+    const query = this.searchQuery();
+    return query ? this.api.search(query) : this.api.list(this.sortOrder());
+  }
+
   private showFirstPage(page: PostPage): void {
     const posts = dedupe(page.posts).map((p) => this.withOwnVotesInFlight(p));
     this.state.set(posts);
@@ -349,6 +435,26 @@ export class PostStore {
   }
 
   private onLiveEvent(event: LiveEvent): void {
+    if (this.pause.paused()) {
+      this.hold(event);
+    } else {
+      this.apply(event);
+    }
+  }
+
+  private hold(event: LiveEvent): void {
+    this.heldCount.update((n) => n + 1);
+    if (this.held.length === 1 && this.held[0].type === 'resync') {
+      return; // one reload covers whatever else comes
+    }
+    if (this.held.length < MAX_WAITING_CHANGES) {
+      this.held.push(event);
+    } else {
+      this.held = [{ type: 'resync' }];
+    }
+  }
+
+  private apply(event: LiveEvent): void {
     switch (event.type) {
       case 'post':
         this.receive(event.post);
@@ -366,12 +472,12 @@ export class PostStore {
   }
 
   /**
-   * A post created anywhere. The `new` view must not move under the reader: it waits in
-   * "N new posts" (shown at once only on an empty board). `hot` and `top` show it on the next
-   * load, where the server ranks it.
+   * A post created anywhere. The board must not move under the reader: in every view it waits
+   * in "N new posts" (shown at once only on an empty board). Search results are what the
+   * reader searched, and a post's page is that post: no post joins them live.
    */
   private receive(post: Post): void {
-    if (this.sortOrder() !== 'new') {
+    if (!this.takesNewPosts()) {
       return;
     }
     const known = (p: Post) => p.id === post.id;
@@ -434,6 +540,9 @@ export class PostStore {
   }
 
   private insert(created: Post): void {
+    if (!this.takesNewPosts()) {
+      return; // whether it matches a search is the server's to say, on the next search
+    }
     const sort = this.sortOrder();
     this.state.update((list) => {
       const rest = list.filter((p) => p.id !== created.id);
@@ -452,6 +561,10 @@ export class PostStore {
       this.status.set('loaded');
     }
   }
+}
+
+function isNotFound(error: unknown): boolean {
+  return error instanceof HttpErrorResponse && error.status === 404;
 }
 
 function dedupe(posts: Post[]): Post[] {

@@ -31,6 +31,19 @@ export class PostService {
       .pipe(map((response) => this.toPage(response, this.postsUrl)));
   }
 
+  /** One post (404 when it does not exist or was deleted). */
+  get(postId: number): Observable<Post> {
+    return this.http.get<Post>(`${this.postsUrl}/${postId}`);
+  }
+
+  /** First page of the posts matching `query`, best match first (API.md, "Search"). */
+  search(query: string, limit: number = environment.pageSize): Observable<PostPage> {
+    const params = new HttpParams().set('q', query).set('limit', limit);
+    return this.http
+      .get<Post[]>(this.postsUrl, { params, observe: 'response' })
+      .pipe(map((response) => this.toPage(response, this.postsUrl)));
+  }
+
   /** The page a previous `PostPage.next` points to (relative or absolute URL). */
   page(url: string): Observable<PostPage> {
     return this.http

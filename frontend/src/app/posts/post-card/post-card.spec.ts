@@ -1,4 +1,5 @@
 import { ComponentFixture, TestBed } from '@angular/core/testing';
+import { provideRouter } from '@angular/router';
 
 import { CARD_IMAGE_SIZES } from '../post-image';
 import { VoteDelta } from '../post.model';
@@ -10,6 +11,7 @@ describe('PostCard', () => {
   let el: HTMLElement;
 
   beforeEach(async () => {
+    TestBed.configureTestingModule({ providers: [provideRouter([])] });
     fixture = TestBed.createComponent(PostCard);
     el = fixture.nativeElement;
   });
@@ -25,6 +27,20 @@ describe('PostCard', () => {
     expect(el.textContent).toContain('mira');
     expect(el.querySelector('[data-testid="score"]')?.textContent?.trim()).toBe('3');
     expect(el.querySelector('time')?.getAttribute('datetime')).toBeTruthy();
+  });
+
+  it("links its title to the post's page, but for on that page, and marks searched words", async () => {
+    fixture.componentRef.setInput('post', makePost({ id: 7, title: 'Harbour lights' }));
+    fixture.componentRef.setInput('highlight', 'harbour');
+    await fixture.whenStable();
+    const link = el.querySelector<HTMLAnchorElement>('h2 a')!;
+    expect(link.getAttribute('href')).toBe('/p/7');
+    expect(link.textContent).toBe('Harbour lights');
+    expect(el.querySelector('h2 mark')?.textContent).toBe('Harbour');
+    fixture.componentRef.setInput('linkTitle', false);
+    await fixture.whenStable();
+    expect(el.querySelector('h2 a')).toBeNull();
+    expect(el.querySelector('h2')?.textContent?.trim()).toBe('Harbour lights');
   });
 
   it('draws an image of known size from variants, sized before it loads, linked to the original', async () => {

@@ -11,6 +11,8 @@ import {
   signal,
   viewChild,
 } from '@angular/core';
+import { NgTemplateOutlet } from '@angular/common';
+import { RouterLink } from '@angular/router';
 
 import { Clock } from '../../shared/time/clock';
 import { absoluteTime } from '../../shared/time/relative-time';
@@ -18,11 +20,12 @@ import { RelativeTimePipe } from '../../shared/time/relative-time.pipe';
 import { OwnVote } from '../own-votes/own-votes';
 import { CARD_IMAGE_SIZES, cardImage } from '../post-image';
 import { Post, VoteDelta } from '../post.model';
+import { highlight } from '../search/highlight';
 
 /** One post on the board: votes, author, time, title, image, text and, for own posts, Delete. */
 @Component({
   selector: 'app-post-card',
-  imports: [RelativeTimePipe],
+  imports: [NgTemplateOutlet, RelativeTimePipe, RouterLink],
   changeDetection: ChangeDetectionStrategy.OnPush,
   templateUrl: './post-card.html',
   styleUrl: './post-card.css',
@@ -40,6 +43,10 @@ export class PostCard {
   readonly own = input(false);
   /** The deletion is under way. */
   readonly deleting = input(false);
+  /** Whether the title links to the post's own page (not on that page itself). */
+  readonly linkTitle = input(true);
+  /** A search whose words are marked in the title and the text ('' for none). */
+  readonly highlight = input('');
 
   /** An arrow was pressed (the store decides what that means for the vote). */
   readonly vote = output<VoteDelta>();
@@ -49,6 +56,8 @@ export class PostCard {
   protected readonly image = computed(() => cardImage(this.post()));
   protected readonly imageSizes = CARD_IMAGE_SIZES;
   protected readonly fullDate = computed(() => absoluteTime(this.post().created_at));
+  protected readonly titleSegments = computed(() => highlight(this.post().title, this.highlight()));
+  protected readonly textSegments = computed(() => highlight(this.post().post, this.highlight()));
   protected readonly imageState = signal<'loading' | 'loaded' | 'failed'>('loading');
   protected readonly confirming = signal(false);
 

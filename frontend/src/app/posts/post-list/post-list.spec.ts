@@ -1,4 +1,6 @@
 import { ComponentFixture, TestBed } from '@angular/core/testing';
+import { Router, provideRouter } from '@angular/router';
+import { RouterTestingHarness } from '@angular/router/testing';
 import { of } from 'rxjs';
 
 import { BROWSER_STORAGE } from '../../shared/storage/persistent-map';
@@ -12,29 +14,45 @@ import { makePost } from '../testing';
 import { PostList } from './post-list';
 
 describe('PostList', () => {
-  let fixture: ComponentFixture<PostList>;
+  let fixture: ComponentFixture<unknown>;
+  let harness: RouterTestingHarness;
   let el: HTMLElement;
-  let api: Record<'list' | 'page' | 'create' | 'vote' | 'delete', ReturnType<typeof vi.fn>>;
+  let api: Record<
+    'list' | 'search' | 'get' | 'page' | 'create' | 'vote' | 'delete',
+    ReturnType<typeof vi.fn>
+  >;
 
   const page = (posts: Post[]) => of<PostPage>({ posts, next: null });
   const button = (name: string) =>
     [...el.querySelectorAll('button')].find((b) => b.textContent?.trim() === name) ?? null;
 
+  /** The board at `url`, through the router, as the app opens it. */
   async function render(posts: Post[], url = '/'): Promise<void> {
-    history.replaceState(null, '', url);
     api.list.mockReturnValue(page(posts));
-    fixture = TestBed.createComponent(PostList);
-    el = fixture.nativeElement;
-    document.body.appendChild(el);
+    harness = await RouterTestingHarness.create();
+    await harness.navigateByUrl(url, PostList);
+    fixture = harness.fixture;
+    el = harness.routeNativeElement!;
+    document.body.appendChild(fixture.nativeElement as HTMLElement);
     await fixture.whenStable();
   }
 
+  const address = () => TestBed.inject(Router).url;
+
   beforeEach(() => {
     FakeEventSource.instances = [];
-    api = { list: vi.fn(), page: vi.fn(), create: vi.fn(), vote: vi.fn(), delete: vi.fn() };
+    api = {
+      list: vi.fn(),
+      search: vi.fn(),
+      get: vi.fn(),
+      page: vi.fn(),
+      create: vi.fn(),
+      vote: vi.fn(),
+      delete: vi.fn(),
+    };
     TestBed.configureTestingModule({
-      imports: [PostList],
       providers: [
+        provideRouter([{ path: '', component: PostList }]),
         { provide: PostService, useValue: api },
         { provide: BROWSER_STORAGE, useValue: new MemoryStorage() },
         { provide: EVENT_SOURCE_FACTORY, useValue: FakeEventSource.factory },
@@ -43,8 +61,7 @@ describe('PostList', () => {
   });
 
   afterEach(() => {
-    el?.remove();
-    history.replaceState(null, '', '/');
+    (fixture?.nativeElement as HTMLElement | undefined)?.remove();
   });
 
   it('opens hot by default and offers Hot, New and Top', async () => {
@@ -63,10 +80,10 @@ describe('PostList', () => {
     button('Top')!.click();
     await fixture.whenStable();
     expect(api.list).toHaveBeenLastCalledWith('top');
-    expect(location.search).toBe('?sort=top');
+    expect(address()).toBe('/?sort=top');
     button('Hot')!.click();
     await fixture.whenStable();
-    expect(location.search).toBe('');
+    expect(address()).toBe('/');
   });
 
   it('after a deletion, moves focus to the next post', async () => {
@@ -127,12 +144,97 @@ describe('PostList', () => {
     expect(document.activeElement?.getAttribute('data-post-id')).toBe('3');
   });
 
-  it('does not offer new posts in the hot view', async () => {
-    await render([makePost({ id: 1 })]);
-    FakeEventSource.latest.emit('post', makePost({ id: 2 }));
+  it('offers new posts in the hot view and loads the ranked first page for them', async () => {
+    await render([makePost({ id: 1, title: 'Post 1', score: 5 })]);
+    FakeEventSource.latest.open();
+    FakeEventSource.latest.emit('post', makePost({ id: 2, title: 'Second' }));
     await fixture.whenStable();
-    expect(el.querySelector('[data-testid="new-posts"]')).toBeNull();
+    const offer = el.querySelector<HTMLButtonElement>('[data-testid="new-posts"]')!;
+    expect(offer.textContent?.trim()).toMatch(/1 new post$/);
     expect(el.querySelectorAll('[data-testid="post"]')).toHaveLength(1);
+
+    api.list.mockReturnValue(
+      page([makePost({ id: 1, title: 'Post 1', score: 5 }), makePost({ id: 2, title: 'Second' })]),
+    );
+    offer.click();
+    await fixture.whenStable();
+    expect(api.list).toHaveBeenLastCalledWith('hot');
+    expect([...el.querySelectorAll('h2.title')].map((h) => h.textContent?.trim())).toEqual([
+      'Post 1',
+      'Second',
+    ]);
+    expect(el.querySelector('[data-testid="new-posts"]')).toBeNull();
+    expect(document.activeElement?.id).toBe('board-heading');
+  });
+
+  it('searches from the box, keeps the words in the address and marks them', async () => {
+    await render([makePost({ id: 1, title: 'Harbour lights' }), makePost({ id: 2 })]);
+    api.search.mockReturnValue(page([makePost({ id: 1, title: 'Harbour lights' })]));
+    const field = el.querySelector<HTMLInputElement>('input[type="search"]')!;
+    field.value = 'harbour';
+    el.querySelector('form[role="search"]')!.dispatchEvent(
+      new Event('submit', { cancelable: true }),
+    );
+    await fixture.whenStable();
+    expect(api.search).toHaveBeenCalledWith('harbour');
+    expect(address()).toBe('/?q=harbour');
+    expect(el.querySelector('#board-heading')?.textContent?.trim()).toBe('Results for “harbour”');
+    expect([...el.querySelectorAll('mark')].map((m) => m.textContent)).toEqual(['Harbour']);
+    expect(el.querySelector('[aria-label="Order posts by"]')).toBeNull();
+
+    api.search.mockReturnValue(page([]));
+    field.value = 'nothing';
+    el.querySelector('form[role="search"]')!.dispatchEvent(
+      new Event('submit', { cancelable: true }),
+    );
+    await fixture.whenStable();
+    expect(el.querySelector('[data-testid="no-match"]')?.textContent).toContain(
+      'No posts match “nothing”.',
+    );
+
+    button('Clear search')!.click();
+    await fixture.whenStable();
+    expect(address()).toBe('/');
+    expect(el.querySelector('#board-heading')?.textContent?.trim()).toBe('Board');
+    expect(el.querySelectorAll('[data-testid="post"]')).toHaveLength(2);
+  });
+
+  it('follows the address on back and forward', async () => {
+    api.search.mockReturnValue(page([makePost({ id: 1 })]));
+    await render([], '/?q=harbour');
+    expect(api.search).toHaveBeenCalledWith('harbour');
+    expect(api.list).not.toHaveBeenCalled();
+    api.search.mockReturnValue(page([makePost({ id: 7 })]));
+    await harness.navigateByUrl('/?q=gulls');
+    await fixture.whenStable();
+    expect(api.search).toHaveBeenLastCalledWith('gulls');
+    expect(el.querySelector<HTMLInputElement>('input[type="search"]')!.value).toBe('gulls');
+  });
+
+  it('pauses live updates on request, says how many wait, and resumes', async () => {
+    await render([makePost({ id: 1, score: 0 })], '/?sort=new');
+    const source = FakeEventSource.latest;
+    source.open();
+    const toggle = el.querySelector<HTMLButtonElement>('[data-testid="pause-live"]')!;
+    expect(toggle.textContent?.trim()).toBe('Pause live updates');
+    expect(toggle.getAttribute('aria-pressed')).toBe('false');
+    toggle.click();
+    await fixture.whenStable();
+    expect(toggle.getAttribute('aria-pressed')).toBe('true');
+
+    source.emit('score', { id: 1, score: 5 });
+    source.emit('post', makePost({ id: 2 }));
+    await fixture.whenStable();
+    const status = el.querySelector('[data-testid="live-status"]')!;
+    expect(status.textContent).toContain('paused, 2 changes waiting');
+    expect(el.querySelector('[data-testid="score"]')?.textContent?.trim()).toBe('0');
+    expect(el.querySelector('[data-testid="new-posts"]')).toBeNull();
+
+    toggle.click();
+    await fixture.whenStable();
+    expect(status.textContent).not.toContain('paused');
+    expect(el.querySelector('[data-testid="score"]')?.textContent?.trim()).toBe('5');
+    expect(el.querySelector('[data-testid="new-posts"]')?.textContent).toContain('1 new post');
   });
 
   it('moves the focus on when the focused post is deleted elsewhere', async () => {

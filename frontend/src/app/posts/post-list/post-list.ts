@@ -2,6 +2,7 @@ import { DOCUMENT } from '@angular/common';
 import {
   ChangeDetectionStrategy,
   Component,
+  DestroyRef,
   ElementRef,
   Injector,
   OnInit,
@@ -10,11 +11,14 @@ import {
   computed,
   inject,
 } from '@angular/core';
+import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
+import { ActivatedRoute, Router } from '@angular/router';
 
 import { PostCard } from '../post-card/post-card';
 import { SortOrder, VoteDelta } from '../post.model';
 import { PostStore } from '../post-store';
-import { sortFromQuery, urlWithSort } from './sort-param';
+import { SearchBox } from '../search/search-box/search-box';
+import { BoardView, boardQueryParams, boardViewFrom } from './board-params';
 
 const LIVE_LABELS = {
   connecting: 'Connecting…',
@@ -23,10 +27,13 @@ const LIVE_LABELS = {
   offline: 'Offline',
 } as const;
 
-/** The board: order switch, live status, "N new posts", the posts, and "load more". */
+/**
+ * The board: search, order switch, live status, "N new posts", the posts, and "load more".
+ * What it shows follows the address (`?sort=`, `?q=`), so back and forward work.
+ */
 @Component({
   selector: 'app-post-list',
-  imports: [PostCard],
+  imports: [PostCard, SearchBox],
   changeDetection: ChangeDetectionStrategy.OnPush,
   templateUrl: './post-list.html',
   styleUrl: './post-list.css',
@@ -37,6 +44,9 @@ export class PostList implements OnInit {
   private readonly document = inject(DOCUMENT);
   private readonly host = inject<ElementRef<HTMLElement>>(ElementRef);
   private readonly injector = inject(Injector);
+  private readonly destroyRef = inject(DestroyRef);
+  private readonly route = inject(ActivatedRoute);
+  private readonly router = inject(Router);
 
   protected readonly sorts: { value: SortOrder; label: string }[] = [
     { value: 'hot', label: 'Hot' },
@@ -45,6 +55,11 @@ export class PostList implements OnInit {
   ];
 
   protected readonly liveLabel = computed(() => LIVE_LABELS[this.store.liveStatus()]);
+  /** ", 3 changes waiting" while paused, or nothing when none waits. */
+  protected readonly waitingLabel = computed(() => {
+    const count = this.store.waitingChanges();
+    return count === 0 ? '' : `, ${count} change${count === 1 ? '' : 's'} waiting`;
+  });
   protected readonly newPostsLabel = computed(() => {
     const count = this.store.newPostCount();
     return `${count} new post${count === 1 ? '' : 's'}`;
@@ -89,24 +104,51 @@ export class PostList implements OnInit {
   }
 
   ngOnInit(): void {
-    this.store.start(sortFromQuery(this.document.location?.search ?? ''));
+    let started = false;
+    this.route.queryParamMap.pipe(takeUntilDestroyed(this.destroyRef)).subscribe((params) => {
+      const { sort, query } = boardViewFrom(params);
+      if (started) {
+        this.store.show(sort, query);
+      } else {
+        this.store.start(sort, query);
+        started = true;
+      }
+    });
   }
 
-  protected setSort(sort: SortOrder): void {
-    this.store.setSort(sort);
-    const location = this.document.location;
-    const history = this.document.defaultView?.history;
-    if (location?.href && history) {
-      history.replaceState(history.state, '', urlWithSort(location.href, sort));
+  /**
+   * A new search (or '' for the board again) gets its own history entry, so that Back returns
+   * to what was shown before it.
+   */
+  protected search(query: string): void {
+    if (query === this.store.query()) {
+      return;
     }
+    this.go({ sort: this.store.sort(), query }, false);
+    this.focusAfterRender('#board-heading');
   }
 
-  /** Shows the waiting new posts on top and takes the reader to the first of them. */
+  /** Another order replaces the address: Back leaves the board rather than undo a click. */
+  protected setSort(sort: SortOrder): void {
+    this.go({ sort, query: '' }, true);
+  }
+
+  private go(view: BoardView, replaceUrl: boolean): void {
+    void this.router.navigate([], {
+      relativeTo: this.route,
+      queryParams: boardQueryParams(view),
+      queryParamsHandling: 'merge',
+      replaceUrl,
+    });
+  }
+
+  /**
+   * Shows the waiting new posts and takes the reader to the first of them, or, in the ranked
+   * views (which load their first page again), to the top of the board.
+   */
   protected showNewPosts(): void {
     const first = this.store.showNewPosts();
-    if (first !== null) {
-      this.focusAfterRender(`[data-post-id="${first}"]`, true);
-    }
+    this.focusAfterRender(first === null ? '#board-heading' : `[data-post-id="${first}"]`, true);
   }
 
   protected onVote(postId: number, delta: VoteDelta): void {
