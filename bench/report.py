@@ -199,6 +199,7 @@ def main() -> None:
         (f"list p99: {BIG_TEXT} / 1 000 posts", "list_new_1m", "list_new_1k", "p99_us"),
         ("image: small 200 / 304 of the same image (req/s)", "image_small_200", "image_304", "rps"),
         ("list: hot / top (req/s)", "list_hot_1m", "list_top_1m", "rps"),
+        ("feed / JSON list of the same 50 posts (req/s)", "feed_new_1m", "feed_list_1m", "rps"),
     ]
     made = [(t, ratios(runs, a, b, k)) for t, a, b, k in comparisons]
     made = [(t, rs) for t, rs in made if rs]
@@ -290,6 +291,18 @@ def main() -> None:
                lambda: (mib(max(r["peak_rss_kib"] for r in runs["create_1mib"])),
                         max(r["peak_rss_kib"] for r in runs["create_1mib"]) < 128 * 1024)),
     ]
+    feed_ratio = medians.get(comparisons[4][0])
+    issue18 = [
+        target(f"search for a word of 0.1 % of {BIG_TEXT} posts: first page p99 ≤ 50 ms",
+               ["search_1m"],
+               lambda: (ms(med_of("search_1m", "p99_us")), med_of("search_1m", "p99_us") <= 50_000)),
+        target("Atom feed ≥ the JSON list of the same 50 posts (req/s, median of the per-round "
+               "ratios)", ["feed_new_1m", "feed_list_1m"],
+               lambda: (f"{feed_ratio:.2f}×", feed_ratio >= 1.0)),
+        target("/p/{id} ≥ 5 000 req/s", ["post_page_1m"],
+               lambda: (f"{med_of('post_page_1m', 'rps'):.0f} req/s",
+                        med_of("post_page_1m", "rps") >= 5_000)),
+    ]
     later = []
     if "sse_idle" in runs or "sse_idle" in skips:
         later.append(target("10 000 idle event streams held, server RSS < 256 MiB", ["sse_idle"],
@@ -313,6 +326,7 @@ def main() -> None:
         w("")
 
     table(f"Targets of issue 13 (medians of {rounds})", issue13)
+    table(f"Targets of issue 18 (medians of {rounds})", issue18)
     table("Earlier targets", earlier)
     table("Targets of scenarios still to come", later)
 

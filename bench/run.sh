@@ -84,6 +84,8 @@ done
 SCENARIO_GROUPS=(
   "list_new_1k list_new_1m"
   "list_top_1m list_hot_1m"
+  "feed_list_1m feed_new_1m"
+  "search_1m post_page_1m"
   "pgbench vote"
   "image_small_200 image_304 image_200"
   "image_variant_warm"
@@ -99,6 +101,10 @@ declare -A TITLE=(
   [list_new_1m]="GET /post?limit=50, $BIG_TEXT posts"
   [list_top_1m]="GET /post?sort=top&limit=50, $BIG_TEXT posts"
   [list_hot_1m]="GET /post?sort=hot&limit=50, $BIG_TEXT posts"
+  [feed_list_1m]="GET /post?limit=50, $BIG_TEXT posts (feed_new_1m's rival: the same 50 posts as JSON)"
+  [feed_new_1m]="GET /feed.atom (the same 50 posts as Atom), $BIG_TEXT posts"
+  [search_1m]="GET /post?q=<a word of 0.1 % of the posts>&limit=50, $BIG_TEXT posts"
+  [post_page_1m]="GET /p/{id} (index.html with the post's preview tags), $BIG_TEXT posts"
   [pgbench]="pgbench: the single vote statement, server stopped (the ceiling)"
   [vote]="POST /update-post-score, random post of $BIG_TEXT, random ±1"
   [image_small_200]="GET /image/{hash}, 250-byte PNG (200)"
@@ -195,8 +201,9 @@ start_server() { # LABEL [DATABASE_URL, default the big board's]
   logfile="$RUN_DIR/logs/postboard-$label.log"
   port="$(free_port)"
   # With the rate limits off: benchmarks measure the service, not its abuse protection.
+  # STATIC_DIR only where a scenario serves the app's page (BENCH_STATIC, a folder).
   test_backend_env "$database_url" bench-access-key bench-secret-key "$port" \
-    "$RUN_DIR/no-static-dir" "$SERVER_LOG_LEVEL"
+    "${BENCH_STATIC:-$RUN_DIR/no-static-dir}" "$SERVER_LOG_LEVEL"
   # /metrics only where a scenario reads it (it costs a little CPU per request).
   METRICS_URL=""
   if [[ -n "${WITH_METRICS:-}" ]]; then
@@ -398,7 +405,8 @@ seed_posts() {
   psql_db "$url" -c "SET session_replication_role = replica" -c "
     INSERT INTO posts (title, post, username, score, created_at)
     SELECT 'Seeded post ' || g,
-           'Seeded text of post ' || g || '. ' || repeat('Lorem ipsum dolor sit amet. ', 4),
+           'Seeded text of post ' || g || ', tag' || (g % 1000) || '. '
+             || repeat('Lorem ipsum dolor sit amet. ', 4),
            'seed' || (g % 100),
            (random() * 200)::bigint - 100,
            now() - (($to - g) * interval '1 second')
@@ -426,12 +434,15 @@ settle_databases() {
 
 # explain DATABASE_URL TITLE SQL — EXPLAIN (ANALYZE, BUFFERS) of SQL, whose $1 is the limit, into
 # plans.txt: the generic plan, as the app runs it (plan_cache_mode in startup.rs), for 51 rows.
-explain() {
+explain() { # DATABASE_URL TITLE STATEMENT [ARGUMENT...] (SQL literals; default: 51, the limit)
+  local url="$1" title="$2" statement="$3" list
+  shift 3
+  list="$(IFS=,; echo "${*:-51}")"
   {
-    echo "-- $2"
-    echo "$3;  -- \$1 = 51"
-    psql_db "$1" -c "SET plan_cache_mode = force_generic_plan" -c "PREPARE q AS $3" \
-      -c "EXPLAIN (ANALYZE, BUFFERS, TIMING OFF) EXECUTE q(51)"
+    echo "-- $title"
+    echo "$statement;  -- arguments: $list"
+    psql_db "$url" -c "SET plan_cache_mode = force_generic_plan" -c "PREPARE q AS $statement" \
+      -c "EXPLAIN (ANALYZE, BUFFERS, TIMING OFF) EXECUTE q($list)"
     echo
   } >>"$RUN_DIR/plans.txt"
 }
@@ -463,6 +474,18 @@ scenario_list_new_1k() { list_run list_new_1k "$DATABASE_URL_SMALL" "/post?limit
 scenario_list_new_1m() { list_run list_new_1m "$DATABASE_URL_BENCH" "/post?limit=50"; }
 scenario_list_top_1m() { list_run list_top_1m "$DATABASE_URL_BENCH" "/post?sort=top&limit=50"; }
 scenario_list_hot_1m() { list_run list_hot_1m "$DATABASE_URL_BENCH" "/post?sort=hot&limit=50"; }
+
+# The feed against the JSON of the same first page, in a group of their own (list_new_1m is
+# compared with list_new_1k, in another group): Atom instead of JSON.
+scenario_feed_list_1m() { list_run feed_list_1m "$DATABASE_URL_BENCH" "/post?limit=50"; }
+scenario_feed_new_1m() { list_run feed_new_1m "$DATABASE_URL_BENCH" "/feed.atom"; }
+# `tag7` is in the text of every 1 000th post (seed_posts): 1 000 matches at 1 000 000 posts,
+# ranked, of which the first page is sent.
+scenario_search_1m() { list_run search_1m "$DATABASE_URL_BENCH" "/post?q=tag7&limit=50"; }
+scenario_post_page_1m() {
+  BENCH_STATIC="$files/static" list_run post_page_1m "$DATABASE_URL_BENCH" \
+    "/p/$((BIG_BOARD / 2))"
+}
 
 probe_list_hot_1m() {
   local code
@@ -943,6 +966,9 @@ python3 "$BENCH_DIR/bodies.py" png $((5 * 1024 * 1024)) "$files/5mib.png"
 python3 "$BENCH_DIR/bodies.py" png $((1024 * 1024)) "$files/1mib.png"
 python3 "$BENCH_DIR/bodies.py" photo 1600 1200 smooth "$files/photo-1600.png"
 python3 "$BENCH_DIR/bodies.py" photo 1280 1360 noise "$files/photo-5mib.png"
+# The app's page as the build writes it, for /p/{id} (the bundles it names are not needed).
+mkdir -p "$files/static"
+cp "$ROOT/frontend/src/index.html" "$files/static/index.html"
 python3 "$BENCH_DIR/bodies.py" multipart "$files/create-text" "$boundary"
 python3 "$BENCH_DIR/bodies.py" multipart "$files/create-1mib" "$boundary" "$files/1mib.png"
 python3 "$BENCH_DIR/bodies.py" multipart "$files/upload-5mib" "$boundary" "$files/photo-5mib.png"
@@ -965,6 +991,8 @@ explain "$DATABASE_URL_BENCH" "top, $BIG_BOARD posts" \
   "$(app_statement "FROM posts ORDER BY score DESC, id DESC LIMIT \$1")"
 explain "$DATABASE_URL_BENCH" "hot, $BIG_BOARD posts" \
   "$(app_statement "FROM posts ORDER BY hot DESC, id DESC LIMIT \$1")"
+explain "$DATABASE_URL_BENCH" "search for tag7 (0.1 % of $BIG_BOARD posts), first page" \
+  "$(app_statement "FROM posts, post_search_query(\$1) AS query")" "'tag7'" NULL 0 51
 
 for group in "${SCENARIO_GROUPS[@]}"; do
   run_group "$group"
