@@ -94,6 +94,34 @@ test.describe('screenshots', () => {
         });
         await context.close();
       });
+
+      test(`${viewport.name} ${colorScheme}: search results and a post's page`, async ({
+        browser,
+      }) => {
+        const context = await browser.newContext({
+          viewport: { width: viewport.width, height: viewport.height },
+          colorScheme,
+          deviceScaleFactor: 1,
+        });
+        const page = await context.newPage();
+        await page.goto('/?q=walk');
+        const walk = card(page, 'Evening walk in the hills').first();
+        await expect(walk.locator('mark')).toHaveText('walk');
+        await page.screenshot({
+          path: `screenshots/${viewport.name}-${colorScheme}-search.png`,
+          animations: 'disabled',
+        });
+        await walk.getByRole('link', { name: 'Evening walk in the hills' }).click();
+        const image = page.getByTestId('post').getByRole('img');
+        await expect
+          .poll(() => image.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth))
+          .toBeGreaterThan(0);
+        await page.screenshot({
+          path: `screenshots/${viewport.name}-${colorScheme}-post.png`,
+          animations: 'disabled',
+        });
+        await context.close();
+      });
     }
   }
 });
