@@ -123,25 +123,19 @@ async fn the_etag_answers_304_until_the_feed_changes() {
         .to_owned();
     assert!(etag.starts_with('"') && etag.ends_with('"'), "{etag}");
 
-    let again = app
-        .client
-        .get(app.url("/feed.atom"))
-        .header("if-none-match", &etag)
-        .send()
-        .await
-        .unwrap();
+    let if_none_match = |etag: String| {
+        app.client
+            .get(app.url("/feed.atom"))
+            .header("if-none-match", etag)
+            .send()
+    };
+    let again = if_none_match(etag.clone()).await.unwrap();
     assert_eq!(again.status(), 304);
     assert_eq!(again.headers()["etag"].to_str().unwrap(), etag);
     assert!(again.bytes().await.unwrap().is_empty());
 
     app.create_ok("two").await;
-    let changed = app
-        .client
-        .get(app.url("/feed.atom"))
-        .header("if-none-match", &etag)
-        .send()
-        .await
-        .unwrap();
+    let changed = if_none_match(etag.clone()).await.unwrap();
     assert_eq!(changed.status(), 200);
     assert_ne!(changed.headers()["etag"].to_str().unwrap(), etag);
 }
@@ -169,14 +163,7 @@ async fn a_deleted_post_leaves_the_feed_at_once() {
     let app = spawn().await;
     let created = app.create_ok("going").await;
     app.create_ok("staying").await;
-    let id = created["id"].as_i64().unwrap();
-    let deleted = app
-        .client
-        .delete(app.url(&format!("/post/{id}")))
-        .bearer_auth(created["delete_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let deleted = app.delete_created(&created).await;
     assert_eq!(deleted.status(), 204);
     let body = fetch(&app, "/feed.atom").await.body;
     let feed = feed_rs::parser::parse(&body[..]).unwrap();

@@ -340,12 +340,32 @@ impl TestApp {
             .expect("request sent")
     }
 
+    /// Deletes a post this test created, with the delete token its creation answered.
+    pub async fn delete_created(&self, created: &Value) -> reqwest::Response {
+        self.client
+            .delete(self.url(&format!("/post/{}", created["id"])))
+            .bearer_auth(created["delete_token"].as_str().expect("a created post"))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
     pub async fn post_count(&self) -> i64 {
         sqlx::query_scalar("SELECT count(*) FROM posts")
             .fetch_one(&self.db.pool)
             .await
             .unwrap()
     }
+}
+
+/// The ids of a list of posts, in order.
+pub fn ids(posts: &Value) -> Vec<i64> {
+    posts
+        .as_array()
+        .expect("a list of posts")
+        .iter()
+        .map(|p| p["id"].as_i64().unwrap())
+        .collect()
 }
 
 /// A created post as every other response shows it: without its delete token.

@@ -4,15 +4,6 @@ use serde_json::Value;
 
 use crate::helpers::*;
 
-fn ids(posts: &Value) -> Vec<i64> {
-    posts
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["id"].as_i64().unwrap())
-        .collect()
-}
-
 /// The `rel="next"` URL of a response, if any.
 fn next_link(response: &reqwest::Response) -> Option<String> {
     let link = response.headers().get("link")?.to_str().unwrap();

@@ -256,14 +256,6 @@ async fn replicas_that_start_at_once_on_an_empty_database_both_come_up() {
     );
 }
 
-fn ids(page: &Value) -> Vec<i64> {
-    page.as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["id"].as_i64().unwrap())
-        .collect()
-}
-
 #[tokio::test]
 async fn hot_mixes_score_and_age_and_pages_without_repeats_or_gaps() {
     let app = spawn_app().await;

@@ -77,13 +77,7 @@ async fn get_post_is_the_post_or_404() {
     assert_error(app.get(&format!("/post/{}", id + 1)).await, 404).await;
     assert_error(app.get("/post/abc").await, 400).await;
 
-    let deleted = app
-        .client
-        .delete(app.url(&format!("/post/{id}")))
-        .bearer_auth(created["delete_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let deleted = app.delete_created(&created).await;
     assert_eq!(deleted.status(), 204);
     assert_error(app.get(&format!("/post/{id}")).await, 404).await;
 }
@@ -203,12 +197,7 @@ async fn unknown_and_deleted_posts_get_the_app_with_404() {
     let (app, _dir) = spawn_with_app().await;
     let created = app.create_ok("Soon gone").await;
     let id = created["id"].as_i64().unwrap();
-    app.client
-        .delete(app.url(&format!("/post/{id}")))
-        .bearer_auth(created["delete_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+    assert_eq!(app.delete_created(&created).await.status(), 204);
     for path in [format!("/p/{id}"), "/p/999999".into(), "/p/abc".into()] {
         let (status, html, headers) = page(&app, &path).await;
         assert_eq!(status, 404, "{path}");

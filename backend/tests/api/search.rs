@@ -27,15 +27,6 @@ async fn search(app: &TestApp, q: &str) -> Vec<i64> {
     ids(&response.json().await.unwrap())
 }
 
-fn ids(posts: &Value) -> Vec<i64> {
-    posts
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["id"].as_i64().unwrap())
-        .collect()
-}
-
 #[tokio::test]
 async fn finds_title_text_and_username_best_match_first() {
     let app = spawn_app().await;
@@ -162,13 +153,7 @@ async fn a_deleted_post_is_not_found_any_more() {
     let id = created["id"].as_i64().unwrap();
     assert_eq!(search(&app, "harbour").await, vec![id]);
 
-    let deleted = app
-        .client
-        .delete(app.url(&format!("/post/{id}")))
-        .bearer_auth(created["delete_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let deleted = app.delete_created(&created).await;
     assert_eq!(deleted.status(), 204);
     assert!(search(&app, "harbour").await.is_empty());
 }
