@@ -111,7 +111,7 @@ test.describe('screenshots', () => {
           path: `screenshots/${viewport.name}-${colorScheme}-search.png`,
           animations: 'disabled',
         });
-        await walk.getByRole('link', { name: 'Evening walk in the hills' }).click();
+        await walk.getByRole('link', { name: 'Evening walk in the hills', exact: true }).click();
         const image = page.getByTestId('post').getByRole('img');
         await expect
           .poll(() => image.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth))
