@@ -83,9 +83,14 @@ struct PostHead<'a> {
 /// The longest description shown in a preview, in characters.
 const DESCRIPTION_CHARS: usize = 200;
 
+/// `text` on one line: every run of whitespace (newlines too) a single space, none at the ends.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// The post's text on one line, cut at a word near [`DESCRIPTION_CHARS`].
 fn description(text: &str) -> String {
-    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let one_line = one_line(text);
     if one_line.chars().count() <= DESCRIPTION_CHARS {
         return one_line;
     }
@@ -99,7 +104,7 @@ fn description(text: &str) -> String {
 
 /// The page of a post: the app with its tags.
 pub fn render_page(shell: &AppShell, post: &Post, public_url: &PublicUrl) -> String {
-    let title = post.title.split_whitespace().collect::<Vec<_>>().join(" ");
+    let title = one_line(&post.title);
     let url = public_url.join(&format!("/p/{}", post.id));
     let image = post.image_hash.as_ref().map(|hash| {
         public_url.join(&format!(

@@ -13,7 +13,7 @@ import { OwnVotes } from './own-votes/own-votes';
 import { CreatedPost, Post, PostPage } from './post.model';
 import { PostService } from './post.service';
 import { MAX_WAITING_CHANGES, PostStore, SCORE_HOLD_MS, comparePosts } from './post-store';
-import { makePost } from './testing';
+import { FakePostService, fakePostService, makePost } from './testing';
 
 function apiError(status: number, userMessage: string, headers?: HttpHeaders): HttpErrorResponse {
   return new HttpErrorResponse({
@@ -23,22 +23,8 @@ function apiError(status: number, userMessage: string, headers?: HttpHeaders): H
   });
 }
 
-type Api = Record<
-  'list' | 'search' | 'get' | 'page' | 'create' | 'vote' | 'delete',
-  ReturnType<typeof vi.fn>
->;
-
-function newApi(): Api {
-  return {
-    list: vi.fn(),
-    search: vi.fn(),
-    get: vi.fn(),
-    page: vi.fn(),
-    create: vi.fn(),
-    vote: vi.fn(),
-    delete: vi.fn(),
-  };
-}
+type Api = FakePostService;
+const newApi = fakePostService;
 
 /** A store on its own TestBed: a fresh page load that shares `storage` with the last one. */
 function setUp(api: Api, storage: Storage): PostStore {

@@ -16,3 +16,21 @@ export function makePost(overrides: Partial<Post> = {}): Post {
     ...overrides,
   };
 }
+
+/** Every call of PostService, as mocks: what the store, the board and the post page use. */
+export type FakePostService = Record<
+  'list' | 'search' | 'get' | 'page' | 'create' | 'vote' | 'delete',
+  ReturnType<typeof vi.fn>
+>;
+
+export function fakePostService(): FakePostService {
+  return {
+    list: vi.fn(),
+    search: vi.fn(),
+    get: vi.fn(),
+    page: vi.fn(),
+    create: vi.fn(),
+    vote: vi.fn(),
+    delete: vi.fn(),
+  };
+}

@@ -10,17 +10,14 @@ import { FakeEventSource } from '../live/testing';
 import { OwnPosts } from '../own-posts/own-posts';
 import { Post, PostPage } from '../post.model';
 import { PostService } from '../post.service';
-import { makePost } from '../testing';
+import { FakePostService, fakePostService, makePost } from '../testing';
 import { PostList } from './post-list';
 
 describe('PostList', () => {
   let fixture: ComponentFixture<unknown>;
   let harness: RouterTestingHarness;
   let el: HTMLElement;
-  let api: Record<
-    'list' | 'search' | 'get' | 'page' | 'create' | 'vote' | 'delete',
-    ReturnType<typeof vi.fn>
-  >;
+  let api: FakePostService;
 
   const page = (posts: Post[]) => of<PostPage>({ posts, next: null });
   const button = (name: string) =>
@@ -41,15 +38,7 @@ describe('PostList', () => {
 
   beforeEach(() => {
     FakeEventSource.instances = [];
-    api = {
-      list: vi.fn(),
-      search: vi.fn(),
-      get: vi.fn(),
-      page: vi.fn(),
-      create: vi.fn(),
-      vote: vi.fn(),
-      delete: vi.fn(),
-    };
+    api = fakePostService();
     TestBed.configureTestingModule({
       providers: [
         provideRouter([{ path: '', component: PostList }]),

@@ -12,11 +12,11 @@ import { EVENT_SOURCE_FACTORY } from '../live/live-events';
 import { FakeEventSource } from '../live/testing';
 import { OwnPosts } from '../own-posts/own-posts';
 import { PostService } from '../post.service';
-import { makePost } from '../testing';
+import { FakePostService, fakePostService, makePost } from '../testing';
 import { PostPage } from './post-page';
 
 describe('PostPage', () => {
-  let api: Record<'get' | 'list' | 'delete' | 'vote', ReturnType<typeof vi.fn>>;
+  let api: FakePostService;
   let harness: RouterTestingHarness;
   let el: HTMLElement;
 
@@ -32,7 +32,7 @@ describe('PostPage', () => {
 
   beforeEach(() => {
     FakeEventSource.instances = [];
-    api = { get: vi.fn(), list: vi.fn(), delete: vi.fn(), vote: vi.fn() };
+    api = fakePostService();
     TestBed.configureTestingModule({
       providers: [
         provideRouter(
