@@ -149,6 +149,7 @@ impl Application {
             limits,
             trusted_proxies: Arc::new(config.trusted_proxies.clone()),
             public_url: Arc::new(config.public_url.clone()),
+            feeds: Arc::default(),
         };
         let router = http::router(state, &config, &metrics);
         let listener = bind(config.bind_addr).await?;

@@ -3,7 +3,7 @@
 
 use super::{Post, ValidationError};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Sort {
     /// Newest first.
     #[default]

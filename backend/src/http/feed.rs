@@ -1,8 +1,17 @@
 //! `GET /feed.atom`: the first page of the board as an Atom 1.0 feed (RFC 4287), written by
 //! `atom_syndication`, so that a feed reader can follow the board from outside it.
+//!
+//! Every request reads its page from the database, like the JSON list. Writing the XML is what
+//! a feed costs on top of that, and feed readers poll a feed that rarely changes: so each
+//! replica keeps the last feed it wrote per sort, under the fingerprint of everything the XML
+//! is made of, and writes it again only when the page just read has another fingerprint. The
+//! fingerprint is also the ETag, so a 304 writes nothing, and every replica gives the same one.
 
 use atom_syndication::{Content, Entry, Feed, FixedDateTime, Link, Person, Text};
+use std::{collections::HashMap, sync::Mutex};
+
 use axum::{
+    body::Bytes,
     extract::State,
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
@@ -47,20 +56,81 @@ pub async fn feed(
 ) -> Result<Response, ApiError> {
     let request = PageRequest::parse(query.sort.as_deref(), None, None)?;
     let page = state.posts.list(request).await?;
-    let xml = render_feed(&page.posts, request.sort, &state.public_url);
-    let etag = format!("\"{}\"", &hex::encode(Sha256::digest(&xml))[..32]);
-    let etag = HeaderValue::from_str(&etag).expect("hex is header-safe");
+    let etag = fingerprint(&page.posts, request.sort, &state.public_url);
     let mut headers = HeaderMap::new();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     headers.insert(header::ETAG, etag.clone());
     if if_none_match_includes(&request_headers, &etag) {
         return Ok((StatusCode::NOT_MODIFIED, headers).into_response());
     }
+    let xml = state.feeds.get_or_render(request.sort, &etag, || {
+        render_feed(&page.posts, request.sort, &state.public_url)
+    });
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(ATOM_CONTENT_TYPE),
     );
     Ok((headers, xml).into_response())
+}
+
+/// The last feed each sort was written as, on this replica, with its ETag.
+#[derive(Debug, Default)]
+pub struct FeedCache(Mutex<HashMap<Sort, (HeaderValue, Bytes)>>);
+
+impl FeedCache {
+    /// The feed whose fingerprint is `etag`: the one kept, if it has that fingerprint, or else
+    /// `render()`'s, which is kept instead. Two requests that miss at once both render; the
+    /// lock is never held while rendering.
+    fn get_or_render(
+        &self,
+        sort: Sort,
+        etag: &HeaderValue,
+        render: impl FnOnce() -> String,
+    ) -> Bytes {
+        let kept = self
+            .lock()
+            .get(&sort)
+            .filter(|(kept, _)| kept == etag)
+            .map(|(_, xml)| xml.clone());
+        kept.unwrap_or_else(|| {
+            let xml = Bytes::from(render());
+            self.lock().insert(sort, (etag.clone(), xml.clone()));
+            xml
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Sort, (HeaderValue, Bytes)>> {
+        // A panic while the map was held leaves it whole (insert and get only): keep using it.
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The feed's ETag: a hash of every input of `render_feed` (the sort, the public URL, the posts'
+/// fields that the XML shows, in order) and of this build's version, since another version may
+/// write the same posts otherwise. A vote that reorders the page changes it; one that doesn't,
+/// doesn't (the feed shows no scores).
+fn fingerprint(posts: &[Post], sort: Sort, public_url: &PublicUrl) -> HeaderValue {
+    let mut hash = Sha256::new();
+    let mut field = |bytes: &[u8]| {
+        // Length-prefixed, so that no two different lists of fields hash alike.
+        hash.update((bytes.len() as u64).to_le_bytes());
+        hash.update(bytes);
+    };
+    field(env!("CARGO_PKG_VERSION").as_bytes());
+    field(sort.as_str().as_bytes());
+    field(public_url.as_str().as_bytes());
+    for post in posts {
+        field(&post.id.to_le_bytes());
+        field(post.title.as_bytes());
+        field(post.post.as_bytes());
+        field(post.username.as_bytes());
+        field(&post.created_at.timestamp_micros().to_le_bytes());
+        field(post.image_hash.as_deref().unwrap_or_default().as_bytes());
+    }
+    let etag = format!("\"{}\"", &hex::encode(hash.finalize())[..32]);
+    HeaderValue::from_str(&etag).expect("hex is header-safe")
 }
 
 /// The feed's XML. Its `updated` is the newest post's time (a vote changes the order of

@@ -67,6 +67,7 @@ pub struct AppState {
     pub trusted_proxies: Arc<TrustedProxies>,
     /// The board's public address, for absolute URLs (feeds, link previews).
     pub public_url: Arc<PublicUrl>,
+    pub feeds: Arc<feed::FeedCache>,
 }
 
 #[derive(OpenApi)]

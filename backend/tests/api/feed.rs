@@ -137,7 +137,23 @@ async fn the_etag_answers_304_until_the_feed_changes() {
     app.create_ok("two").await;
     let changed = if_none_match(etag.clone()).await.unwrap();
     assert_eq!(changed.status(), 200);
-    assert_ne!(changed.headers()["etag"].to_str().unwrap(), etag);
+    let changed_etag = changed.headers()["etag"].to_str().unwrap().to_owned();
+    assert_ne!(changed_etag, etag);
+    // The feed written for the first ETag is not the one sent for the new one.
+    let feed = feed_rs::parser::parse(&changed.bytes().await.unwrap()[..]).unwrap();
+    assert_eq!(feed.entries.len(), 2);
+
+    // Another replica, which has written no feed yet, gives the same ETag for the same posts:
+    // a reader's 304 holds whichever replica it reaches.
+    let replica = app.spawn_replica().await;
+    let from_replica = app
+        .client
+        .get(replica.url("/feed.atom"))
+        .header("if-none-match", &changed_etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(from_replica.status(), 304);
 }
 
 #[tokio::test]
@@ -146,6 +162,9 @@ async fn each_sort_has_its_feed_and_bad_sorts_are_refused() {
     let low = app.create_ok("low").await;
     let high = app.create_ok("high").await;
     let low_id = low["id"].as_i64().unwrap();
+    let before = fetch(&app, "/feed.atom?sort=top").await.body;
+    let feed = feed_rs::parser::parse(&before[..]).unwrap();
+    assert_eq!(feed.entries[0].id, format!("{PUBLIC_URL}/p/{}", high["id"]));
     assert_eq!(app.vote(low_id, 1).await.status(), 200);
 
     let body = fetch(&app, "/feed.atom?sort=top").await.body;
@@ -163,6 +182,12 @@ async fn a_deleted_post_leaves_the_feed_at_once() {
     let app = spawn().await;
     let created = app.create_ok("going").await;
     app.create_ok("staying").await;
+    // Read once before, so that this replica has written the feed with the post in it.
+    let before = fetch(&app, "/feed.atom").await.body;
+    assert_eq!(
+        feed_rs::parser::parse(&before[..]).unwrap().entries.len(),
+        2
+    );
     let deleted = app.delete_created(&created).await;
     assert_eq!(deleted.status(), 204);
     let body = fetch(&app, "/feed.atom").await.body;
