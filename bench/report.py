@@ -200,6 +200,8 @@ def main() -> None:
         ("image: small 200 / 304 of the same image (req/s)", "image_small_200", "image_304", "rps"),
         ("list: hot / top (req/s)", "list_hot_1m", "list_top_1m", "rps"),
         ("feed / JSON list of the same 50 posts (req/s)", "feed_new_1m", "feed_list_1m", "rps"),
+        ("creates / creates without the search column (req/s)", "create_text",
+         "create_text_unsearched", "rps"),
     ]
     made = [(t, ratios(runs, a, b, k)) for t, a, b, k in comparisons]
     made = [(t, rs) for t, rs in made if rs]
@@ -292,6 +294,10 @@ def main() -> None:
                         max(r["peak_rss_kib"] for r in runs["create_1mib"]) < 128 * 1024)),
     ]
     feed_ratio = medians.get(comparisons[4][0])
+    create_ratio = medians.get(comparisons[5][0])
+
+    def pg_per_create(name):
+        return median([per_request(r, "pg_cpu_s") for r in runs[name]])
     issue18 = [
         target(f"search for a word of 0.1 % of {BIG_TEXT} posts: first page p99 ≤ 50 ms",
                ["search_1m"],
@@ -302,6 +308,12 @@ def main() -> None:
         target("/p/{id} ≥ 5 000 req/s", ["post_page_1m"],
                lambda: (f"{med_of('post_page_1m', 'rps'):.0f} req/s",
                         med_of("post_page_1m", "rps") >= 5_000)),
+        target("creates ≥ 0.9× the same creates without the search column (req/s, median of "
+               "the per-round ratios; PostgreSQL CPU per create beside)",
+               ["create_text", "create_text_unsearched"],
+               lambda: (f"{create_ratio:.2f}× (PostgreSQL {num(pg_per_create('create_text'))} vs "
+                        f"{num(pg_per_create('create_text_unsearched'))} µs per create)",
+                        create_ratio >= 0.9)),
     ]
     later = []
     if "sse_idle" in runs or "sse_idle" in skips:

@@ -90,7 +90,7 @@ SCENARIO_GROUPS=(
   "image_small_200 image_304 image_200"
   "image_variant_warm"
   "image_variant_cold"
-  "create_text create_1mib"
+  "create_text create_text_unsearched create_1mib"
   "upload_5mib"
   "sse_idle"
   "event_latency"
@@ -113,6 +113,7 @@ declare -A TITLE=(
   [image_variant_warm]="GET /image/{hash}?width=640 of a 1600×1200 PNG, variant made before"
   [image_variant_cold]="GET /image/{hash}?width=640, each a new 1600×1200 PNG, $VARIANT_CLIENTS clients, fixed work"
   [create_text]="POST /post multipart, no image"
+  [create_text_unsearched]="POST /post multipart, no image, on a copy of the board without the search column (create_text's rival)"
   [create_1mib]="POST /post multipart, 1 MiB PNG (new bytes each time)"
   [upload_5mib]="POST /post multipart, 5 MiB PNG photo (new bytes each time), $UPLOAD_CLIENTS clients"
   [sse_idle]="GET /events: $SSE_CLIENTS idle event streams held ${DURATION}s"
@@ -399,7 +400,20 @@ psql_db() { # DATABASE_URL PSQL_ARGS...
 # so a fresh table gets ids FROM..TO), spread over random scores for the top listing, then
 # VACUUM ANALYZE and CHECKPOINT.
 seed_posts() {
-  local url="$1" from="$2" to="$3"
+  local url="$1" from="$2" to="$3" indexes
+  # The secondary indexes are built once after the insert, not row by row (the search index
+  # alone took the seed from about 1 to many minutes): their definitions are read back from the
+  # catalog, so they are exactly the migrations' own.
+  indexes="$(psql_db "$url" -c "
+    SELECT string_agg(pg_get_indexdef(indexrelid), '; ')
+    FROM pg_index WHERE indrelid = 'posts'::regclass AND NOT indisprimary")"
+  psql_db "$url" -c "
+    DO \$\$ DECLARE name text; BEGIN
+      FOR name IN SELECT indexrelid::regclass::text FROM pg_index
+                  WHERE indrelid = 'posts'::regclass AND NOT indisprimary LOOP
+        EXECUTE 'DROP INDEX ' || name;
+      END LOOP;
+    END \$\$"
   # Without triggers (session_replication_role): the seed is not news for live clients, and a
   # million `post` events in one transaction would only slow it down.
   psql_db "$url" -c "SET session_replication_role = replica" -c "
@@ -411,11 +425,26 @@ seed_posts() {
            (random() * 200)::bigint - 100,
            now() - (($to - g) * interval '1 second')
     FROM generate_series($from, $to) AS g"
+  [[ -z "$indexes" ]] || psql_db "$url" -c "$indexes"
   psql_db "$url" -c "VACUUM ANALYZE posts"
   # Write the seed's pages (hundreds of MB at 1 000 000 posts) out now, so that no scenario
   # shares the disk and CPU with their flushing. CHECKPOINT needs a superuser or pg_checkpoint.
   psql_db "$url" -c "CHECKPOINT" || warn "CHECKPOINT refused: background writes may overlap the next scenario"
   sync
+}
+
+# make_unsearched_copy — DATABASE_URL_UNSEARCHED: a copy of the big board (a template copy, so
+# the same pages) whose posts lose the stored search column and its GIN index, so that a new
+# post there computes no search document and touches no search index. The app runs on it as
+# ever (only a search would fail, and no scenario searches there).
+make_unsearched_copy() {
+  local name="${BENCH_DB}_unsearched"
+  log "Copying the big board into $name, without its search column"
+  psql_admin "DROP DATABASE IF EXISTS $name WITH (FORCE)"
+  psql_admin "CREATE DATABASE $name TEMPLATE $BENCH_DB"
+  DATABASE_URL_UNSEARCHED="$(url_with_db "$PG_ADMIN_URL" "$name")"
+  psql_db "$DATABASE_URL_UNSEARCHED" -c "ALTER TABLE posts DROP COLUMN search_document"
+  psql_db "$DATABASE_URL_UNSEARCHED" -c "VACUUM ANALYZE posts"
 }
 
 # settle_databases — before every run: VACUUM what the runs before wrote, then CHECKPOINT, so
@@ -425,7 +454,7 @@ seed_posts() {
 # everything dirtied since the last one while that run is measured.
 settle_databases() {
   local url
-  for url in "$DATABASE_URL_SMALL" "$DATABASE_URL_BENCH"; do
+  for url in "$DATABASE_URL_SMALL" "$DATABASE_URL_BENCH" "$DATABASE_URL_UNSEARCHED"; do
     psql_db "$url" -c "VACUUM posts, events"
   done
   psql_db "$DATABASE_URL_BENCH" -c "CHECKPOINT" ||
@@ -771,13 +800,18 @@ scenario_image_variant_cold() {
 # ---------------------------------------------------------------------------------------------
 # Scenarios: creating posts
 
-create_run() { # NAME BODY_PREFIX
-  start_server "$1-r$ROUND"
+create_run() { # NAME BODY_PREFIX [DATABASE_URL, default the big board's]
+  start_server "$1-r$ROUND" "${3:-$DATABASE_URL_BENCH}"
   measure "$1" "$BASE_URL/post" BENCH_MODE=body BENCH_EXPECT=201 \
     BENCH_BODY="$2.pre" BENCH_BODY_TAIL="$2.tail" "BENCH_CTYPE=multipart/form-data; boundary=$boundary"
   stop_server
 }
 scenario_create_text() { create_run create_text "$files/create-text"; }
+# What keeping the search index costs a create: the same creates on a copy of the big board
+# whose posts have no search_document (see make_unsearched_copy).
+scenario_create_text_unsearched() {
+  create_run create_text_unsearched "$files/create-text" "$DATABASE_URL_UNSEARCHED"
+}
 scenario_create_1mib() { create_run create_1mib "$files/create-1mib"; }
 # Peak RSS while UPLOAD_CLIENTS clients upload 5 MiB photos (random pixels: what decoding,
 # if the server does it, has to chew on), each with new bytes.
@@ -991,6 +1025,7 @@ explain "$DATABASE_URL_BENCH" "top, $BIG_BOARD posts" \
   "$(app_statement "FROM posts ORDER BY score DESC, id DESC LIMIT \$1")"
 explain "$DATABASE_URL_BENCH" "hot, $BIG_BOARD posts" \
   "$(app_statement "FROM posts ORDER BY hot DESC, id DESC LIMIT \$1")"
+make_unsearched_copy
 explain "$DATABASE_URL_BENCH" "search for tag7 (0.1 % of $BIG_BOARD posts), first page" \
   "$(app_statement "FROM posts, post_search_query(\$1) AS query")" "'tag7'" NULL 0 51
 

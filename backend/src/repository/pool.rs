@@ -31,7 +31,10 @@ use sqlx::{
     Connection, PgConnection,
     postgres::{PgConnectOptions, PgDatabaseError, PgSeverity},
 };
-use tokio::time::Instant;
+use tokio::{
+    sync::{Semaphore, SemaphorePermit},
+    time::Instant,
+};
 
 use super::error::RepositoryError;
 use crate::metrics::Metrics as MetricsHandle;
@@ -100,6 +103,9 @@ pub struct DbPool {
     pool: managed::Pool<PgConnector>,
     health: Arc<PoolHealth>,
     metrics: MetricsHandle,
+    wait_timeout: Duration,
+    /// Set on a [`DbPool::share`]: the turns its callers take, one per statement running.
+    turns: Option<Arc<Semaphore>>,
 }
 
 impl DbPool {
@@ -124,7 +130,25 @@ impl DbPool {
             pool,
             health,
             metrics: MetricsHandle::disabled(),
+            wait_timeout,
+            turns: None,
         }
+    }
+
+    /// The same connections, of which the reads made through the share hold at most
+    /// `connections` at once; the others wait their turn in line (first come, first served),
+    /// as long as a wait for a connection may last. For a kind of read that costs much more
+    /// than the rest: a burst of it then can't take every connection from the cheap ones.
+    pub fn share(&self, connections: usize) -> Self {
+        Self {
+            turns: Some(Arc::new(Semaphore::new(connections.max(1)))),
+            ..self.clone()
+        }
+    }
+
+    /// The pool's size (its connections at most).
+    pub fn max_size(&self) -> usize {
+        self.pool.status().max_size
     }
 
     /// Times every wait for a connection into `metrics`.
@@ -160,6 +184,7 @@ impl DbPool {
         args: &A,
         query: Query<A, T>,
     ) -> Result<T, RepositoryError> {
+        let _turn = self.take_turn().await?;
         let first = self.run(self.lend().await?, args, query).await;
         match first {
             Err(error) if is_broken(&error) => {
@@ -200,6 +225,19 @@ impl DbPool {
     /// The pool's size, idle connections and waiting callers, for metrics.
     pub fn status(&self) -> deadpool::Status {
         self.pool.status()
+    }
+
+    /// A turn of this share (nothing to wait for on the whole pool), or Unavailable once
+    /// the wait has lasted as long as a wait for a connection may.
+    async fn take_turn(&self) -> Result<Option<SemaphorePermit<'_>>, RepositoryError> {
+        let Some(turns) = &self.turns else {
+            return Ok(None);
+        };
+        match tokio::time::timeout(self.wait_timeout, turns.acquire()).await {
+            Ok(Ok(turn)) => Ok(Some(turn)),
+            Ok(Err(closed)) => Err(RepositoryError::Unavailable(closed.into())),
+            Err(elapsed) => Err(RepositoryError::Unavailable(elapsed.into())),
+        }
     }
 
     async fn lend(&self) -> Result<Lent, RepositoryError> {
@@ -373,5 +411,40 @@ impl managed::Manager for PgConnector {
             connection.checked_at = Instant::now();
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A pool that never connects: turns are taken before any connection is asked for.
+    fn share_of_one(wait: Duration) -> DbPool {
+        DbPool::new(PgConnectOptions::new(), 4, wait).share(1)
+    }
+
+    #[tokio::test]
+    async fn a_share_lets_its_readers_in_one_turn_at_a_time() {
+        let share = share_of_one(Duration::from_millis(50));
+        let turn = share.take_turn().await.unwrap();
+        assert!(turn.is_some());
+        // The next reader waits as long as a wait for a connection may, then is told that
+        // the database is unavailable (a 503), rather than waiting for ever.
+        let waited = Instant::now();
+        let refused = share.take_turn().await;
+        assert!(matches!(refused, Err(RepositoryError::Unavailable(_))));
+        assert!(waited.elapsed() >= Duration::from_millis(50));
+        drop(turn);
+        assert!(share.take_turn().await.unwrap().is_some());
+    }
+
+    #[tokio::test]
+    async fn the_whole_pool_takes_no_turns() {
+        let pool = DbPool::new(PgConnectOptions::new(), 4, Duration::from_millis(50));
+        // A share's turns are its own: while its one turn is taken, the pool it came from
+        // still lends without one.
+        let share = pool.share(1);
+        let _turn = share.take_turn().await.unwrap();
+        assert!(pool.take_turn().await.unwrap().is_none());
     }
 }

@@ -12,13 +12,25 @@ use crate::domain::{
 #[derive(Clone)]
 pub struct PostRepository {
     pub(super) pool: DbPool,
+    /// Searches rank every match: a millisecond or more of database CPU each, ten times a
+    /// list's. They run on at most a quarter of the connections (2 of the default 8; see
+    /// `DbPool::share`): more searches at once would only share the database's cores, each
+    /// slower, while lists and votes waited for a connection. Measured at 1 000 000 posts
+    /// (BENCHMARKS.md): 2 at once, not 8, gave 1.13× the searches per second and a p99 of
+    /// 42 ms instead of 71 ms.
+    pub(super) search_pool: DbPool,
     votes: VoteBatcher,
 }
 
 impl PostRepository {
     /// `votes` writes the votes (see [`VoteBatcher::start`] for the task it needs).
     pub fn new(pool: DbPool, votes: VoteBatcher) -> Self {
-        Self { pool, votes }
+        let search_pool = pool.share(pool.max_size() / 4);
+        Self {
+            pool,
+            search_pool,
+            votes,
+        }
     }
 
     /// Inserts a post without an image. (With an image: `insert_with_image`, in

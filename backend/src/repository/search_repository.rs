@@ -18,7 +18,7 @@ impl PostRepository {
     #[tracing::instrument(name = "repository.search", skip(self))]
     pub async fn search(&self, request: &SearchRequest) -> Result<Vec<Found>, RepositoryError> {
         let fetch = i64::from(request.limit.get()) + 1;
-        self.pool
+        self.search_pool
             .read(&(request, fetch), |db, (request, fetch)| {
                 Box::pin(async move {
                     let rows = sqlx::query!(
