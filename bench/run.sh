@@ -1016,18 +1016,18 @@ stop_server
 log "Seeding $SMALL_BOARD posts"
 seed_posts "$DATABASE_URL_SMALL" 1 "$SMALL_BOARD"
 explain "$DATABASE_URL_SMALL" "newest first, $SMALL_BOARD posts (the first page: 50 + 1 rows)" \
-  "$(app_statement "FROM posts ORDER BY id DESC LIMIT \$1")"
+  "$(app_statement "FROM visible_posts ORDER BY id DESC LIMIT \$1")"
 log "Seeding $BIG_BOARD posts (SQL, generate_series)"
 seed_posts "$DATABASE_URL_BENCH" 1 "$BIG_BOARD"
 explain "$DATABASE_URL_BENCH" "newest first, $BIG_BOARD posts" \
-  "$(app_statement "FROM posts ORDER BY id DESC LIMIT \$1")"
+  "$(app_statement "FROM visible_posts ORDER BY id DESC LIMIT \$1")"
 explain "$DATABASE_URL_BENCH" "top, $BIG_BOARD posts" \
-  "$(app_statement "FROM posts ORDER BY score DESC, id DESC LIMIT \$1")"
+  "$(app_statement "FROM visible_posts ORDER BY score DESC, id DESC LIMIT \$1")"
 explain "$DATABASE_URL_BENCH" "hot, $BIG_BOARD posts" \
-  "$(app_statement "FROM posts ORDER BY hot DESC, id DESC LIMIT \$1")"
+  "$(app_statement "FROM visible_posts ORDER BY hot DESC, id DESC LIMIT \$1")"
 make_unsearched_copy
 explain "$DATABASE_URL_BENCH" "search for tag7 (0.1 % of $BIG_BOARD posts), first page" \
-  "$(app_statement "FROM posts, post_search_query(\$1) AS query")" "'tag7'" NULL 0 51
+  "$(app_statement "FROM visible_posts, post_search_query(\$1) AS query")" "'tag7'" NULL 0 51
 
 for group in "${SCENARIO_GROUPS[@]}"; do
   run_group "$group"

@@ -32,6 +32,9 @@ start_throwaway_s3s_fs postboard-e2e-s3 e2e-access-key e2e-secret-key "$logs_dir
 port="$(free_port)"
 test_backend_env "$FRESH_DATABASE_URL" e2e-access-key e2e-secret-key "$port" "$SPA_DIR" \
   "${RUST_LOG:-info}"
+# One report hides a post: every page of the tests is the same client (127.0.0.1), and
+# reports.spec.ts watches a reported post leave another page's board live.
+backend_var REPORTS_TO_HIDE 1
 start_backend "$bin" "$logs_dir/postboard.log"
 base_url="http://127.0.0.1:$port"
 if ! wait_http "$base_url/ready" 90 "$BACKEND_PID"; then

@@ -588,6 +588,7 @@ test_backend_env() {
   backend_var RUST_LOG "$6"
   backend_var RATE_LIMIT_POSTS off
   backend_var RATE_LIMIT_VOTES off
+  backend_var RATE_LIMIT_REPORTS off
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -29,6 +29,8 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("IMAGE_CACHE_BYTES", "67108864"),
     ("METRICS_ADDR", ""),
     ("PUBLIC_URL", "http://localhost:8000"),
+    ("RATE_LIMIT_REPORTS", "10/10m"),
+    ("REPORTS_TO_HIDE", "5"),
 ];
 
 /// Secrets are `SecretString`s, whose `Debug` prints `[REDACTED]`: the whole configuration
@@ -68,6 +70,10 @@ pub struct Config {
     pub metrics_addr: Option<SocketAddr>,
     /// The board's public address, for absolute URLs in feeds and link previews (`PUBLIC_URL`).
     pub public_url: PublicUrl,
+    /// Reports per client (`RATE_LIMIT_REPORTS`).
+    pub rate_limit_reports: RateLimit,
+    /// Reports from this many different clients hide a post (`REPORTS_TO_HIDE`).
+    pub reports_to_hide: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -149,6 +155,18 @@ impl Config {
             })?),
         };
 
+        let threshold = get("REPORTS_TO_HIDE");
+        let reports_to_hide = match threshold.parse::<u32>() {
+            Ok(n) if n >= 1 => n,
+            _ => {
+                return Err(parse_err(
+                    "REPORTS_TO_HIDE",
+                    &threshold,
+                    "must be a whole number of at least 1".into(),
+                ));
+            }
+        };
+
         let public = get("PUBLIC_URL");
         let public_url = PublicUrl::parse(&public)
             .map_err(|e| parse_err("PUBLIC_URL", &public, e.to_string()))?;
@@ -180,6 +198,8 @@ impl Config {
             hsts_max_age,
             rate_limit_posts: rate_limit("RATE_LIMIT_POSTS")?,
             rate_limit_votes: rate_limit("RATE_LIMIT_VOTES")?,
+            rate_limit_reports: rate_limit("RATE_LIMIT_REPORTS")?,
+            reports_to_hide,
             trusted_proxies,
             image_cache_bytes,
             metrics_addr,

@@ -110,11 +110,13 @@ impl Application {
             .secret()
             .await
             .map_err(StartupError::RateLimitSecret)?;
+        let client_keys = ClientKeyer::new(secret);
         let limits = RateLimiter::new(
             limit_state,
-            ClientKeyer::new(secret),
+            client_keys.clone(),
             config.rate_limit_posts,
             config.rate_limit_votes,
+            config.rate_limit_reports,
         )
         .with_metrics(metrics.clone());
         let streams_end = CancellationToken::new();
@@ -129,7 +131,9 @@ impl Application {
             images,
             ImageProcessor::default(),
             live.clone(),
-        );
+            client_keys,
+        )
+        .with_reports_to_hide(config.reports_to_hide);
         let relay_from = live
             .newest_event_id()
             .await

@@ -10,6 +10,8 @@ pub enum RateLimitScope {
     Posts,
     /// `POST /update-post-score`.
     Votes,
+    /// `POST /post/{id}/report`.
+    Reports,
 }
 
 impl RateLimitScope {
@@ -17,6 +19,7 @@ impl RateLimitScope {
         match self {
             Self::Posts => "posts",
             Self::Votes => "votes",
+            Self::Reports => "reports",
         }
     }
 }

@@ -9,16 +9,20 @@ pub fn is_forbidden_control(c: char) -> bool {
     c < ' ' && !matches!(c, '\t' | '\n' | '\r')
 }
 
-/// The text fields of a post, with what the contract says of each: one place for the
-/// names, labels and limits that validation, the HTTP layer and the OpenAPI document use.
+/// The text fields of a post (and a report's note, held to the same rules), with what the
+/// contract says of each: one place for the names, labels and limits that validation, the
+/// HTTP layer and the OpenAPI document use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TextField {
     Title,
     Post,
     Username,
+    /// A report's note (see `report`).
+    Note,
 }
 
 impl TextField {
+    /// A post's fields, in the form's order.
     pub const ALL: [Self; 3] = [Self::Title, Self::Post, Self::Username];
 
     /// The form field's name.
@@ -27,6 +31,7 @@ impl TextField {
             Self::Title => "title",
             Self::Post => "post",
             Self::Username => "username",
+            Self::Note => "note",
         }
     }
 
@@ -36,6 +41,7 @@ impl TextField {
             Self::Title => "Title",
             Self::Post => "Text",
             Self::Username => "Username",
+            Self::Note => "Note",
         }
     }
 
@@ -45,12 +51,13 @@ impl TextField {
             Self::Title => Title::MAX_CHARS,
             Self::Post => PostText::MAX_CHARS,
             Self::Username => Username::MAX_CHARS,
+            Self::Note => super::ReportNote::MAX_CHARS,
         }
     }
 
     /// Whether a post needs the field (a missing username means anonymous).
     pub fn required(self) -> bool {
-        !matches!(self, Self::Username)
+        !matches!(self, Self::Username | Self::Note)
     }
 
     pub fn too_long(self, detail: impl std::fmt::Display) -> ValidationError {
@@ -71,8 +78,23 @@ impl TextField {
         )
     }
 
+    /// An optional field: absent or blank (whitespace only, no control characters) is
+    /// `None`; anything else is checked like a required field.
+    pub(super) fn parse_optional(
+        self,
+        raw: Option<&str>,
+    ) -> Result<Option<String>, ValidationError> {
+        match raw {
+            None => Ok(None),
+            Some(text) if text.trim().is_empty() && !text.chars().any(is_forbidden_control) => {
+                Ok(None)
+            }
+            Some(text) => self.parse(text).map(Some),
+        }
+    }
+
     /// Trims `raw` and checks its characters and length.
-    fn parse(self, raw: &str) -> Result<String, ValidationError> {
+    pub(super) fn parse(self, raw: &str) -> Result<String, ValidationError> {
         let (field, label) = (self.name(), self.label());
         if let Some((position, c)) = raw
             .chars()
@@ -143,13 +165,8 @@ impl Username {
     pub const ANONYMOUS: &'static str = "anonymous";
 
     pub fn parse(raw: Option<&str>) -> Result<Self, ValidationError> {
-        match raw {
-            None => Ok(Self(Self::ANONYMOUS.to_owned())),
-            Some(name) if name.trim().is_empty() && !name.chars().any(is_forbidden_control) => {
-                Ok(Self(Self::ANONYMOUS.to_owned()))
-            }
-            Some(name) => TextField::Username.parse(name).map(Self),
-        }
+        let name = TextField::Username.parse_optional(raw)?;
+        Ok(Self(name.unwrap_or_else(|| Self::ANONYMOUS.to_owned())))
     }
 
     pub fn as_str(&self) -> &str {

@@ -209,6 +209,7 @@ impl From<ServiceError> for ApiError {
                 let doing = match scope {
                     RateLimitScope::Posts => "posting",
                     RateLimitScope::Votes => "voting",
+                    RateLimitScope::Reports => "reporting posts",
                 };
                 Self::too_many_requests(
                     format!(

@@ -16,6 +16,7 @@ mod metrics;
 mod openapi;
 mod post_page;
 mod posts;
+mod reports;
 mod security;
 mod server;
 mod spa;
@@ -91,6 +92,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(events::events))
         .routes(routes!(post_page::get_post, deleting::delete_post))
         .routes(routes!(post_page::post_page))
+        .routes(routes!(reports::report_post))
         .routes(routes!(feed::feed))
         .routes(routes!(images::get_image))
         .routes(routes!(health::health))

@@ -13,8 +13,8 @@ use utoipa::{
 };
 
 use crate::domain::{
-    Cursor, ImageHash, ImageKind, PageLimit, ScoreChange, SearchCursor, SearchQuery, Sort,
-    TextField, VariantWidth,
+    Cursor, ImageHash, ImageKind, PageLimit, ReportReason, ScoreChange, SearchCursor, SearchQuery,
+    Sort, TextField, VariantWidth,
 };
 
 /// Names the media types the `file` part of `POST /post` may have (its multipart encoding),
@@ -97,10 +97,10 @@ fn text_schema(field: TextField) -> Object {
         "At most {} characters (Unicode scalar values) after trimming; no control characters \
          but tab, LF and CR.{}",
         field.max_chars(),
-        if field.required() {
-            " Must not be blank."
-        } else {
-            " Empty or absent means `anonymous`."
+        match field {
+            TextField::Username => " Empty or absent means `anonymous`.",
+            TextField::Note => " Empty or absent means none.",
+            TextField::Title | TextField::Post => " Must not be blank.",
         }
     );
     ObjectBuilder::new()
@@ -170,6 +170,31 @@ impl PartialSchema for VoteRequestSchema {
 impl ToSchema for VoteRequestSchema {
     fn name() -> std::borrow::Cow<'static, str> {
         "VoteRequest".into()
+    }
+}
+
+/// The body of a report.
+pub struct ReportRequestSchema;
+
+impl PartialSchema for ReportRequestSchema {
+    fn schema() -> RefOr<Schema> {
+        let reasons: Vec<&str> = ReportReason::ALL.iter().map(|r| r.as_str()).collect();
+        let reason = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(reasons))
+            .description(Some("Why the post should be looked at."));
+        ObjectBuilder::new()
+            .property("reason", reason)
+            .required("reason")
+            .property("note", text_schema(TextField::Note))
+            .additional_properties(Some(AdditionalProperties::<Schema>::FreeForm(false)))
+            .into()
+    }
+}
+
+impl ToSchema for ReportRequestSchema {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "ReportRequest".into()
     }
 }
 
@@ -264,13 +289,14 @@ mod tests {
     use regex::Regex;
 
     use super::*;
-    use crate::domain::{PostText, Title, Username};
+    use crate::domain::{NewReport, PostText, Title, Username};
 
     fn accepts(field: TextField, text: &str) -> bool {
         match field {
             TextField::Title => Title::parse(text).is_ok(),
             TextField::Post => PostText::parse(text).is_ok(),
             TextField::Username => Username::parse(Some(text)).is_ok(),
+            TextField::Note => NewReport::parse(Some("other"), Some(text)).is_ok(),
         }
     }
 
@@ -278,7 +304,7 @@ mod tests {
     /// Multilingual Plane, alone and between letters (lengths are checked by maxLength).
     #[test]
     fn text_patterns_accept_exactly_what_the_domain_accepts() {
-        for field in TextField::ALL {
+        for field in TextField::ALL.into_iter().chain([TextField::Note]) {
             let pattern = Regex::new(&text_pattern(field)).unwrap();
             let characters = (0u32..0x1_0000).filter_map(char::from_u32);
             for c in characters {

@@ -59,7 +59,7 @@ impl EventRepository {
                                   p.image_width, p.image_height, p.created_at AS "created_at?",
                                   p.hot AS "hot?"
                            FROM events e
-                           LEFT JOIN posts p ON e.kind = 'post' AND p.id = e.post_id
+                           LEFT JOIN visible_posts p ON e.kind = 'post' AND p.id = e.post_id
                            WHERE e.id > $1 ORDER BY e.id LIMIT $2"#,
                         after,
                         limit,

@@ -1,4 +1,4 @@
-//! Persistence of posts and rate limits in PostgreSQL. The only module that speaks SQL.
+//! Persistence of posts, reports and rate limits in PostgreSQL. The only module that speaks SQL.
 
 mod error;
 mod event_repository;
@@ -6,6 +6,7 @@ mod pool;
 mod post_lifecycle;
 mod post_repository;
 mod rate_limits;
+mod report_repository;
 mod search_repository;
 mod vote_batcher;
 
@@ -15,5 +16,6 @@ pub use pool::DbPool;
 pub use post_lifecycle::{Deletion, StorageWork};
 pub use post_repository::PostRepository;
 pub use rate_limits::RateLimitRepository;
+pub use report_repository::Reported;
 pub use search_repository::Found;
 pub use vote_batcher::VoteBatcher;

@@ -60,7 +60,8 @@ impl PostRepository {
         self.votes.add(post_id, change).await
     }
 
-    /// The post `id`, when there is one.
+    /// The post `id`, when there is one that the public may see. (Every read of the board
+    /// goes through `visible_posts`: see the migration `post_states_and_reports`.)
     #[tracing::instrument(name = "repository.find", skip(self))]
     pub async fn find(&self, id: i64) -> Result<Option<Post>, RepositoryError> {
         self.pool
@@ -68,9 +69,10 @@ impl PostRepository {
                 Box::pin(async move {
                     sqlx::query_as!(
                         Post,
-                        r#"SELECT id, title, post, username, score, image_hash, image_width, image_height,
-                                created_at, hot AS "hot!"
-                         FROM posts WHERE id = $1"#,
+                        r#"SELECT id AS "id!", title AS "title!", post AS "post!", username AS "username!",
+                                score AS "score!", image_hash, image_width, image_height,
+                                created_at AS "created_at!", hot AS "hot!"
+                         FROM visible_posts WHERE id = $1"#,
                         id,
                     )
                     .fetch_optional(db)
@@ -92,9 +94,10 @@ impl PostRepository {
                         (Sort::New, None) => {
                             sqlx::query_as!(
                                 Post,
-                                r#"SELECT id, title, post, username, score, image_hash, image_width, image_height,
-                                        created_at, hot AS "hot!"
-                                 FROM posts ORDER BY id DESC LIMIT $1"#,
+                                r#"SELECT id AS "id!", title AS "title!", post AS "post!", username AS "username!",
+                                        score AS "score!", image_hash, image_width, image_height,
+                                        created_at AS "created_at!", hot AS "hot!"
+                                 FROM visible_posts ORDER BY id DESC LIMIT $1"#,
                                 fetch,
                             )
                             .fetch_all(db)
@@ -103,9 +106,10 @@ impl PostRepository {
                         (Sort::Top, None) => {
                             sqlx::query_as!(
                                 Post,
-                                r#"SELECT id, title, post, username, score, image_hash, image_width, image_height,
-                                        created_at, hot AS "hot!"
-                                 FROM posts ORDER BY score DESC, id DESC LIMIT $1"#,
+                                r#"SELECT id AS "id!", title AS "title!", post AS "post!", username AS "username!",
+                                        score AS "score!", image_hash, image_width, image_height,
+                                        created_at AS "created_at!", hot AS "hot!"
+                                 FROM visible_posts ORDER BY score DESC, id DESC LIMIT $1"#,
                                 fetch,
                             )
                             .fetch_all(db)
@@ -114,9 +118,10 @@ impl PostRepository {
                         (Sort::Hot, None) => {
                             sqlx::query_as!(
                                 Post,
-                                r#"SELECT id, title, post, username, score, image_hash, image_width, image_height,
-                                        created_at, hot AS "hot!"
-                                 FROM posts ORDER BY hot DESC, id DESC LIMIT $1"#,
+                                r#"SELECT id AS "id!", title AS "title!", post AS "post!", username AS "username!",
+                                        score AS "score!", image_hash, image_width, image_height,
+                                        created_at AS "created_at!", hot AS "hot!"
+                                 FROM visible_posts ORDER BY hot DESC, id DESC LIMIT $1"#,
                                 fetch,
                             )
                             .fetch_all(db)
@@ -125,9 +130,10 @@ impl PostRepository {
                         (_, Some(Cursor::Hot { hot_bits, id })) => {
                             sqlx::query_as!(
                                 Post,
-                                r#"SELECT id, title, post, username, score, image_hash, image_width, image_height,
-                                        created_at, hot AS "hot!"
-                                 FROM posts WHERE (hot, id) < ($1, $2)
+                                r#"SELECT id AS "id!", title AS "title!", post AS "post!", username AS "username!",
+                                        score AS "score!", image_hash, image_width, image_height,
+                                        created_at AS "created_at!", hot AS "hot!"
+                                 FROM visible_posts WHERE (hot, id) < ($1, $2)
                                  ORDER BY hot DESC, id DESC LIMIT $3"#,
                                 f64::from_bits(hot_bits),
                                 id,
@@ -139,9 +145,10 @@ impl PostRepository {
                         (_, Some(Cursor::New { id })) => {
                             sqlx::query_as!(
                                 Post,
-                                r#"SELECT id, title, post, username, score, image_hash, image_width, image_height,
-                                        created_at, hot AS "hot!"
-                                 FROM posts WHERE id < $1 ORDER BY id DESC LIMIT $2"#,
+                                r#"SELECT id AS "id!", title AS "title!", post AS "post!", username AS "username!",
+                                        score AS "score!", image_hash, image_width, image_height,
+                                        created_at AS "created_at!", hot AS "hot!"
+                                 FROM visible_posts WHERE id < $1 ORDER BY id DESC LIMIT $2"#,
                                 id,
                                 fetch,
                             )
@@ -151,9 +158,10 @@ impl PostRepository {
                         (_, Some(Cursor::Top { score, id })) => {
                             sqlx::query_as!(
                                 Post,
-                                r#"SELECT id, title, post, username, score, image_hash, image_width, image_height,
-                                        created_at, hot AS "hot!"
-                                 FROM posts WHERE (score, id) < ($1, $2)
+                                r#"SELECT id AS "id!", title AS "title!", post AS "post!", username AS "username!",
+                                        score AS "score!", image_hash, image_width, image_height,
+                                        created_at AS "created_at!", hot AS "hot!"
+                                 FROM visible_posts WHERE (score, id) < ($1, $2)
                                  ORDER BY score DESC, id DESC LIMIT $3"#,
                                 score,
                                 id,

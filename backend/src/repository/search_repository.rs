@@ -22,10 +22,11 @@ impl PostRepository {
             .read(&(request, fetch), |db, (request, fetch)| {
                 Box::pin(async move {
                     let rows = sqlx::query!(
-                        r#"SELECT id, title, post, username, score, image_hash, image_width,
-                                  image_height, created_at, hot AS "hot!",
-                                  ts_rank(search_document, query) AS "rank!"
-                           FROM posts, post_search_query($1) AS query
+                        r#"SELECT id AS "id!", title AS "title!", post AS "post!",
+                                  username AS "username!", score AS "score!", image_hash,
+                                  image_width, image_height, created_at AS "created_at!",
+                                  hot AS "hot!", ts_rank(search_document, query) AS "rank!"
+                           FROM visible_posts, post_search_query($1) AS query
                            WHERE search_document @@ query
                              AND ($2::real IS NULL OR (ts_rank(search_document, query), id) < ($2, $3))
                            ORDER BY ts_rank(search_document, query) DESC, id DESC

@@ -6,6 +6,7 @@ mod live;
 mod post_deletion;
 mod post_service;
 mod rate_limiter;
+mod reports;
 mod search;
 
 pub use error::ServiceError;

@@ -2,8 +2,8 @@ use futures_core::future::BoxFuture;
 
 use crate::{
     domain::{
-        Cursor, DeleteToken, ImageHash, ImageKind, NewPost, PageRequest, Post, ScoreChange,
-        UploadedImage, VariantWidth,
+        ClientKeyer, Cursor, DeleteToken, ImageHash, ImageKind, NewPost, PageRequest, Post,
+        ScoreChange, UploadedImage, VariantWidth,
     },
     imaging::{ImageProcessor, ImagingError},
     repository::PostRepository,
@@ -34,6 +34,10 @@ pub struct PostService {
     pub(super) images: ImageStore,
     imaging: ImageProcessor,
     pub(super) live: LiveEvents,
+    /// Who a client is, as a keyed hash of its address (reports count clients).
+    pub(super) clients: ClientKeyer,
+    /// Reports from this many different clients hide a post (`REPORTS_TO_HIDE`).
+    pub(super) reports_to_hide: u32,
 }
 
 impl PostService {
@@ -42,12 +46,23 @@ impl PostService {
         images: ImageStore,
         imaging: ImageProcessor,
         live: LiveEvents,
+        clients: ClientKeyer,
     ) -> Self {
         Self {
             posts,
             images,
             imaging,
             live,
+            clients,
+            reports_to_hide: 5,
+        }
+    }
+
+    /// Reports from `clients` different clients hide a post (at least 1).
+    pub fn with_reports_to_hide(self, clients: u32) -> Self {
+        Self {
+            reports_to_hide: clients.max(1),
+            ..self
         }
     }
 

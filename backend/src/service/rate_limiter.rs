@@ -26,6 +26,7 @@ pub struct RateLimiter {
     keyer: ClientKeyer,
     posts: RateLimit,
     votes: RateLimit,
+    reports: RateLimit,
     next_purge: Arc<Mutex<Instant>>,
     metrics: Metrics,
 }
@@ -36,12 +37,14 @@ impl RateLimiter {
         keyer: ClientKeyer,
         posts: RateLimit,
         votes: RateLimit,
+        reports: RateLimit,
     ) -> Self {
         Self {
             state,
             keyer,
             posts,
             votes,
+            reports,
             next_purge: Arc::new(Mutex::new(Instant::now())),
             metrics: Metrics::disabled(),
         }
@@ -61,6 +64,7 @@ impl RateLimiter {
         let limit = match scope {
             RateLimitScope::Posts => self.posts,
             RateLimitScope::Votes => self.votes,
+            RateLimitScope::Reports => self.reports,
         };
         let Some(gcra) = limit.gcra() else {
             return Ok(());

@@ -26,6 +26,7 @@ async fn wrong_methods_are_405_in_the_contracts_shape() {
         (reqwest::Method::POST, "/feed.atom"),
         (reqwest::Method::POST, "/p/1"),
         (reqwest::Method::POST, "/post/1"),
+        (reqwest::Method::PUT, "/post/1/report"),
         (reqwest::Method::GET, "/update-post-score"),
         (reqwest::Method::POST, "/image/abc"),
         (reqwest::Method::POST, "/health"),
@@ -175,6 +176,7 @@ async fn the_openapi_document_describes_every_route() {
         ("/post/{id}", "delete"),
         ("/post/{id}", "get"),
         ("/p/{id}", "get"),
+        ("/post/{id}/report", "post"),
         ("/feed.atom", "get"),
         ("/image/{hash}", "get"),
         ("/image/{hash}", "head"),
@@ -191,6 +193,12 @@ async fn the_openapi_document_describes_every_route() {
     assert!(doc["components"]["schemas"]["Post"].is_object());
     assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
     assert!(doc["components"]["schemas"]["CreatedPost"].is_object());
+    let report = &doc["components"]["schemas"]["ReportRequest"];
+    assert_eq!(
+        report["properties"]["reason"]["enum"],
+        serde_json::json!(["spam", "abuse", "illegal", "sexual", "other"])
+    );
+    assert_eq!(report["properties"]["note"]["maxLength"], 500);
     assert_eq!(
         doc["components"]["securitySchemes"]["delete_token"]["scheme"],
         "bearer"

@@ -81,6 +81,7 @@ pub async fn spawn_fleet_with(
     // The server's defaults limit every client; tests that are about limits set their own.
     config.rate_limit_posts = RateLimit::Off;
     config.rate_limit_votes = RateLimit::Off;
+    config.rate_limit_reports = RateLimit::Off;
     adjust(&mut config);
 
     let starts = (0..=replicas).map(|_| TestServer::start(config.clone()));

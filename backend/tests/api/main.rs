@@ -19,6 +19,7 @@ mod metrics;
 mod outages;
 mod post_pages;
 mod rate_limits;
+mod reports;
 mod search;
 mod static_files;
 mod votes;

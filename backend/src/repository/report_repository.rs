@@ -1,0 +1,86 @@
+//! Readers' reports (migration `post_states_and_reports`): one per client and post, and the
+//! hide that the `REPORTS_TO_HIDE`-th different client sets off, logged in `mod_log`.
+
+use super::{PostRepository, error::RepositoryError, pool::Finish};
+use crate::domain::{ClientKey, NewReport};
+
+/// What a report did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reported {
+    /// No visible post has that id: nothing was written.
+    NoSuchPost,
+    /// Counted, or already counted for this client before (a repeat changes nothing).
+    Counted,
+    /// Counted, and the post has now been reported by enough clients to be hidden.
+    Hidden,
+}
+
+impl PostRepository {
+    /// Records `report` of post `post_id` by `reporter`, and hides the post when `hide_at`
+    /// different clients have reported it. One transaction: the post's row is locked first,
+    /// so reports that arrive together are counted one after the other and exactly one of
+    /// them hides the post.
+    #[tracing::instrument(name = "repository.report", skip(self, reporter, report))]
+    pub async fn report(
+        &self,
+        post_id: i64,
+        reporter: &ClientKey,
+        report: &NewReport,
+        hide_at: u32,
+    ) -> Result<Reported, RepositoryError> {
+        let hide_at = i64::from(hide_at);
+        self.pool
+            .transaction(
+                &(post_id, reporter, report, hide_at),
+                |db, (post_id, reporter, report, hide_at)| {
+                    Box::pin(async move {
+                        let visible = sqlx::query_scalar!(
+                            r#"SELECT id AS "id!" FROM visible_posts WHERE id = $1
+                               FOR NO KEY UPDATE"#,
+                            post_id,
+                        )
+                        .fetch_optional(&mut *db)
+                        .await?;
+                        if visible.is_none() {
+                            return Ok(Finish::Rollback(Reported::NoSuchPost));
+                        }
+                        let counted = sqlx::query!(
+                            "INSERT INTO reports (post_id, reporter, reason, note)
+                             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                            post_id,
+                            reporter.as_bytes(),
+                            report.reason.as_str(),
+                            report.note.as_ref().map(|note| note.as_str()),
+                        )
+                        .execute(&mut *db)
+                        .await?
+                        .rows_affected();
+                        if counted == 0 {
+                            return Ok(Finish::Rollback(Reported::Counted));
+                        }
+                        // Exactly when this report is the hide_at-th: later ones find the
+                        // post hidden (and no longer visible, so they are 404s).
+                        let hidden = sqlx::query_scalar!(
+                            r#"WITH hidden AS (
+                                   UPDATE posts SET state = 'hidden'
+                                   WHERE id = $1 AND state = 'visible'
+                                     AND (SELECT count(*) FROM reports WHERE post_id = $1) >= $2
+                                   RETURNING id)
+                               INSERT INTO mod_log (action, post_id, reason)
+                               SELECT 'hide', id, 'Reported by ' || $2 || ' readers' FROM hidden
+                               RETURNING post_id AS "post_id!""#,
+                            post_id,
+                            hide_at,
+                        )
+                        .fetch_optional(&mut *db)
+                        .await?;
+                        Ok(Finish::Commit(match hidden {
+                            Some(_) => Reported::Hidden,
+                            None => Reported::Counted,
+                        }))
+                    })
+                },
+            )
+            .await
+    }
+}
