@@ -1,5 +1,8 @@
 import { ComponentFixture, TestBed } from '@angular/core/testing';
 import { provideRouter } from '@angular/router';
+import { of } from 'rxjs';
+
+import { ModerationService } from '../../moderation/moderation.service';
 
 import { CARD_IMAGE_SIZES } from '../post-image';
 import { VoteDelta } from '../post.model';
@@ -11,7 +14,12 @@ describe('PostCard', () => {
   let el: HTMLElement;
 
   beforeEach(async () => {
-    TestBed.configureTestingModule({ providers: [provideRouter([])] });
+    TestBed.configureTestingModule({
+      providers: [
+        provideRouter([]),
+        { provide: ModerationService, useValue: { report: vi.fn(() => of(undefined)) } },
+      ],
+    });
     fixture = TestBed.createComponent(PostCard);
     el = fixture.nativeElement;
   });
@@ -109,6 +117,47 @@ describe('PostCard', () => {
     fixture.componentRef.setInput('myVote', -1);
     await fixture.whenStable();
     expect([up(), down()]).toEqual(['false', 'true']);
+  });
+
+  describe('Report', () => {
+    const report = () =>
+      [...el.querySelectorAll('button')].find((b) => b.textContent?.trim() === 'Report') ?? null;
+
+    beforeAll(() => {
+      // jsdom knows <dialog> but not its modal behaviour.
+      HTMLDialogElement.prototype.showModal = function (this: HTMLDialogElement) {
+        this.setAttribute('open', '');
+      };
+      HTMLDialogElement.prototype.close = function (this: HTMLDialogElement) {
+        this.removeAttribute('open');
+      };
+    });
+
+    it('is offered on every post, own or not, and opens the report dialog', async () => {
+      fixture.componentRef.setInput('post', makePost({ id: 5, title: 'Theirs' }));
+      await fixture.whenStable();
+      expect(report()?.getAttribute('aria-label')).toBe('Report Theirs');
+      expect(el.querySelector('dialog')).toBeNull();
+      report()!.click();
+      await fixture.whenStable();
+      expect(el.querySelector('dialog')?.open).toBe(true);
+      fixture.componentRef.setInput('own', true);
+      await fixture.whenStable();
+      expect(report()).not.toBeNull();
+    });
+
+    it('goes back to the Report button when the dialog closes', async () => {
+      fixture.componentRef.setInput('post', makePost({ id: 5, title: 'Theirs' }));
+      await fixture.whenStable();
+      report()!.click();
+      await fixture.whenStable();
+      [...el.querySelectorAll('dialog button')]
+        .find((b) => b.textContent?.trim() === 'Cancel')!
+        .dispatchEvent(new MouseEvent('click'));
+      await fixture.whenStable();
+      expect(el.querySelector('dialog')).toBeNull();
+      expect(document.activeElement).toBe(report());
+    });
   });
 
   describe('Delete', () => {

@@ -14,6 +14,7 @@ import {
 import { NgTemplateOutlet } from '@angular/common';
 import { RouterLink } from '@angular/router';
 
+import { ReportDialog } from '../../moderation/report-dialog/report-dialog';
 import { Clock } from '../../shared/time/clock';
 import { absoluteTime } from '../../shared/time/relative-time';
 import { RelativeTimePipe } from '../../shared/time/relative-time.pipe';
@@ -22,10 +23,13 @@ import { CARD_IMAGE_SIZES, cardImage } from '../post-image';
 import { Post, VoteDelta } from '../post.model';
 import { highlight } from '../search/highlight';
 
-/** One post on the board: votes, author, time, title, image, text and, for own posts, Delete. */
+/**
+ * One post on the board: votes, author, time, title, image, text, Report and, for own posts,
+ * Delete.
+ */
 @Component({
   selector: 'app-post-card',
-  imports: [NgTemplateOutlet, RelativeTimePipe, RouterLink],
+  imports: [NgTemplateOutlet, RelativeTimePipe, ReportDialog, RouterLink],
   changeDetection: ChangeDetectionStrategy.OnPush,
   templateUrl: './post-card.html',
   styleUrl: './post-card.css',
@@ -35,6 +39,7 @@ export class PostCard {
   private readonly injector = inject(Injector);
   private readonly deleteButton = viewChild<ElementRef<HTMLButtonElement>>('deleteButton');
   private readonly cancelButton = viewChild<ElementRef<HTMLButtonElement>>('cancelButton');
+  private readonly reportButton = viewChild<ElementRef<HTMLButtonElement>>('reportButton');
 
   readonly post = input.required<Post>();
   /** The vote this browser gives the post: its arrow shows pressed. */
@@ -60,6 +65,8 @@ export class PostCard {
   protected readonly textSegments = computed(() => highlight(this.post().post, this.highlight()));
   protected readonly imageState = signal<'loading' | 'loaded' | 'failed'>('loading');
   protected readonly confirming = signal(false);
+  /** The report dialog is open. */
+  protected readonly reporting = signal(false);
 
   protected askToDelete(): void {
     this.confirming.set(true);
@@ -79,6 +86,12 @@ export class PostCard {
     if (!this.deleting()) {
       this.remove.emit();
     }
+  }
+
+  protected reportClosed(): void {
+    this.reporting.set(false);
+    // Back where the reader was (a dialog that closes leaves the focus on the page's body).
+    this.focusAfterRender(() => this.reportButton());
   }
 
   private focusAfterRender(target: () => ElementRef<HTMLElement> | undefined): void {
