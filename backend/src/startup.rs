@@ -132,8 +132,8 @@ impl Application {
             ImageProcessor::default(),
             live.clone(),
             client_keys,
-        )
-        .with_reports_to_hide(config.reports_to_hide);
+            config.reports_to_hide,
+        );
         let relay_from = live
             .newest_event_id()
             .await

@@ -120,6 +120,16 @@ test.describe('screenshots', () => {
           path: `screenshots/${viewport.name}-${colorScheme}-post.png`,
           animations: 'disabled',
         });
+        // The report dialog, closed without sending (one report hides a post in e2e).
+        await page.getByRole('button', { name: 'Report Evening walk in the hills' }).click();
+        const dialog = page.getByRole('dialog', { name: 'Report this post' });
+        await dialog.getByRole('radio', { name: 'Spam or advertising' }).check();
+        await page.screenshot({
+          path: `screenshots/${viewport.name}-${colorScheme}-report.png`,
+          animations: 'disabled',
+        });
+        await page.keyboard.press('Escape');
+        await expect(dialog).toBeHidden();
         await context.close();
       });
     }

@@ -47,6 +47,7 @@ impl PostService {
         imaging: ImageProcessor,
         live: LiveEvents,
         clients: ClientKeyer,
+        reports_to_hide: u32,
     ) -> Self {
         Self {
             posts,
@@ -54,15 +55,7 @@ impl PostService {
             imaging,
             live,
             clients,
-            reports_to_hide: 5,
-        }
-    }
-
-    /// Reports from `clients` different clients hide a post (at least 1).
-    pub fn with_reports_to_hide(self, clients: u32) -> Self {
-        Self {
-            reports_to_hide: clients.max(1),
-            ..self
+            reports_to_hide: reports_to_hide.max(1),
         }
     }
 
