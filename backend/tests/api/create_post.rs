@@ -129,6 +129,45 @@ async fn missing_or_blank_required_fields_are_refused() {
 }
 
 #[tokio::test]
+async fn names_that_deceive_are_refused_or_count_as_empty() {
+    let app = spawn_app().await;
+    // U+202E shows "Invoice\u{202E}fdp.exe" as "Invoiceexe.pdf", and "nimda\u{202E}" reversed.
+    assert_eq!(
+        assert_error(
+            app.create(PostForm::new("Invoice\u{202E}fdp.exe", "t"))
+                .await,
+            422
+        )
+        .await,
+        "Title must not contain text direction controls (U+202A to U+202E, U+2066 to U+2069)."
+    );
+    let spoofed_name = PostForm::new("hello", "t").username("\u{2067}nimda");
+    assert!(
+        assert_error(app.create(spoofed_name).await, 422)
+            .await
+            .starts_with("Username must not contain text direction controls")
+    );
+    assert_eq!(
+        assert_error(
+            app.create(PostForm::new("\u{200B}\u{3164}", "t")).await,
+            422
+        )
+        .await,
+        "Title must not be empty."
+    );
+    assert_eq!(app.post_count().await, 0);
+
+    // A name of invisible characters is no name: anonymous. The text keeps what it was sent.
+    let response = app
+        .create(PostForm::new("fine", "quoting \u{202E}this").username("\u{FEFF}\u{200B}"))
+        .await;
+    assert_eq!(response.status(), 201);
+    let created: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(created["username"], "anonymous");
+    assert_eq!(created["post"], "quoting \u{202E}this");
+}
+
+#[tokio::test]
 async fn an_image_is_stored_under_its_hash_and_served_back() {
     let app = spawn_app().await;
     let png = png(1);
