@@ -7,6 +7,7 @@ pub mod domain;
 pub mod http;
 pub mod imaging;
 pub mod metrics;
+pub mod operator;
 pub mod repository;
 pub mod service;
 pub mod startup;

@@ -1,10 +1,11 @@
 use std::process::ExitCode;
 
-use postboard::{config::Config, startup, telemetry};
+use postboard::{config::Config, operator, startup, telemetry};
 
 const USAGE: &str = "postboard — the Postboard server
 
 Usage: postboard [--version | --help]
+       postboard moderator add NAME | list | revoke NAME
 
 Configured by environment variables (and a .env file in the working directory):
 DATABASE_URL, S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY, S3_SECRET_KEY, S3_REGION, BIND_ADDR,
@@ -12,7 +13,8 @@ MAX_IMAGE_BYTES, CORS_ORIGINS, STATIC_DIR, RUST_LOG. See docs/configuration.md."
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    match std::env::args().nth(1).as_deref() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
         Some("--version" | "-V") => {
             println!("postboard {}", env!("CARGO_PKG_VERSION"));
             return ExitCode::SUCCESS;
@@ -20,6 +22,15 @@ async fn main() -> ExitCode {
         Some("--help" | "-h") => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
+        }
+        Some("moderator") => {
+            return match Config::from_env() {
+                Ok(config) => operator::moderator(&args[1..], &config).await,
+                Err(error) => {
+                    eprintln!("postboard: {error}");
+                    ExitCode::from(2)
+                }
+            };
         }
         Some(other) => {
             eprintln!("postboard: unknown argument {other:?}\n\n{USAGE}");

@@ -17,7 +17,8 @@ use crate::{
     http::{self, AppState},
     imaging::ImageProcessor,
     repository::{
-        DbPool, EventRepository, PostRepository, RateLimitRepository, RepositoryError, VoteBatcher,
+        DbPool, EventRepository, ModeratorRepository, PostRepository, RateLimitRepository,
+        RepositoryError, VoteBatcher,
     },
     service::{LiveEvents, PostService, RateLimiter},
     storage::{ImageCache, ImageStore},
@@ -74,15 +75,7 @@ const BACKGROUND_GRACE: Duration = Duration::from_secs(10);
 
 impl Application {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
-        let options = connect_options(config.database_url.expose_secret())
-            .map_err(StartupError::DatabaseUrl)?;
-        let mut connection = wait_for("PostgreSQL", config.startup_timeout, || {
-            PgConnection::connect_with(&options)
-        })
-        .await?;
-        MIGRATOR.run(&mut connection).await?;
-        // The pool opens its own connections; a failed goodbye to this one changes nothing.
-        let _ = connection.close().await;
+        let options = migrated_database(&config, config.startup_timeout).await?;
         let listen_options = options.clone().application_name("postboard-listener");
         // One recorder per application, not the process's global one (see `metrics`).
         let metrics = match config.metrics_addr {
@@ -127,10 +120,11 @@ impl Application {
         );
         let (votes, vote_writer) = VoteBatcher::start(pool.clone());
         let service = PostService::new(
-            PostRepository::new(pool, votes),
+            PostRepository::new(pool.clone(), votes),
             images,
             ImageProcessor::default(),
             live.clone(),
+            ModeratorRepository::new(pool),
             client_keys,
             config.reports_to_hide,
         );
@@ -274,6 +268,31 @@ async fn fill_in_image_sizes(service: PostService) {
             tracing::warn!(%error, "could not record the size of older images");
         }
     }
+}
+
+/// The database of `DATABASE_URL` once it answers (within `timeout`) and its migrations are
+/// applied: the options the pools connect with.
+async fn migrated_database(
+    config: &Config,
+    timeout: Duration,
+) -> Result<PgConnectOptions, StartupError> {
+    let options =
+        connect_options(config.database_url.expose_secret()).map_err(StartupError::DatabaseUrl)?;
+    let mut connection = wait_for("PostgreSQL", timeout, || {
+        PgConnection::connect_with(&options)
+    })
+    .await?;
+    MIGRATOR.run(&mut connection).await?;
+    // The pool opens its own connections; a failed goodbye to this one changes nothing.
+    let _ = connection.close().await;
+    Ok(options)
+}
+
+/// One connection to the migrated database, for the operator's commands (`postboard
+/// moderator ...`), which should fail within seconds, not wait as a starting server does.
+pub async fn operator_pool(config: &Config) -> Result<DbPool, StartupError> {
+    let options = migrated_database(config, Duration::from_secs(10)).await?;
+    Ok(DbPool::new(options, 1, Duration::from_secs(10)))
 }
 
 fn connect_options(database_url: &str) -> Result<PgConnectOptions, sqlx::Error> {

@@ -2,21 +2,22 @@
 //! parsed and never do I/O, so every layer above can trust them.
 
 mod client;
-mod delete_token;
 mod event;
 mod image;
 mod image_hash;
 mod listing;
+mod moderation;
+mod moderator;
 mod post;
 mod public_url;
 mod rate_limit;
 mod report;
 mod search;
 mod text;
+mod token;
 mod vote;
 
 pub use client::{ClientKey, ClientKeyer, TrustedProxies, TrustedProxiesError};
-pub use delete_token::{DELETE_TOKEN_LEN, DeleteToken, DeleteTokenHash};
 pub use event::{Change, Event, LastEventId};
 pub use image::{
     CleanImage, ImageError, ImageKind, ImageUpload, MAX_PIXELS, MAX_SIDE, UploadedImage,
@@ -24,12 +25,18 @@ pub use image::{
 };
 pub use image_hash::ImageHash;
 pub use listing::{Cursor, PageLimit, PageRequest, Sort};
+pub use moderation::{ModLogEntry, ModLogRequest, ModReason, PostState};
+pub use moderator::ModeratorName;
 pub use post::{NewPost, Post};
 pub use public_url::{PublicUrl, PublicUrlError};
 pub use rate_limit::{Gcra, RateLimit, RateLimitScope, RateLimitSyntaxError, retry_after_seconds};
 pub use report::{NewReport, ReportNote, ReportReason};
 pub use search::{SearchCursor, SearchQuery, SearchRequest};
-pub use text::{PostText, TextField, Title, Username, is_forbidden_control};
+pub use text::{
+    BIDI_CONTROLS, INVISIBLE, PostText, TextField, Title, Username, is_bidi_control,
+    is_forbidden_control, is_invisible,
+};
+pub use token::{DELETE_TOKEN_LEN, DeleteToken, ModeratorToken, TokenHash};
 pub use vote::ScoreChange;
 
 /// A well-formed input that breaks a rule of the contract (HTTP 422).

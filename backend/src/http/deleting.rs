@@ -17,7 +17,7 @@ use super::{
     error::{ApiError, ErrorBody},
     extract::ApiPath,
 };
-use crate::domain::DeleteTokenHash;
+use crate::domain::TokenHash;
 
 /// The name of the delete token's security scheme in the OpenAPI document (also written out
 /// in `delete_post`'s annotation, which takes a literal).
@@ -45,19 +45,28 @@ pub async fn delete_post(
     ApiPath(id): ApiPath<i64>,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
-    let token = bearer_token(&headers)?;
-    state.posts.delete(id, DeleteTokenHash::of(token)).await?;
+    let token = bearer_token(
+        &headers,
+        "Deleting a post needs its delete token.",
+        DELETE_TOKEN_SCHEME,
+    )?;
+    state.posts.delete(id, TokenHash::of(token)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// The token of `Authorization: Bearer <token>` (RFC 6750: the scheme in any case, one space,
 /// a `b64token`). Anything else, or no such header, is a 401: no token was presented. A token
 /// of the right syntax that is not the post's is a 403, decided by comparing hashes.
-fn bearer_token(headers: &HeaderMap) -> Result<&str, ApiError> {
+/// `needed_for` is the 401's message, `token` the token's name in its internal message.
+pub(super) fn bearer_token<'h>(
+    headers: &'h HeaderMap,
+    needed_for: &'static str,
+    token: &str,
+) -> Result<&'h str, ApiError> {
     let required = |internal: &str| {
         ApiError::bearer_token_required(
-            "Deleting a post needs its delete token.",
-            format!("auth: {internal}; expected Authorization: Bearer <delete_token>"),
+            needed_for,
+            format!("auth: {internal}; expected Authorization: Bearer <{token}>"),
         )
     };
     let mut values = headers.get_all(header::AUTHORIZATION).iter();
@@ -67,15 +76,15 @@ fn bearer_token(headers: &HeaderMap) -> Result<&str, ApiError> {
     let value = value
         .to_str()
         .map_err(|_| required("Authorization is not visible ASCII"))?;
-    let token = value
+    let presented = value
         .split_once(' ')
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("Bearer"))
-        .map(|(_, token)| token)
+        .map(|(_, presented)| presented)
         .ok_or_else(|| required("Authorization is not of the Bearer scheme"))?;
-    if !is_b64token(token) {
+    if !is_b64token(presented) {
         return Err(required("the Bearer token is empty or malformed"));
     }
-    Ok(token)
+    Ok(presented)
 }
 
 /// RFC 6750's `b64token`: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
@@ -115,7 +124,7 @@ mod tests {
         for value in values {
             headers.append(header::AUTHORIZATION, HeaderValue::from_str(value).unwrap());
         }
-        bearer_token(&headers)
+        bearer_token(&headers, "Token needed.", "delete_token")
             .map(str::to_owned)
             .map_err(|error| error.status().as_u16())
     }

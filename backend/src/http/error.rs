@@ -202,6 +202,11 @@ impl From<ServiceError> for ApiError {
                 "This delete token does not belong to this post.",
                 error.to_string(),
             ),
+            ServiceError::NotAModerator => Self::new(
+                StatusCode::FORBIDDEN,
+                "This moderator token is not valid (unknown, or revoked).",
+                error.to_string(),
+            ),
             ServiceError::RateLimited {
                 scope, retry_after, ..
             } => {

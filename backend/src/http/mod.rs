@@ -13,6 +13,7 @@ mod feed;
 mod health;
 mod images;
 mod metrics;
+mod moderation;
 mod openapi;
 mod post_page;
 mod posts;
@@ -50,6 +51,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use self::{
     body_deadline::BodyTimeouts,
     deleting::DeleteTokenScheme,
+    moderation::ModeratorTokenScheme,
     security::{REQUEST_ID, SecurityHeaders},
 };
 use crate::{
@@ -77,10 +79,11 @@ pub struct AppState {
     tags(
         (name = "posts", description = "Posts and votes"),
         (name = "images", description = "Images, addressed by the SHA-256 of their bytes"),
+        (name = "moderation", description = "Moderators' routes (a moderator token) and the public moderation log"),
         (name = "operations", description = "Health and readiness probes"),
         (name = "docs", description = "This document"),
     ),
-    modifiers(&DeleteTokenScheme)
+    modifiers(&DeleteTokenScheme, &ModeratorTokenScheme)
 )]
 struct ApiDoc;
 
@@ -93,6 +96,12 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(post_page::get_post, deleting::delete_post))
         .routes(routes!(post_page::post_page))
         .routes(routes!(reports::report_post))
+        .routes(routes!(moderation::queue))
+        .routes(routes!(moderation::moderated_post))
+        .routes(routes!(moderation::remove))
+        .routes(routes!(moderation::restore))
+        .routes(routes!(moderation::dismiss))
+        .routes(routes!(moderation::mod_log))
         .routes(routes!(feed::feed))
         .routes(routes!(images::get_image))
         .routes(routes!(health::health))

@@ -3,6 +3,8 @@
 //! (or more) than the server enforces. A client generated from it, or a schema-driven fuzzer,
 //! sends only requests the server accepts.
 
+use std::ops::RangeInclusive;
+
 use utoipa::{
     IntoParams, PartialSchema, ToSchema,
     openapi::{
@@ -13,8 +15,8 @@ use utoipa::{
 };
 
 use crate::domain::{
-    Cursor, ImageHash, ImageKind, PageLimit, ReportReason, ScoreChange, SearchCursor, SearchQuery,
-    Sort, TextField, VariantWidth,
+    BIDI_CONTROLS, Cursor, INVISIBLE, ImageHash, ImageKind, PageLimit, ReportReason, ScoreChange,
+    SearchCursor, SearchQuery, Sort, TextField, VariantWidth,
 };
 
 /// Names the media types the `file` part of `POST /post` may have (its multipart encoding),
@@ -80,16 +82,37 @@ const FORBIDDEN_CONTROLS: &str = r"\u0000-\u0008\u000B\u000C\u000E-\u001F";
 const TRIMMED_WHITESPACE: &str =
     r"\u0009\u000A\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
 
-/// The regex a text field's value must match: no forbidden control character, and, when the
-/// field is required, at least one character that trimming leaves.
+/// The regex a text field's value must match: no forbidden control character (for a name no
+/// text direction control either), and, when the field is required, at least one character
+/// that trimming leaves (for a name: one that is not invisible).
 pub fn text_pattern(field: TextField) -> String {
-    if field.required() {
-        format!(
-            "^[^{FORBIDDEN_CONTROLS}]*[^{FORBIDDEN_CONTROLS}{TRIMMED_WHITESPACE}][^{FORBIDDEN_CONTROLS}]*$"
-        )
-    } else {
-        format!("^[^{FORBIDDEN_CONTROLS}]*$")
+    let mut refused = FORBIDDEN_CONTROLS.to_owned();
+    let mut blank = TRIMMED_WHITESPACE.to_owned();
+    if field.shown_as_a_name() {
+        refused.push_str(&regex_class(&BIDI_CONTROLS));
+        blank.push_str(&regex_class(&INVISIBLE));
     }
+    if field.required() {
+        format!("^[^{refused}]*[^{refused}{blank}][^{refused}]*$")
+    } else {
+        format!("^[^{refused}]*$")
+    }
+}
+
+/// A regex class body (`\u202A-\u202E...`) of ranges of the Basic Multilingual Plane.
+fn regex_class(ranges: &[RangeInclusive<char>]) -> String {
+    ranges
+        .iter()
+        .map(|range| {
+            let (start, end) = (u32::from(*range.start()), u32::from(*range.end()));
+            assert!(end <= 0xFFFF, "\\uXXXX escapes reach the BMP only");
+            if start == end {
+                format!("\\u{start:04X}")
+            } else {
+                format!("\\u{start:04X}-\\u{end:04X}")
+            }
+        })
+        .collect()
 }
 
 fn text_schema(field: TextField) -> Object {
@@ -100,7 +123,7 @@ fn text_schema(field: TextField) -> Object {
         match field {
             TextField::Username => " Empty or absent means `anonymous`.",
             TextField::Note => " Empty or absent means none.",
-            TextField::Title | TextField::Post => " Must not be blank.",
+            TextField::Title | TextField::Post | TextField::Reason => " Must not be blank.",
         }
     );
     ObjectBuilder::new()
@@ -289,7 +312,7 @@ mod tests {
     use regex::Regex;
 
     use super::*;
-    use crate::domain::{NewReport, PostText, Title, Username};
+    use crate::domain::{ModReason, NewReport, PostText, Title, Username};
 
     fn accepts(field: TextField, text: &str) -> bool {
         match field {
@@ -297,6 +320,7 @@ mod tests {
             TextField::Post => PostText::parse(text).is_ok(),
             TextField::Username => Username::parse(Some(text)).is_ok(),
             TextField::Note => NewReport::parse(Some("other"), Some(text)).is_ok(),
+            TextField::Reason => ModReason::parse(text).is_ok(),
         }
     }
 
@@ -304,7 +328,10 @@ mod tests {
     /// Multilingual Plane, alone and between letters (lengths are checked by maxLength).
     #[test]
     fn text_patterns_accept_exactly_what_the_domain_accepts() {
-        for field in TextField::ALL.into_iter().chain([TextField::Note]) {
+        for field in TextField::ALL
+            .into_iter()
+            .chain([TextField::Note, TextField::Reason])
+        {
             let pattern = Regex::new(&text_pattern(field)).unwrap();
             let characters = (0u32..0x1_0000).filter_map(char::from_u32);
             for c in characters {

@@ -1,7 +1,9 @@
-//! Persistence of posts, reports and rate limits in PostgreSQL. The only module that speaks SQL.
+//! Persistence of posts, reports, moderators and rate limits in PostgreSQL. The only module that speaks SQL.
 
 mod error;
 mod event_repository;
+mod moderation_repository;
+mod moderator_repository;
 mod pool;
 mod post_lifecycle;
 mod post_repository;
@@ -12,6 +14,8 @@ mod vote_batcher;
 
 pub use error::{BoxError, RepositoryError};
 pub use event_repository::{EventListener, EventPage, EventRepository, ResumePoint};
+pub use moderation_repository::{ModAction, ModeratedPost, OpenReport, QUEUE_LENGTH};
+pub use moderator_repository::{ModeratorRepository, ModeratorRow};
 pub use pool::DbPool;
 pub use post_lifecycle::{Deletion, StorageWork};
 pub use post_repository::PostRepository;

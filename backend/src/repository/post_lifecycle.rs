@@ -37,7 +37,7 @@ use super::{
     pool::Finish,
     post_repository::{PostRepository, insert_row},
 };
-use crate::domain::{CleanImage, DeleteTokenHash, ImageHash, NewPost, Post};
+use crate::domain::{CleanImage, ImageHash, NewPost, Post, TokenHash};
 
 /// Work on object storage to run while an image's lock is held; fails with the caller's error.
 pub type StorageWork<'a, E> = &'a (dyn Fn() -> BoxFuture<'a, Result<(), E>> + Sync);
@@ -63,7 +63,7 @@ impl PostRepository {
         &self,
         post: &NewPost,
         image: &CleanImage,
-        delete_token: &DeleteTokenHash,
+        delete_token: &TokenHash,
         ensure_object: StorageWork<'_, E>,
     ) -> Result<Result<Post, E>, RepositoryError> {
         self.pool
@@ -94,7 +94,7 @@ impl PostRepository {
     pub async fn delete(
         &self,
         id: i64,
-        delete_token: &DeleteTokenHash,
+        delete_token: &TokenHash,
     ) -> Result<Deletion, RepositoryError> {
         let stored = self
             .pool

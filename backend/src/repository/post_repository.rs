@@ -6,7 +6,7 @@ use sqlx::PgConnection;
 
 use super::{error::RepositoryError, pool::DbPool, vote_batcher::VoteBatcher};
 use crate::domain::{
-    CleanImage, Cursor, DeleteTokenHash, ImageHash, NewPost, PageRequest, Post, ScoreChange, Sort,
+    CleanImage, Cursor, ImageHash, NewPost, PageRequest, Post, ScoreChange, Sort, TokenHash,
 };
 
 #[derive(Clone)]
@@ -39,7 +39,7 @@ impl PostRepository {
     pub async fn insert(
         &self,
         post: &NewPost,
-        delete_token: &DeleteTokenHash,
+        delete_token: &TokenHash,
     ) -> Result<Post, RepositoryError> {
         self.pool
             .write(&(post, delete_token), |db, (post, delete_token)| {
@@ -250,7 +250,7 @@ pub(super) async fn insert_row(
     db: &mut PgConnection,
     post: &NewPost,
     image: Option<&CleanImage>,
-    delete_token: &DeleteTokenHash,
+    delete_token: &TokenHash,
 ) -> Result<Post, sqlx::Error> {
     let size = |side: u32| i32::try_from(side).expect("at most MAX_SIDE");
     sqlx::query_as!(

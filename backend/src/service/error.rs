@@ -26,6 +26,9 @@ pub enum ServiceError {
     /// A delete token that is not the post's (or a post from before delete tokens).
     #[error("post {0}: the delete token does not match")]
     WrongDeleteToken(i64),
+    /// A moderator token that is no moderator's, or a revoked one's.
+    #[error("moderator token unknown or revoked")]
+    NotAModerator,
     /// The client used up its budget for `scope`; the request was not counted and changed
     /// nothing.
     #[error("rate limit {}: {limit} reached; retry after {retry_after:?}", .scope.as_str())]

@@ -3,6 +3,7 @@
 
 mod error;
 mod live;
+mod moderation;
 mod post_deletion;
 mod post_service;
 mod rate_limiter;
@@ -11,5 +12,6 @@ mod search;
 
 pub use error::ServiceError;
 pub use live::{Delivery, LiveEvents, LiveStats};
+pub use moderation::{ModLogPage, Moderator};
 pub use post_service::{Created, Page, PostService};
 pub use rate_limiter::RateLimiter;

@@ -5,7 +5,7 @@ use tracing::Instrument as _;
 
 use super::{PostService, ServiceError};
 use crate::{
-    domain::{DeleteTokenHash, ImageHash},
+    domain::{ImageHash, TokenHash},
     repository::Deletion,
     telemetry::cause_chain,
 };
@@ -18,7 +18,7 @@ impl PostService {
     /// client that hangs up (or the request deadline) must not stop it between the deleted
     /// row and the object.
     #[tracing::instrument(name = "service.delete", skip(self, token))]
-    pub async fn delete(&self, id: i64, token: DeleteTokenHash) -> Result<(), ServiceError> {
+    pub async fn delete(&self, id: i64, token: TokenHash) -> Result<(), ServiceError> {
         let service = self.clone();
         let work = async move { service.delete_now(id, &token).await };
         tokio::spawn(work.in_current_span())
@@ -26,7 +26,7 @@ impl PostService {
             .map_err(|error| ServiceError::Internal(Box::new(error)))?
     }
 
-    async fn delete_now(&self, id: i64, token: &DeleteTokenHash) -> Result<(), ServiceError> {
+    async fn delete_now(&self, id: i64, token: &TokenHash) -> Result<(), ServiceError> {
         match self.posts.delete(id, token).await? {
             Deletion::NoSuchPost => Err(ServiceError::PostNotFound(id)),
             Deletion::WrongToken => Err(ServiceError::WrongDeleteToken(id)),

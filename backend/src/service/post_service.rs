@@ -6,7 +6,7 @@ use crate::{
         ScoreChange, UploadedImage, VariantWidth,
     },
     imaging::{ImageProcessor, ImagingError},
-    repository::PostRepository,
+    repository::{ModeratorRepository, PostRepository},
     service::LiveEvents,
     storage::{ImageCacheStats, ImageStore, ObjectKey, StorageError, StoredImage},
 };
@@ -34,6 +34,7 @@ pub struct PostService {
     pub(super) images: ImageStore,
     imaging: ImageProcessor,
     pub(super) live: LiveEvents,
+    pub(super) moderators: ModeratorRepository,
     /// Who a client is, as a keyed hash of its address (reports count clients).
     pub(super) clients: ClientKeyer,
     /// Reports from this many different clients hide a post (`REPORTS_TO_HIDE`).
@@ -46,6 +47,7 @@ impl PostService {
         images: ImageStore,
         imaging: ImageProcessor,
         live: LiveEvents,
+        moderators: ModeratorRepository,
         clients: ClientKeyer,
         reports_to_hide: u32,
     ) -> Self {
@@ -54,6 +56,7 @@ impl PostService {
             images,
             imaging,
             live,
+            moderators,
             clients,
             reports_to_hide: reports_to_hide.max(1),
         }

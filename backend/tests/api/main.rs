@@ -16,6 +16,7 @@ mod images;
 mod list_posts;
 mod live;
 mod metrics;
+mod moderation;
 mod outages;
 mod post_pages;
 mod rate_limits;

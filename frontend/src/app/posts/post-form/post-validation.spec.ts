@@ -35,6 +35,20 @@ describe('post validation', () => {
     expect(validateTitle('日本'.repeat(50))).toBeNull();
   });
 
+  it('refuses text direction controls in a title or a name, and a title that shows nothing', () => {
+    const reversed = 'Invoice\u202Efdp.exe';
+    expect(validateTitle(reversed)).toBe(
+      'Title must not contain text direction controls (U+202A to U+202E, U+2066 to U+2069).',
+    );
+    expect(validateUsername('nimda\u2067')).toMatch(/^Username must not contain text direction/);
+    expect(validateText(reversed)).toBeNull();
+    for (const blank of ['\u200B', '\u3164', ' \uFEFF\u200D ', '\u2800']) {
+      expect(validateTitle(blank)).toBe('Title is required.');
+      expect(validateUsername(blank)).toBeNull();
+    }
+    expect(validateTitle('👩\u200D💻')).toBeNull();
+  });
+
   it('checks the text, 1..=10000 code points', () => {
     expect(validateText(' \n ')).toBe('Text is required.');
     expect(validateText('🎉'.repeat(10000))).toBeNull();

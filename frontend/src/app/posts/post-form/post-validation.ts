@@ -12,10 +12,26 @@ export function codePointLength(value: string): number {
   return Array.from(value).length;
 }
 
+/** Text direction controls, which a title or a name may not hold (they reorder what shows). */
+const DIRECTION_CONTROL = /[\u202A-\u202E\u2066-\u2069]/;
+/** Whitespace and the characters that draw nothing: a title or a name of only these is blank. */
+const SHOWS_NOTHING =
+  /^[\s\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u2060-\u2064\u206A-\u206F\u2800\u3164\uFE00-\uFE0F\uFEFF\uFFA0\uFFF9-\uFFFB]*$/;
+
+function directionControlIn(label: string, value: string): string | null {
+  return DIRECTION_CONTROL.test(value)
+    ? `${label} must not contain text direction controls (U+202A to U+202E, U+2066 to U+2069).`
+    : null;
+}
+
 export function validateTitle(value: string): string | null {
   const length = codePointLength(value.trim());
-  if (length === 0) {
+  if (length === 0 || SHOWS_NOTHING.test(value)) {
     return 'Title is required.';
+  }
+  const control = directionControlIn('Title', value);
+  if (control) {
+    return control;
   }
   if (length > POST_LIMITS.title) {
     return `Title must be at most ${POST_LIMITS.title} characters.`;
@@ -35,6 +51,10 @@ export function validateText(value: string): string | null {
 }
 
 export function validateUsername(value: string): string | null {
+  const control = directionControlIn('Username', value);
+  if (control) {
+    return control;
+  }
   if (codePointLength(value.trim()) > POST_LIMITS.username) {
     return `Username must be at most ${POST_LIMITS.username} characters.`;
   }

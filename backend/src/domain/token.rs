@@ -1,5 +1,6 @@
-//! Delete tokens: the key that lets an anonymous poster take their post back. Handed out once,
-//! in the answer to the create; only its hash is kept.
+//! Bearer tokens, handed out once and kept only as a hash: a post's delete token (the key that
+//! lets an anonymous poster take their post back, in the answer to the create) and a
+//! moderator's token (printed once by `postboard moderator add`).
 
 use std::fmt;
 
@@ -16,12 +17,17 @@ pub const DELETE_TOKEN_LEN: usize = 43;
 /// base64url without padding. Its `Debug` output never shows it, so no log line can carry it.
 pub struct DeleteToken(String);
 
+/// [`DELETE_TOKEN_BYTES`] random bytes from the operating system, in base64url.
+fn random_token() -> Result<String, getrandom::Error> {
+    let mut bytes = [0u8; DELETE_TOKEN_BYTES];
+    getrandom::fill(&mut bytes)?;
+    Ok(URL_SAFE_NO_PAD.encode(bytes))
+}
+
 impl DeleteToken {
     /// A fresh token; fails only when the operating system's random source does.
     pub fn generate() -> Result<Self, getrandom::Error> {
-        let mut bytes = [0u8; DELETE_TOKEN_BYTES];
-        getrandom::fill(&mut bytes)?;
-        Ok(Self(URL_SAFE_NO_PAD.encode(bytes)))
+        random_token().map(Self)
     }
 
     pub fn as_str(&self) -> &str {
@@ -29,8 +35,8 @@ impl DeleteToken {
     }
 
     /// What the database keeps instead of the token.
-    pub fn hash(&self) -> DeleteTokenHash {
-        DeleteTokenHash::of(&self.0)
+    pub fn hash(&self) -> TokenHash {
+        TokenHash::of(&self.0)
     }
 
     pub fn into_string(self) -> String {
@@ -44,15 +50,40 @@ impl fmt::Debug for DeleteToken {
     }
 }
 
+/// A moderator's token: made like a delete token (256 random bits, base64url), shown once to
+/// the operator. Its `Debug` output never shows it.
+pub struct ModeratorToken(String);
+
+impl ModeratorToken {
+    pub fn generate() -> Result<Self, getrandom::Error> {
+        random_token().map(Self)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// What the database keeps instead of the token.
+    pub fn hash(&self) -> TokenHash {
+        TokenHash::of(&self.0)
+    }
+}
+
+impl fmt::Debug for ModeratorToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ModeratorToken(..)")
+    }
+}
+
 /// The SHA-256 of a token's text. A fast hash is enough: with 256 random bits, nobody can
 /// search for the token behind a hash, so a slow password hash would only cost CPU.
 ///
-/// It has no `PartialEq` on purpose: the one comparison, [`DeleteTokenHash::matches`], takes
+/// It has no `PartialEq` on purpose: the one comparison, [`TokenHash::matches`], takes
 /// constant time.
 #[derive(Clone, Copy)]
-pub struct DeleteTokenHash([u8; 32]);
+pub struct TokenHash([u8; 32]);
 
-impl DeleteTokenHash {
+impl TokenHash {
     /// The hash of a token as a client presented it. Any text hashes: one that was never
     /// handed out simply matches no post.
     pub fn of(token: &str) -> Self {
@@ -70,9 +101,9 @@ impl DeleteTokenHash {
     }
 }
 
-impl fmt::Debug for DeleteTokenHash {
+impl fmt::Debug for TokenHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("DeleteTokenHash(..)")
+        f.write_str("TokenHash(..)")
     }
 }
 
@@ -110,10 +141,10 @@ mod tests {
             stored.as_bytes(),
             Sha256::digest(token.as_str().as_bytes()).as_slice()
         );
-        assert!(DeleteTokenHash::of(token.as_str()).matches(Some(stored.as_bytes())));
+        assert!(TokenHash::of(token.as_str()).matches(Some(stored.as_bytes())));
         let other = DeleteToken::generate().unwrap();
-        assert!(!DeleteTokenHash::of(other.as_str()).matches(Some(stored.as_bytes())));
-        assert!(!DeleteTokenHash::of("").matches(Some(stored.as_bytes())));
+        assert!(!TokenHash::of(other.as_str()).matches(Some(stored.as_bytes())));
+        assert!(!TokenHash::of("").matches(Some(stored.as_bytes())));
         assert!(
             !stored.matches(Some(&stored.as_bytes()[..31])),
             "length differs"

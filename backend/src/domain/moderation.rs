@@ -1,0 +1,65 @@
+//! What moderators work with (docs/API.md, "Moderation"): a post's state, the reason an action
+//! gives, and the entries of the public moderation log.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::{PageLimit, TextField, ValidationError};
+
+/// Who sees a post: everyone (`visible`), nobody until a moderator decides (`hidden`, by
+/// reports), or nobody (`removed`, by a moderator).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PostState {
+    Visible,
+    Hidden,
+    Removed,
+}
+
+impl PostState {
+    /// The state as the database stores it (a CHECK constraint allows these three only).
+    pub fn from_stored(stored: &str) -> Option<Self> {
+        match stored {
+            "visible" => Some(Self::Visible),
+            "hidden" => Some(Self::Hidden),
+            "removed" => Some(Self::Removed),
+            _ => None,
+        }
+    }
+}
+
+/// Why a moderator acted: 1 to 500 characters, with the rules of a post's text. It is public
+/// (the moderation log shows it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModReason(String);
+
+impl ModReason {
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        TextField::Reason.parse(raw).map(Self)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// One line of the public moderation log. It never names a poster or a reporter.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ModLogEntry {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    /// `hide`, `remove`, `purge`, `restore`, `dismiss`, `ban` or `unban`.
+    pub action: String,
+    pub post_id: Option<i64>,
+    pub reason: String,
+    /// `null` when the board acted by itself (a hide by reports).
+    pub moderator: Option<String>,
+}
+
+/// A page of the log: newest first, entries older than `before` when given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ModLogRequest {
+    pub limit: PageLimit,
+    pub before: Option<i64>,
+}

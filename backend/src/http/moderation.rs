@@ -1,0 +1,279 @@
+//! The moderators' routes under `/mod/` (`Authorization: Bearer <moderator_token>`: missing
+//! 401, unknown or revoked 403) and the public moderation log, `GET /modlog`.
+
+use std::collections::BTreeMap;
+
+use axum::{
+    Json,
+    extract::{FromRequestParts, State},
+    http::{HeaderMap, HeaderValue, header, request::Parts},
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{
+    IntoParams, Modify, ToSchema,
+    openapi::{
+        OpenApi,
+        security::{Http, HttpAuthScheme, SecurityScheme},
+    },
+};
+
+use super::{
+    AppState,
+    deleting::bearer_token,
+    error::{ApiError, ErrorBody},
+    extract::{ApiJson, ApiPath, ApiQuery},
+};
+use crate::{
+    domain::{
+        ModLogEntry, ModLogRequest, ModReason, PageLimit, Post, PostState, TokenHash,
+        ValidationError,
+    },
+    repository::{ModAction, ModeratedPost},
+    service::Moderator,
+};
+
+/// The name of the moderator token's security scheme in the OpenAPI document.
+pub const MODERATOR_TOKEN_SCHEME: &str = "moderator_token";
+
+/// The moderator a request's bearer token names.
+pub struct ModeratorAuth(pub Moderator);
+
+impl FromRequestParts<AppState> for ModeratorAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer_token(
+            &parts.headers,
+            "Moderator routes need a moderator token.",
+            MODERATOR_TOKEN_SCHEME,
+        )?;
+        Ok(Self(state.posts.moderator(&TokenHash::of(token)).await?))
+    }
+}
+
+/// A post as moderators see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ModeratedPostBody {
+    #[serde(flatten)]
+    post: Post,
+    state: PostState,
+    /// Open reports in all.
+    reports: usize,
+    /// Open reports by reason.
+    reasons: BTreeMap<String, usize>,
+    /// The reports' notes, oldest first.
+    notes: Vec<String>,
+}
+
+impl From<ModeratedPost> for ModeratedPostBody {
+    fn from(moderated: ModeratedPost) -> Self {
+        let mut reasons = BTreeMap::new();
+        for report in &moderated.reports {
+            *reasons.entry(report.reason.clone()).or_insert(0) += 1;
+        }
+        Self {
+            reports: moderated.reports.len(),
+            notes: moderated
+                .reports
+                .into_iter()
+                .filter_map(|report| report.note)
+                .collect(),
+            reasons,
+            state: moderated.state,
+            post: moderated.post,
+        }
+    }
+}
+
+/// Posts waiting for a moderator: with open reports, or hidden; most reported first (100 at
+/// most).
+#[utoipa::path(
+    get, path = "/mod/queue", tag = "moderation",
+    security(("moderator_token" = [])),
+    responses(
+        (status = 200, description = "The queue", body = [ModeratedPostBody]),
+        (status = 401, description = "No moderator token", body = ErrorBody),
+        (status = 403, description = "Unknown or revoked moderator token", body = ErrorBody),
+        (status = 503, description = "Database unavailable", body = ErrorBody),
+    )
+)]
+pub async fn queue(
+    State(state): State<AppState>,
+    ModeratorAuth(_moderator): ModeratorAuth,
+) -> Result<Json<Vec<ModeratedPostBody>>, ApiError> {
+    let queue = state.posts.queue().await?;
+    Ok(Json(queue.into_iter().map(Into::into).collect()))
+}
+
+/// One post in any state, with its open reports.
+#[utoipa::path(
+    get, path = "/mod/post/{id}", tag = "moderation",
+    params(("id" = i64, Path, description = "The post's id")),
+    security(("moderator_token" = [])),
+    responses(
+        (status = 200, description = "The post", body = ModeratedPostBody),
+        (status = 401, description = "No moderator token", body = ErrorBody),
+        (status = 403, description = "Unknown or revoked moderator token", body = ErrorBody),
+        (status = 404, description = "No such post", body = ErrorBody),
+        (status = 503, description = "Database unavailable", body = ErrorBody),
+    )
+)]
+pub async fn moderated_post(
+    State(state): State<AppState>,
+    ModeratorAuth(_moderator): ModeratorAuth,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<ModeratedPostBody>, ApiError> {
+    Ok(Json(state.posts.moderated_post(id).await?.into()))
+}
+
+/// The body of an action: why (public, in the moderation log).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionRequest {
+    /// 1 to 500 characters; shown in the public moderation log.
+    reason: Option<String>,
+    /// `remove` only. Purging images is not built yet: `true` is refused (422).
+    #[serde(default)]
+    purge_image: bool,
+}
+
+/// A post's state after an action.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActionResult {
+    id: i64,
+    state: PostState,
+}
+
+async fn act(
+    state: &AppState,
+    moderator: &Moderator,
+    id: i64,
+    action: ModAction,
+    request: ActionRequest,
+) -> Result<Json<ActionResult>, ApiError> {
+    if request.purge_image {
+        return Err(ValidationError::new(
+            "Purging an image is not available yet: remove the post without purge_image.",
+            "moderation: purge_image is not built yet",
+        )
+        .into());
+    }
+    let reason = request
+        .reason
+        .ok_or_else(|| ValidationError::new("Reason is required.", "reason: missing"))?;
+    let reason = ModReason::parse(&reason)?;
+    let new_state = state.posts.moderate(moderator, id, action, &reason).await?;
+    Ok(Json(ActionResult {
+        id,
+        state: new_state,
+    }))
+}
+
+macro_rules! action_route {
+    ($name:ident, $path:literal, $action:expr, $what:literal) => {
+        #[doc = $what]
+        #[utoipa::path(
+            post, path = $path, tag = "moderation",
+            params(("id" = i64, Path, description = "The post's id")),
+            request_body = ActionRequest,
+            security(("moderator_token" = [])),
+            responses(
+                (status = 200, description = "Done; the post's state now", body = ActionResult),
+                (status = 400, description = "Malformed JSON, or the id is not a whole number", body = ErrorBody),
+                (status = 401, description = "No moderator token", body = ErrorBody),
+                (status = 403, description = "Unknown or revoked moderator token", body = ErrorBody),
+                (status = 404, description = "No such post", body = ErrorBody),
+                (status = 422, description = "Reason missing, blank or over 500 characters; an unknown field; purge_image true", body = ErrorBody),
+                (status = 503, description = "Database unavailable; nothing changed", body = ErrorBody),
+            )
+        )]
+        pub async fn $name(
+            State(state): State<AppState>,
+            ModeratorAuth(moderator): ModeratorAuth,
+            ApiPath(id): ApiPath<i64>,
+            ApiJson(request): ApiJson<ActionRequest>,
+        ) -> Result<Json<ActionResult>, ApiError> {
+            act(&state, &moderator, id, $action, request).await
+        }
+    };
+}
+
+action_route!(
+    remove,
+    "/mod/post/{id}/remove",
+    ModAction::Remove,
+    "Remove a post: nobody sees it any more; its reports are settled."
+);
+action_route!(
+    restore,
+    "/mod/post/{id}/restore",
+    ModAction::Restore,
+    "Restore a post: everyone sees it again; its reports are cleared."
+);
+action_route!(
+    dismiss,
+    "/mod/post/{id}/dismiss",
+    ModAction::Dismiss,
+    "Dismiss a post's reports: they are cleared; its state stays."
+);
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ModLogQuery {
+    /// Entries per page, 1 to 100 (default 50).
+    limit: Option<i64>,
+    /// Only entries older than this id (the `Link: rel="next"` URL sets it).
+    before: Option<i64>,
+}
+
+/// The public moderation log: what was done to which post, when, by whom and why; newest
+/// first. No tokens, poster keys or report notes.
+#[utoipa::path(
+    get, path = "/modlog", tag = "moderation", params(ModLogQuery),
+    responses(
+        (status = 200, description = "One page of the log", body = [ModLogEntry],
+         headers(("Link" = String, description = "`</modlog?...>; rel=\"next\"` when there is more"))),
+        (status = 422, description = "Invalid limit or before", body = ErrorBody),
+        (status = 503, description = "Database unavailable", body = ErrorBody),
+    )
+)]
+pub async fn mod_log(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<ModLogQuery>,
+) -> Result<(HeaderMap, Json<Vec<ModLogEntry>>), ApiError> {
+    let limit = PageLimit::parse(query.limit)?;
+    let page = state
+        .posts
+        .mod_log(ModLogRequest {
+            limit,
+            before: query.before,
+        })
+        .await?;
+    let mut headers = HeaderMap::new();
+    if let Some(before) = page.next_before {
+        let link = format!(
+            "</modlog?limit={}&before={before}>; rel=\"next\"",
+            limit.get()
+        );
+        headers.insert(
+            header::LINK,
+            HeaderValue::from_str(&link).expect("numbers are header-safe"),
+        );
+    }
+    Ok((headers, Json(page.entries)))
+}
+
+/// Adds the moderator token's bearer scheme to the OpenAPI document.
+pub struct ModeratorTokenScheme;
+
+impl Modify for ModeratorTokenScheme {
+    fn modify(&self, openapi: &mut OpenApi) {
+        let mut scheme = Http::new(HttpAuthScheme::Bearer);
+        scheme.description =
+            Some("A moderator's token, from `postboard moderator add NAME`.".to_owned());
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme(MODERATOR_TOKEN_SCHEME, SecurityScheme::Http(scheme));
+    }
+}

@@ -1,0 +1,221 @@
+//! The moderators' side of posts: the queue, one post in any state, the actions, and the
+//! public log. Each action is one transaction with its log row, so the log never misses an
+//! action nor records one that did not happen.
+
+use chrono::{DateTime, Utc};
+
+use super::{PostRepository, error::RepositoryError, pool::Finish};
+use crate::domain::{ModLogEntry, ModLogRequest, ModReason, Post, PostState};
+
+/// A post as moderators see it: in any state, with its open reports.
+#[derive(Debug, Clone)]
+pub struct ModeratedPost {
+    pub post: Post,
+    pub state: PostState,
+    pub reports: Vec<OpenReport>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenReport {
+    pub reason: String,
+    pub note: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// What a moderator does to a post.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModAction {
+    /// Nobody sees it any more; its reports are settled.
+    Remove,
+    /// Everyone sees it again; its reports are cleared.
+    Restore,
+    /// Its reports are cleared; its state stays.
+    Dismiss,
+}
+
+impl ModAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Remove => "remove",
+            Self::Restore => "restore",
+            Self::Dismiss => "dismiss",
+        }
+    }
+}
+
+/// How many posts the queue shows at most: the most reported first.
+pub const QUEUE_LENGTH: i64 = 100;
+
+impl PostRepository {
+    /// Posts with open reports, or hidden: most reported first, then newest.
+    #[tracing::instrument(name = "repository.queue", skip(self))]
+    pub async fn queue(&self) -> Result<Vec<ModeratedPost>, RepositoryError> {
+        let ids = self
+            .pool
+            .read(&(), |db, ()| {
+                Box::pin(
+                    sqlx::query_scalar!(
+                        r#"WITH waiting AS (
+                               SELECT post_id AS id FROM reports
+                               -- (state <> 'visible': the condition of the partial index)
+                               UNION SELECT id FROM posts WHERE state <> 'visible' AND state = 'hidden')
+                           SELECT w.id AS "id!" FROM waiting w
+                           ORDER BY (SELECT count(*) FROM reports r WHERE r.post_id = w.id) DESC,
+                                    w.id DESC
+                           LIMIT $1"#,
+                        QUEUE_LENGTH,
+                    )
+                    .fetch_all(db),
+                )
+            })
+            .await?;
+        self.moderated(&ids).await
+    }
+
+    /// The post `id` in any state, with its open reports.
+    pub async fn moderated_post(&self, id: i64) -> Result<Option<ModeratedPost>, RepositoryError> {
+        Ok(self.moderated(&[id]).await?.pop())
+    }
+
+    /// These posts (those that exist), in this order, each with its open reports.
+    async fn moderated(&self, ids: &[i64]) -> Result<Vec<ModeratedPost>, RepositoryError> {
+        let (posts, reports) = self
+            .pool
+            .read(ids, |db, ids| {
+                Box::pin(async move {
+                    let posts = sqlx::query!(
+                        r#"SELECT p.id, title, post, username, score, image_hash, image_width,
+                                  image_height, created_at, hot AS "hot!", state
+                           FROM unnest($1::bigint[]) WITH ORDINALITY AS wanted(id, place)
+                           JOIN posts p ON p.id = wanted.id
+                           ORDER BY wanted.place"#,
+                        ids,
+                    )
+                    .fetch_all(&mut *db)
+                    .await?;
+                    let reports = sqlx::query!(
+                        "SELECT post_id, reason, note, created_at FROM reports
+                         WHERE post_id = ANY($1) ORDER BY created_at",
+                        ids,
+                    )
+                    .fetch_all(&mut *db)
+                    .await?;
+                    Ok((posts, reports))
+                })
+            })
+            .await?;
+        posts
+            .into_iter()
+            .map(|row| {
+                let state = PostState::from_stored(&row.state).ok_or_else(|| {
+                    RepositoryError::Query(format!("post {}: state {:?}", row.id, row.state).into())
+                })?;
+                Ok(ModeratedPost {
+                    reports: reports
+                        .iter()
+                        .filter(|report| report.post_id == row.id)
+                        .map(|report| OpenReport {
+                            reason: report.reason.clone(),
+                            note: report.note.clone(),
+                            at: report.created_at,
+                        })
+                        .collect(),
+                    state,
+                    post: Post {
+                        id: row.id,
+                        title: row.title,
+                        post: row.post,
+                        username: row.username,
+                        score: row.score,
+                        image_hash: row.image_hash,
+                        image_width: row.image_width,
+                        image_height: row.image_height,
+                        created_at: row.created_at,
+                        hot: row.hot,
+                    },
+                })
+            })
+            .collect()
+    }
+
+    /// Does `action` to post `id` for `moderator`, with its log row, in one transaction; the
+    /// post's new state, or `None` when there is no such post. An action that changes
+    /// nothing (removing a removed post, dismissing no reports) is not logged again.
+    #[tracing::instrument(name = "repository.moderate", skip(self, reason))]
+    pub async fn moderate(
+        &self,
+        id: i64,
+        action: ModAction,
+        moderator: &str,
+        reason: &ModReason,
+    ) -> Result<Option<PostState>, RepositoryError> {
+        let state = self
+            .pool
+            .transaction(
+                &(id, action, moderator, reason),
+                |db, (id, action, moderator, reason)| {
+                    Box::pin(async move {
+                        let Some(before) = sqlx::query_scalar!(
+                            "SELECT state FROM posts WHERE id = $1 FOR NO KEY UPDATE",
+                            id,
+                        )
+                        .fetch_optional(&mut *db)
+                        .await?
+                        else {
+                            return Ok(Finish::Rollback(None));
+                        };
+                        let after = match action {
+                            ModAction::Remove => "removed",
+                            ModAction::Restore => "visible",
+                            ModAction::Dismiss => before.as_str(),
+                        };
+                        sqlx::query!("UPDATE posts SET state = $2 WHERE id = $1", id, after)
+                            .execute(&mut *db)
+                            .await?;
+                        let cleared = sqlx::query!("DELETE FROM reports WHERE post_id = $1", id)
+                            .execute(&mut *db)
+                            .await?
+                            .rows_affected();
+                        if after != before || cleared > 0 {
+                            sqlx::query!(
+                                "INSERT INTO mod_log (action, post_id, reason, moderator)
+                                 VALUES ($1, $2, $3, $4)",
+                                action.as_str(),
+                                id,
+                                reason.as_str(),
+                                moderator,
+                            )
+                            .execute(&mut *db)
+                            .await?;
+                        }
+                        Ok(Finish::Commit(Some(after.to_owned())))
+                    })
+                },
+            )
+            .await?;
+        Ok(state.as_deref().and_then(PostState::from_stored))
+    }
+
+    /// A page of the public moderation log, newest first.
+    pub async fn mod_log(
+        &self,
+        request: &ModLogRequest,
+    ) -> Result<Vec<ModLogEntry>, RepositoryError> {
+        let fetch = i64::from(request.limit.get()) + 1;
+        self.pool
+            .read(&(request.before, fetch), |db, (before, fetch)| {
+                Box::pin(
+                    sqlx::query_as!(
+                        ModLogEntry,
+                        "SELECT id, at, action, post_id, reason, moderator FROM mod_log
+                         WHERE $1::bigint IS NULL OR id < $1
+                         ORDER BY id DESC LIMIT $2",
+                        *before,
+                        fetch,
+                    )
+                    .fetch_all(db),
+                )
+            })
+            .await
+    }
+}
