@@ -14,9 +14,35 @@ export function codePointLength(value: string): number {
 
 /** Text direction controls, which a title or a name may not hold (they reorder what shows). */
 const DIRECTION_CONTROL = /[\u202A-\u202E\u2066-\u2069]/;
-/** Whitespace and the characters that draw nothing: a title or a name of only these is blank. */
-const SHOWS_NOTHING =
-  /^[\s\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u2060-\u2064\u206A-\u206F\u2800\u3164\uFE00-\uFE0F\uFEFF\uFFA0\uFFF9-\uFFFB]*$/;
+/**
+ * The characters that draw nothing (the server's `INVISIBLE`, domain/text.rs): a title or a name
+ * of only these and whitespace is blank. Code point ranges, not a regex class: some of them are
+ * combining marks, which a character class would join with their neighbours.
+ */
+const INVISIBLE: readonly (readonly [number, number])[] = [
+  [0x00ad, 0x00ad],
+  [0x034f, 0x034f],
+  [0x061c, 0x061c],
+  [0x115f, 0x1160],
+  [0x17b4, 0x17b5],
+  [0x180b, 0x180f],
+  [0x200b, 0x200f],
+  [0x2060, 0x2064],
+  [0x206a, 0x206f],
+  [0x2800, 0x2800],
+  [0x3164, 0x3164],
+  [0xfe00, 0xfe0f],
+  [0xfeff, 0xfeff],
+  [0xffa0, 0xffa0],
+  [0xfff9, 0xfffb],
+];
+
+function showsNothing(value: string): boolean {
+  return Array.from(value).every((c) => {
+    const code = c.codePointAt(0)!;
+    return /\s/.test(c) || INVISIBLE.some(([first, last]) => code >= first && code <= last);
+  });
+}
 
 function directionControlIn(label: string, value: string): string | null {
   return DIRECTION_CONTROL.test(value)
@@ -26,7 +52,7 @@ function directionControlIn(label: string, value: string): string | null {
 
 export function validateTitle(value: string): string | null {
   const length = codePointLength(value.trim());
-  if (length === 0 || SHOWS_NOTHING.test(value)) {
+  if (length === 0 || showsNothing(value)) {
     return 'Title is required.';
   }
   const control = directionControlIn('Title', value);
