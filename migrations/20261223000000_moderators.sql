@@ -11,7 +11,6 @@ CREATE TABLE moderators (
     revoked_at  TIMESTAMPTZ
 );
 
--- The moderators' queue reads the posts that are not visible, a few among many: an index of
--- just those, so the queue never scans the board.
-CREATE INDEX posts_not_visible_idx ON posts (id) WHERE state <> 'visible';
--- The public log is read newest first, by id; a post's reports are read by post.
+-- The moderators' queue reads the hidden posts, a few among many: an index of just those, so
+-- the queue never scans the board. (The log is read by its primary key, reports by theirs.)
+CREATE INDEX posts_hidden_idx ON posts (id) WHERE state = 'hidden';

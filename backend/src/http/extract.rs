@@ -200,6 +200,48 @@ impl From<MultipartError> for ApiError {
     }
 }
 
+/// The token of `Authorization: Bearer <token>` (RFC 6750: the scheme in any case, one space,
+/// a `b64token`). Anything else, or no such header, is a 401: no token was presented. A token
+/// of the right syntax that is not the post's is a 403, decided by comparing hashes.
+/// `needed_for` is the 401's message, `token` the token's name in its internal message.
+pub(super) fn bearer_token<'h>(
+    headers: &'h HeaderMap,
+    needed_for: &'static str,
+    token: &str,
+) -> Result<&'h str, ApiError> {
+    let required = |internal: &str| {
+        ApiError::bearer_token_required(
+            needed_for,
+            format!("auth: {internal}; expected Authorization: Bearer <{token}>"),
+        )
+    };
+    let mut values = headers.get_all(header::AUTHORIZATION).iter();
+    let (Some(value), None) = (values.next(), values.next()) else {
+        return Err(required("no single Authorization header"));
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| required("Authorization is not visible ASCII"))?;
+    let presented = value
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("Bearer"))
+        .map(|(_, presented)| presented)
+        .ok_or_else(|| required("Authorization is not of the Bearer scheme"))?;
+    if !is_b64token(presented) {
+        return Err(required("the Bearer token is empty or malformed"));
+    }
+    Ok(presented)
+}
+
+/// RFC 6750's `b64token`: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
+fn is_b64token(token: &str) -> bool {
+    let body = token.trim_end_matches('=');
+    !body.is_empty()
+        && body.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use axum::http::HeaderValue;

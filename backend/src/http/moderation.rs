@@ -19,9 +19,8 @@ use utoipa::{
 
 use super::{
     AppState,
-    deleting::bearer_token,
     error::{ApiError, ErrorBody},
-    extract::{ApiJson, ApiPath, ApiQuery},
+    extract::{ApiJson, ApiPath, ApiQuery, bearer_token},
 };
 use crate::{
     domain::{

@@ -57,8 +57,7 @@ impl PostRepository {
                     sqlx::query_scalar!(
                         r#"WITH waiting AS (
                                SELECT post_id AS id FROM reports
-                               -- (state <> 'visible': the condition of the partial index)
-                               UNION SELECT id FROM posts WHERE state <> 'visible' AND state = 'hidden')
+                               UNION SELECT id FROM posts WHERE state = 'hidden')
                            SELECT w.id AS "id!" FROM waiting w
                            ORDER BY (SELECT count(*) FROM reports r WHERE r.post_id = w.id) DESC,
                                     w.id DESC
@@ -169,9 +168,13 @@ impl PostRepository {
                             ModAction::Restore => "visible",
                             ModAction::Dismiss => before.as_str(),
                         };
-                        sqlx::query!("UPDATE posts SET state = $2 WHERE id = $1", id, after)
-                            .execute(&mut *db)
-                            .await?;
+                        // A dismiss, or a repeated action, leaves the row alone (no rewrite of
+                        // the row and its generated columns for nothing).
+                        if after != before {
+                            sqlx::query!("UPDATE posts SET state = $2 WHERE id = $1", id, after)
+                                .execute(&mut *db)
+                                .await?;
+                        }
                         let cleared = sqlx::query!("DELETE FROM reports WHERE post_id = $1", id)
                             .execute(&mut *db)
                             .await?
