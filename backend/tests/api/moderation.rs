@@ -254,8 +254,9 @@ async fn actions_change_the_state_write_the_public_log_and_reach_another_replica
     let app = spawn().await;
     let replica = app.spawn_replica().await;
     let token = add_moderator(&app, "dana").await;
-    let id = id_of(&app.create_ok("going and coming back").await);
+    // Listening before the post exists: a stream opened later would race its `post` event.
     let mut events = EventStream::connect(&replica.address, None).await;
+    let id = id_of(&app.create_ok("going and coming back").await);
     events.next_of("post", WITHIN_A_SECOND).await;
     let act = |action: &'static str, body: Value| {
         let (app, token) = (&app, token.clone());
