@@ -121,20 +121,41 @@ impl ClientKeyer {
     /// extensions pick a new one every day). IPv4-mapped IPv6 addresses (`::ffff:a.b.c.d`,
     /// what a dual-stack socket reports for IPv4) are the IPv4 address.
     pub fn key_of(&self, address: IpAddr) -> ClientKey {
+        match address.to_canonical() {
+            IpAddr::V4(v4) => self.mac(b"ipv4:", &v4.octets()),
+            IpAddr::V6(v6) => self.mac(b"ipv6/64:", &v6.octets()[..8]),
+        }
+    }
+
+    /// The client's keys at both ban widths: its address (as [`Self::key_of`]) and its
+    /// network, an IPv4 /24 or an IPv6 /48 (a site: every subscriber line of a small ISP's
+    /// customer, or one organisation). The domains differ, so no address key ever equals a
+    /// network key.
+    pub fn keys_of(&self, address: IpAddr) -> ClientKeys {
+        let network = match address.to_canonical() {
+            IpAddr::V4(v4) => self.mac(b"ipv4/24:", &v4.octets()[..3]),
+            IpAddr::V6(v6) => self.mac(b"ipv6/48:", &v6.octets()[..6]),
+        };
+        ClientKeys {
+            address: self.key_of(address),
+            network,
+        }
+    }
+
+    fn mac(&self, domain: &[u8], prefix: &[u8]) -> ClientKey {
         let mut mac =
             Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes a key of any length");
-        match address.to_canonical() {
-            IpAddr::V4(v4) => {
-                mac.update(b"ipv4:");
-                mac.update(&v4.octets());
-            }
-            IpAddr::V6(v6) => {
-                mac.update(b"ipv6/64:");
-                mac.update(&v6.octets()[..8]);
-            }
-        }
+        mac.update(domain);
+        mac.update(prefix);
         ClientKey(mac.finalize().into_bytes().into())
     }
+}
+
+/// A client's keys at the two widths a ban can have (`address`, `network`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientKeys {
+    pub address: ClientKey,
+    pub network: ClientKey,
 }
 
 impl fmt::Debug for ClientKeyer {
@@ -173,6 +194,22 @@ mod tests {
         // Another key, other client keys: without the key nothing can be matched.
         let other = ClientKeyer::new([8; 32]);
         assert_ne!(other.key_of(ip("203.0.113.5")), key("203.0.113.5"));
+    }
+
+    #[test]
+    fn network_keys_group_ipv4_by_24_and_ipv6_by_48() {
+        let keyer = ClientKeyer::new([7; 32]);
+        let network = |text: &str| keyer.keys_of(ip(text)).network;
+        assert_eq!(network("203.0.113.5"), network("203.0.113.250"));
+        assert_ne!(network("203.0.113.5"), network("203.0.114.5"));
+        assert_eq!(network("::ffff:203.0.113.5"), network("203.0.113.9"));
+        assert_eq!(network("2001:db8:1:2::1"), network("2001:db8:1:ffff::1"));
+        assert_ne!(network("2001:db8:1::1"), network("2001:db8:2::1"));
+        // The address key is the rate limits' key; neither width ever matches the other.
+        let keys = keyer.keys_of(ip("203.0.113.5"));
+        assert_eq!(keys.address, keyer.key_of(ip("203.0.113.5")));
+        assert_ne!(keys.address, keys.network);
+        assert_ne!(network("203.0.113.0"), keyer.key_of(ip("203.0.113.0")));
     }
 
     #[test]

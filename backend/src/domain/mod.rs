@@ -1,6 +1,7 @@
 //! Domain types: values that can only hold what the contract allows. They validate when
 //! parsed and never do I/O, so every layer above can trust them.
 
+mod ban;
 mod client;
 mod event;
 mod image;
@@ -17,7 +18,8 @@ mod text;
 mod token;
 mod vote;
 
-pub use client::{ClientKey, ClientKeyer, TrustedProxies, TrustedProxiesError};
+pub use ban::{Ban, BanLength, BanScope, MAX_BAN_DAYS, NewBan};
+pub use client::{ClientKey, ClientKeyer, ClientKeys, TrustedProxies, TrustedProxiesError};
 pub use event::{Change, Event, LastEventId};
 pub use image::{
     CleanImage, ImageError, ImageKind, ImageUpload, MAX_PIXELS, MAX_SIDE, UploadedImage,
@@ -25,7 +27,7 @@ pub use image::{
 };
 pub use image_hash::ImageHash;
 pub use listing::{Cursor, PageLimit, PageRequest, Sort};
-pub use moderation::{ModLogEntry, ModLogRequest, ModReason, PostState};
+pub use moderation::{ModLogEntry, ModReason, NewestFirst, PostState};
 pub use moderator::ModeratorName;
 pub use post::{NewPost, Post};
 pub use public_url::{PublicUrl, PublicUrlError};

@@ -57,9 +57,10 @@ pub struct ModLogEntry {
     pub moderator: Option<String>,
 }
 
-/// A page of the log: newest first, entries older than `before` when given.
+/// A page of a list read newest first by id (the moderation log, the bans): `limit` entries,
+/// those older than `before` when given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ModLogRequest {
+pub struct NewestFirst {
     pub limit: PageLimit,
     pub before: Option<i64>,
 }

@@ -194,6 +194,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::PostNotFound(_) => {
                 Self::not_found("This post does not exist.", error.to_string())
             }
+            ServiceError::BanNotFound(_) => {
+                Self::not_found("There is no such ban.", error.to_string())
+            }
             ServiceError::ImageNotFound(_) => {
                 Self::not_found("There is no image with this hash.", error.to_string())
             }
@@ -205,6 +208,18 @@ impl From<ServiceError> for ApiError {
             ServiceError::NotAModerator => Self::new(
                 StatusCode::FORBIDDEN,
                 "This moderator token is not valid (unknown, or revoked).",
+                error.to_string(),
+            ),
+            ServiceError::Banned { until } => Self::new(
+                StatusCode::FORBIDDEN,
+                match until {
+                    Some(until) => format!(
+                        "You can't post, vote or report here until {} (banned by a moderator).",
+                        until.format("%Y-%m-%d %H:%M UTC")
+                    ),
+                    None => "You can't post, vote or report here any more (banned by a moderator)."
+                        .to_owned(),
+                },
                 error.to_string(),
             ),
             ServiceError::RateLimited {

@@ -1,6 +1,7 @@
 //! The HTTP layer: routes, extractors, middleware and the connection loop. Handlers only
 //! translate between HTTP and [`PostService`]; they never see SQL or S3.
 
+mod bans;
 mod body_deadline;
 mod client;
 mod deleting;
@@ -101,6 +102,9 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(moderation::remove))
         .routes(routes!(moderation::restore))
         .routes(routes!(moderation::dismiss))
+        .routes(routes!(bans::ban))
+        .routes(routes!(bans::bans))
+        .routes(routes!(bans::unban))
         .routes(routes!(moderation::mod_log))
         .routes(routes!(feed::feed))
         .routes(routes!(images::get_image))

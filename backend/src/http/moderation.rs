@@ -24,11 +24,10 @@ use super::{
 };
 use crate::{
     domain::{
-        ModLogEntry, ModLogRequest, ModReason, PageLimit, Post, PostState, TokenHash,
-        ValidationError,
+        ModLogEntry, ModReason, NewestFirst, PageLimit, Post, PostState, TokenHash, ValidationError,
     },
     repository::{ModAction, ModeratedPost},
-    service::Moderator,
+    service::{Moderator, NewestFirstPage},
 };
 
 /// The name of the moderator token's security scheme in the OpenAPI document.
@@ -62,6 +61,9 @@ pub struct ModeratedPostBody {
     reasons: BTreeMap<String, usize>,
     /// The reports' notes, oldest first.
     notes: Vec<String>,
+    /// A short opaque key of the client that made the post (from the keyed hash of its
+    /// address, never the address); `null` for posts older than bans.
+    poster: Option<String>,
 }
 
 impl From<ModeratedPost> for ModeratedPostBody {
@@ -78,6 +80,7 @@ impl From<ModeratedPost> for ModeratedPostBody {
                 .filter_map(|report| report.note)
                 .collect(),
             reasons,
+            poster: moderated.poster,
             state: moderated.state,
             post: moderated.post,
         }
@@ -216,19 +219,49 @@ action_route!(
     "Dismiss a post's reports: they are cleared; its state stays."
 );
 
+/// The query of a list read newest first (the moderation log, the bans).
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct ModLogQuery {
+pub struct NewestFirstQuery {
     /// Entries per page, 1 to 100 (default 50).
     limit: Option<i64>,
     /// Only entries older than this id (the `Link: rel="next"` URL sets it).
     before: Option<i64>,
 }
 
+impl NewestFirstQuery {
+    pub(super) fn parse(self) -> Result<NewestFirst, ValidationError> {
+        Ok(NewestFirst {
+            limit: PageLimit::parse(self.limit)?,
+            before: self.before,
+        })
+    }
+}
+
+/// The `Link: rel="next"` header of a page of `path`, when there is a next page.
+pub(super) fn next_page_link<T>(
+    path: &str,
+    request: NewestFirst,
+    page: &NewestFirstPage<T>,
+) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    if let Some(before) = page.next_before {
+        let link = format!(
+            "<{path}?limit={}&before={before}>; rel=\"next\"",
+            request.limit.get()
+        );
+        headers.insert(
+            header::LINK,
+            HeaderValue::from_str(&link).expect("a route path and numbers are header-safe"),
+        );
+    }
+    headers
+}
+
 /// The public moderation log: what was done to which post, when, by whom and why; newest
 /// first. No tokens, poster keys or report notes.
 #[utoipa::path(
-    get, path = "/modlog", tag = "moderation", params(ModLogQuery),
+    get, path = "/modlog", tag = "moderation", params(NewestFirstQuery),
     responses(
         (status = 200, description = "One page of the log", body = [ModLogEntry],
          headers(("Link" = String, description = "`</modlog?...>; rel=\"next\"` when there is more"))),
@@ -238,28 +271,14 @@ pub struct ModLogQuery {
 )]
 pub async fn mod_log(
     State(state): State<AppState>,
-    ApiQuery(query): ApiQuery<ModLogQuery>,
+    ApiQuery(query): ApiQuery<NewestFirstQuery>,
 ) -> Result<(HeaderMap, Json<Vec<ModLogEntry>>), ApiError> {
-    let limit = PageLimit::parse(query.limit)?;
-    let page = state
-        .posts
-        .mod_log(ModLogRequest {
-            limit,
-            before: query.before,
-        })
-        .await?;
-    let mut headers = HeaderMap::new();
-    if let Some(before) = page.next_before {
-        let link = format!(
-            "</modlog?limit={}&before={before}>; rel=\"next\"",
-            limit.get()
-        );
-        headers.insert(
-            header::LINK,
-            HeaderValue::from_str(&link).expect("numbers are header-safe"),
-        );
-    }
-    Ok((headers, Json(page.entries)))
+    let request = query.parse()?;
+    let page = state.posts.mod_log(request).await?;
+    Ok((
+        next_page_link("/modlog", request, &page),
+        Json(page.entries),
+    ))
 }
 
 /// Adds the moderator token's bearer scheme to the OpenAPI document.

@@ -145,7 +145,7 @@ pub async fn create_post(
         .and_then(|v| v.to_str().ok()?.parse().ok())
         .unwrap_or(0);
     let (post, image) = read_new_post(form, state.max_image_bytes, body_length).await?;
-    let created = state.posts.create(post, image).await?;
+    let created = state.posts.create(post, image, client).await?;
     Ok((StatusCode::CREATED, Json(CreatedPost::from(created))))
 }
 

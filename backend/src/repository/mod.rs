@@ -1,5 +1,6 @@
 //! Persistence of posts, reports, moderators and rate limits in PostgreSQL. The only module that speaks SQL.
 
+mod ban_repository;
 mod error;
 mod event_repository;
 mod moderation_repository;
@@ -12,6 +13,7 @@ mod report_repository;
 mod search_repository;
 mod vote_batcher;
 
+pub use ban_repository::Banned;
 pub use error::{BoxError, RepositoryError};
 pub use event_repository::{EventListener, EventPage, EventRepository, ResumePoint};
 pub use moderation_repository::{ModAction, ModeratedPost, OpenReport, QUEUE_LENGTH};
@@ -19,7 +21,7 @@ pub use moderator_repository::{ModeratorRepository, ModeratorRow};
 pub use pool::DbPool;
 pub use post_lifecycle::{Deletion, StorageWork};
 pub use post_repository::PostRepository;
-pub use rate_limits::RateLimitRepository;
+pub use rate_limits::{Charge, RateLimitRepository};
 pub use report_repository::Reported;
 pub use search_repository::Found;
 pub use vote_batcher::VoteBatcher;

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{PostRepository, error::RepositoryError, pool::Finish};
-use crate::domain::{ModLogEntry, ModLogRequest, ModReason, Post, PostState};
+use crate::domain::{ModLogEntry, ModReason, NewestFirst, Post, PostState};
 
 /// A post as moderators see it: in any state, with its open reports.
 #[derive(Debug, Clone)]
@@ -13,7 +13,15 @@ pub struct ModeratedPost {
     pub post: Post,
     pub state: PostState,
     pub reports: Vec<OpenReport>,
+    /// A short opaque key of the client that made the post: the first bytes of its keyed
+    /// address hash, in hex (the same client, the same key), so moderators can tell posts of
+    /// one client apart from others. `None` for posts older than poster keys.
+    pub poster: Option<String>,
 }
+
+/// How many bytes of the poster's address key the queue shows: enough to tell clients apart,
+/// too few to stand for the key.
+const POSTER_KEY_BYTES: usize = 6;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenReport {
@@ -84,7 +92,7 @@ impl PostRepository {
                 Box::pin(async move {
                     let posts = sqlx::query!(
                         r#"SELECT p.id, title, post, username, score, image_hash, image_width,
-                                  image_height, created_at, hot AS "hot!", state
+                                  image_height, created_at, hot AS "hot!", state, poster_address
                            FROM unnest($1::bigint[]) WITH ORDINALITY AS wanted(id, place)
                            JOIN posts p ON p.id = wanted.id
                            ORDER BY wanted.place"#,
@@ -120,6 +128,10 @@ impl PostRepository {
                         })
                         .collect(),
                     state,
+                    poster: row
+                        .poster_address
+                        .as_deref()
+                        .map(|key| hex::encode(&key[..POSTER_KEY_BYTES.min(key.len())])),
                     post: Post {
                         id: row.id,
                         title: row.title,
@@ -202,7 +214,7 @@ impl PostRepository {
     /// A page of the public moderation log, newest first.
     pub async fn mod_log(
         &self,
-        request: &ModLogRequest,
+        request: &NewestFirst,
     ) -> Result<Vec<ModLogEntry>, RepositoryError> {
         let fetch = i64::from(request.limit.get()) + 1;
         self.pool

@@ -37,7 +37,7 @@ use super::{
     pool::Finish,
     post_repository::{PostRepository, insert_row},
 };
-use crate::domain::{CleanImage, ImageHash, NewPost, Post, TokenHash};
+use crate::domain::{CleanImage, ClientKeys, ImageHash, NewPost, Post, TokenHash};
 
 /// Work on object storage to run while an image's lock is held; fails with the caller's error.
 pub type StorageWork<'a, E> = &'a (dyn Fn() -> BoxFuture<'a, Result<(), E>> + Sync);
@@ -64,12 +64,13 @@ impl PostRepository {
         post: &NewPost,
         image: &CleanImage,
         delete_token: &TokenHash,
+        poster: &ClientKeys,
         ensure_object: StorageWork<'_, E>,
     ) -> Result<Result<Post, E>, RepositoryError> {
         self.pool
             .transaction(
-                &(post, image, delete_token, ensure_object),
-                |db, (post, image, delete_token, ensure_object)| {
+                &(post, image, delete_token, poster, ensure_object),
+                |db, (post, image, delete_token, poster, ensure_object)| {
                     Box::pin(async move {
                         lock_image(db, &image.hash, Lock::Shared).await?;
                         // Nobody uses the image: its object may be missing (never uploaded,
@@ -79,7 +80,7 @@ impl PostRepository {
                         {
                             return Ok(Finish::Rollback(Err(error)));
                         }
-                        let post = insert_row(db, post, Some(image), delete_token).await?;
+                        let post = insert_row(db, post, Some(image), delete_token, poster).await?;
                         Ok(Finish::Commit(Ok(post)))
                     })
                 },

@@ -6,7 +6,8 @@ use sqlx::PgConnection;
 
 use super::{error::RepositoryError, pool::DbPool, vote_batcher::VoteBatcher};
 use crate::domain::{
-    CleanImage, Cursor, ImageHash, NewPost, PageRequest, Post, ScoreChange, Sort, TokenHash,
+    CleanImage, ClientKeys, Cursor, ImageHash, NewPost, PageRequest, Post, ScoreChange, Sort,
+    TokenHash,
 };
 
 #[derive(Clone)]
@@ -40,11 +41,15 @@ impl PostRepository {
         &self,
         post: &NewPost,
         delete_token: &TokenHash,
+        poster: &ClientKeys,
     ) -> Result<Post, RepositoryError> {
         self.pool
-            .write(&(post, delete_token), |db, (post, delete_token)| {
-                Box::pin(insert_row(db, post, None, delete_token))
-            })
+            .write(
+                &(post, delete_token, poster),
+                |db, (post, delete_token, poster)| {
+                    Box::pin(insert_row(db, post, None, delete_token, poster))
+                },
+            )
             .await
     }
 
@@ -245,19 +250,21 @@ impl PostRepository {
     }
 }
 
-/// The one `INSERT` of a post, with or without an image.
+/// The one `INSERT` of a post, with or without an image, and with its poster's keys (for
+/// bans; never an address).
 pub(super) async fn insert_row(
     db: &mut PgConnection,
     post: &NewPost,
     image: Option<&CleanImage>,
     delete_token: &TokenHash,
+    poster: &ClientKeys,
 ) -> Result<Post, sqlx::Error> {
     let size = |side: u32| i32::try_from(side).expect("at most MAX_SIDE");
     sqlx::query_as!(
         Post,
         r#"INSERT INTO posts (title, post, username, image_hash, image_width, image_height,
-                              delete_token_hash)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)
+                              delete_token_hash, poster_address, poster_network)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
            RETURNING id, title, post, username, score, image_hash, image_width, image_height,
                      created_at, hot AS "hot!""#,
         post.title.as_str(),
@@ -267,6 +274,8 @@ pub(super) async fn insert_row(
         image.map(|image| size(image.width)),
         image.map(|image| size(image.height)),
         delete_token.as_bytes(),
+        poster.address.as_bytes(),
+        poster.network.as_bytes(),
     )
     .fetch_one(db)
     .await

@@ -4,8 +4,21 @@
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+
 use super::{error::RepositoryError, pool::DbPool};
-use crate::domain::{ClientKey, Gcra, RateLimitScope};
+use crate::domain::{ClientKeys, Gcra, RateLimitScope};
+
+/// What charging a request to a rate limit came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Charge {
+    /// Counted: go ahead.
+    Allowed,
+    /// Over the limit: not counted; try again after this long.
+    Wait(Duration),
+    /// The client is banned (`until`: `None` for good): not counted.
+    Banned { until: Option<DateTime<Utc>> },
+}
 
 #[derive(Clone)]
 pub struct RateLimitRepository {
@@ -33,8 +46,9 @@ impl RateLimitRepository {
         })
     }
 
-    /// Charges one request of `client` to `scope`, in one statement (GCRA): allowed when the
-    /// client's `tat` is at most `tolerance` ahead of now, and then `tat` moves on by
+    /// Charges one request of `client` to `scope`, in one statement (GCRA), unless the
+    /// client is banned at either width: the ban check costs no statement of its own. Allowed
+    /// when the client's `tat` is at most `tolerance` ahead of now, and then `tat` moves on by
     /// `interval`; otherwise nothing changes and the answer is how long to wait. The row's
     /// lock serialises concurrent requests of one client, on every replica. Sent without a
     /// liveness check and repeated once after a broken connection
@@ -44,45 +58,86 @@ impl RateLimitRepository {
     /// same client committed meanwhile (then it may be a little short; the next try is
     /// answered with a fresh figure). A client whose row the statement cannot see yet (its
     /// first request, being committed concurrently) is told one interval.
+    ///
+    /// With no limit (`gcra` is `None`) only the bans are read.
     #[tracing::instrument(name = "repository.rate_limit", skip_all, fields(scope = scope.as_str()))]
-    pub async fn take(
+    pub async fn charge(
         &self,
         scope: RateLimitScope,
-        client: &ClientKey,
-        gcra: Gcra,
-    ) -> Result<Option<Duration>, RepositoryError> {
+        client: &ClientKeys,
+        gcra: Option<Gcra>,
+    ) -> Result<Charge, RepositoryError> {
+        let Some(gcra) = gcra else {
+            return self.ban_of(client).await;
+        };
         let row = self
             .pool
             .write_repeatable(&(scope, client, gcra), |db, (scope, client, gcra)| {
                 Box::pin(
                     sqlx::query!(
-                        r#"WITH taken AS (
+                        r#"WITH ban AS (
+                            SELECT until FROM bans
+                            WHERE client_key IN ($2, $5) AND (until IS NULL OR until > now())
+                            ORDER BY until DESC NULLS FIRST LIMIT 1
+                        ), taken AS (
                             INSERT INTO rate_limits AS r (scope, client_key, tat)
-                            VALUES ($1, $2, now() + $3::bigint * interval '1 microsecond')
+                            SELECT $1, $2, now() + $3::bigint * interval '1 microsecond'
+                            WHERE NOT EXISTS (SELECT FROM ban)
                             ON CONFLICT (scope, client_key) DO UPDATE
                                 SET tat = greatest(r.tat, now()) + $3::bigint * interval '1 microsecond'
                                 WHERE greatest(r.tat, now()) - now()
                                       <= $4::bigint * interval '1 microsecond'
                             RETURNING 1
                         )
-                        SELECT EXISTS (SELECT FROM taken) AS "allowed!",
+                        SELECT EXISTS (SELECT FROM ban) AS "banned!",
+                               (SELECT until FROM ban) AS banned_until,
+                               EXISTS (SELECT FROM taken) AS "allowed!",
                                (SELECT (extract(epoch FROM tat - now()) * 1000000)::bigint - $4::bigint
                                   FROM rate_limits WHERE scope = $1 AND client_key = $2)
                                    AS wait_micros"#,
                         scope.as_str(),
-                        client.as_bytes(),
+                        client.address.as_bytes(),
                         gcra.interval_micros,
                         gcra.tolerance_micros,
+                        client.network.as_bytes(),
                     )
                     .fetch_one(db),
                 )
             })
             .await?;
+        if row.banned {
+            return Ok(Charge::Banned {
+                until: row.banned_until,
+            });
+        }
         if row.allowed {
-            return Ok(None);
+            return Ok(Charge::Allowed);
         }
         let wait = row.wait_micros.unwrap_or(gcra.interval_micros).max(0);
-        Ok(Some(Duration::from_micros(wait.unsigned_abs())))
+        Ok(Charge::Wait(Duration::from_micros(wait.unsigned_abs())))
+    }
+
+    /// The longest unexpired ban of `client` at either width, as a [`Charge`].
+    async fn ban_of(&self, client: &ClientKeys) -> Result<Charge, RepositoryError> {
+        let ban = self
+            .pool
+            .read(client, |db, client| {
+                Box::pin(
+                    sqlx::query_scalar!(
+                        "SELECT until FROM bans
+                         WHERE client_key IN ($1, $2) AND (until IS NULL OR until > now())
+                         ORDER BY until DESC NULLS FIRST LIMIT 1",
+                        client.address.as_bytes(),
+                        client.network.as_bytes(),
+                    )
+                    .fetch_optional(db),
+                )
+            })
+            .await?;
+        Ok(match ban {
+            Some(until) => Charge::Banned { until },
+            None => Charge::Allowed,
+        })
     }
 
     /// Deletes the rows of clients whose budget is full again (`tat` passed): for the

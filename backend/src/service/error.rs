@@ -1,5 +1,7 @@
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+
 use crate::{
     domain::{ImageError, MAX_PIXELS, MAX_SIDE, RateLimit, RateLimitScope, ValidationError},
     imaging::ImagingError,
@@ -21,6 +23,8 @@ pub enum ServiceError {
     Image(#[from] ImageError),
     #[error("post {0}: no such post")]
     PostNotFound(i64),
+    #[error("ban {0}: no such ban")]
+    BanNotFound(i64),
     #[error("image {0}: no such object")]
     ImageNotFound(String),
     /// A delete token that is not the post's (or a post from before delete tokens).
@@ -37,6 +41,9 @@ pub enum ServiceError {
         limit: RateLimit,
         retry_after: Duration,
     },
+    /// A moderator banned the client (`until`: `None` for good); the request changed nothing.
+    #[error("client banned until {}", .until.map_or("for good".to_owned(), |until| until.to_rfc3339()))]
+    Banned { until: Option<DateTime<Utc>> },
     /// PostgreSQL could not be reached; nothing was changed, or, for a write whose connection
     /// broke after it was sent, possibly changed.
     #[error("database unavailable")]

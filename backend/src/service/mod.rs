@@ -1,6 +1,7 @@
 //! The rules of the board, between the HTTP layer and storage. Its inputs are domain types,
 //! already validated: nothing invalid can reach it.
 
+mod bans;
 mod error;
 mod live;
 mod moderation;
@@ -10,8 +11,9 @@ mod rate_limiter;
 mod reports;
 mod search;
 
+pub use bans::BanMade;
 pub use error::ServiceError;
 pub use live::{Delivery, LiveEvents, LiveStats};
-pub use moderation::{ModLogPage, Moderator};
+pub use moderation::{Moderator, NewestFirstPage};
 pub use post_service::{Created, Page, PostService};
 pub use rate_limiter::RateLimiter;

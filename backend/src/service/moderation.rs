@@ -2,15 +2,34 @@
 
 use super::{PostService, ServiceError};
 use crate::{
-    domain::{ModLogEntry, ModLogRequest, ModReason, PostState, TokenHash},
+    domain::{ModLogEntry, ModReason, NewestFirst, PostState, TokenHash},
     repository::{ModAction, ModeratedPost},
 };
 
-/// A page of the moderation log, and the id to continue before (`?before=`), if any.
+/// A page of a list read newest first (the moderation log, the bans), and the id to continue
+/// before (`?before=`), if any.
 #[derive(Debug)]
-pub struct ModLogPage {
-    pub entries: Vec<ModLogEntry>,
+pub struct NewestFirstPage<T> {
+    pub entries: Vec<T>,
     pub next_before: Option<i64>,
+}
+
+impl<T> NewestFirstPage<T> {
+    /// The page of `request` from `fetched`, which holds up to one entry more than its limit
+    /// (that one only says there is a next page).
+    pub(super) fn of(mut fetched: Vec<T>, request: NewestFirst, id: impl Fn(&T) -> i64) -> Self {
+        let limit = usize::from(request.limit.get());
+        let next_before = if fetched.len() > limit {
+            fetched.truncate(limit);
+            fetched.last().map(id)
+        } else {
+            None
+        };
+        Self {
+            entries: fetched,
+            next_before,
+        }
+    }
 }
 
 /// A moderator, as their token proved them.
@@ -61,18 +80,11 @@ impl PostService {
     }
 
     /// A page of the public moderation log, newest first.
-    pub async fn mod_log(&self, request: ModLogRequest) -> Result<ModLogPage, ServiceError> {
-        let mut entries = self.posts.mod_log(&request).await?;
-        let limit = usize::from(request.limit.get());
-        let next_before = if entries.len() > limit {
-            entries.truncate(limit);
-            entries.last().map(|last| last.id)
-        } else {
-            None
-        };
-        Ok(ModLogPage {
-            entries,
-            next_before,
-        })
+    pub async fn mod_log(
+        &self,
+        request: NewestFirst,
+    ) -> Result<NewestFirstPage<ModLogEntry>, ServiceError> {
+        let fetched = self.posts.mod_log(&request).await?;
+        Ok(NewestFirstPage::of(fetched, request, |entry| entry.id))
     }
 }

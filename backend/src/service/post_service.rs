@@ -1,3 +1,5 @@
+use std::net::IpAddr;
+
 use futures_core::future::BoxFuture;
 
 use crate::{
@@ -35,7 +37,8 @@ pub struct PostService {
     imaging: ImageProcessor,
     pub(super) live: LiveEvents,
     pub(super) moderators: ModeratorRepository,
-    /// Who a client is, as a keyed hash of its address (reports count clients).
+    /// Who a client is, as keyed hashes of its address (reports count clients; posts keep
+    /// their poster's, for bans).
     pub(super) clients: ClientKeyer,
     /// Reports from this many different clients hide a post (`REPORTS_TO_HIDE`).
     pub(super) reports_to_hide: u32,
@@ -88,12 +91,14 @@ impl PostService {
     /// image, the row is inserted only once the image's object surely exists, under the
     /// image's lock (repository::post_lifecycle): a failed upload leaves no post, and a
     /// concurrent delete of the same image cannot take the object away from under the new
-    /// post.
+    /// post. The post keeps its poster's keys (from `poster`, the client's address), so a
+    /// moderator can ban whoever made it.
     #[tracing::instrument(name = "service.create", skip_all)]
     pub async fn create(
         &self,
         post: NewPost,
         image: Option<UploadedImage>,
+        poster: IpAddr,
     ) -> Result<Created, ServiceError> {
         let image = match image {
             Some(upload) => Some(self.imaging.clean(upload).await?),
@@ -102,14 +107,15 @@ impl PostService {
         let delete_token =
             DeleteToken::generate().map_err(|error| ServiceError::Internal(Box::new(error)))?;
         let token_hash = delete_token.hash();
+        let poster = self.clients.keys_of(poster);
         let post = match &image {
-            None => self.posts.insert(&post, &token_hash).await?,
+            None => self.posts.insert(&post, &token_hash, &poster).await?,
             Some(image) => {
                 let upload = || -> BoxFuture<'_, Result<(), StorageError>> {
                     Box::pin(self.images.put(image))
                 };
                 self.posts
-                    .insert_with_image(&post, image, &token_hash, &upload)
+                    .insert_with_image(&post, image, &token_hash, &poster, &upload)
                     .await??
             }
         };

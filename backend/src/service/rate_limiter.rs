@@ -1,5 +1,5 @@
-//! Rate limits per client (`RATE_LIMIT_POSTS`, `RATE_LIMIT_VOTES`), kept in PostgreSQL so that
-//! they hold for every replica together.
+//! Rate limits per client (`RATE_LIMIT_POSTS`, `RATE_LIMIT_VOTES`, `RATE_LIMIT_REPORTS`) and
+//! bans, kept in PostgreSQL so that they hold for every replica together.
 
 use std::{
     net::IpAddr,
@@ -13,7 +13,7 @@ use super::ServiceError;
 use crate::{
     domain::{ClientKeyer, RateLimit, RateLimitScope},
     metrics::Metrics,
-    repository::RateLimitRepository,
+    repository::{Charge, RateLimitRepository},
     telemetry::cause_chain,
 };
 
@@ -56,9 +56,11 @@ impl RateLimiter {
     }
 
     /// Charges one request of the client at `client` to `scope`'s limit, or refuses it with
-    /// [`ServiceError::RateLimited`] (not charged) when the client's budget is used up. The
-    /// address is turned into a keyed hash here and goes no further. A limit that is off costs
-    /// nothing: no hash, no statement.
+    /// [`ServiceError::RateLimited`] (not charged) when the client's budget is used up, or
+    /// with [`ServiceError::Banned`] when a moderator banned it (at either width). The
+    /// address is turned into keyed hashes here and goes no further. Both are asked in one
+    /// statement; a limit that is off still asks for bans (one indexed read), since a ban
+    /// must hold whatever the limits are.
     #[tracing::instrument(name = "service.rate_limit", skip_all, fields(scope = scope.as_str()))]
     pub async fn check(&self, scope: RateLimitScope, client: IpAddr) -> Result<(), ServiceError> {
         let limit = match scope {
@@ -66,15 +68,14 @@ impl RateLimiter {
             RateLimitScope::Votes => self.votes,
             RateLimitScope::Reports => self.reports,
         };
-        let Some(gcra) = limit.gcra() else {
-            return Ok(());
-        };
-        let key = self.keyer.key_of(client);
-        let wait = self.state.take(scope, &key, gcra).await?;
-        self.purge_now_and_then();
-        match wait {
-            None => Ok(()),
-            Some(retry_after) => {
+        let keys = self.keyer.keys_of(client);
+        let charge = self.state.charge(scope, &keys, limit.gcra()).await?;
+        if limit.gcra().is_some() {
+            self.purge_now_and_then();
+        }
+        match charge {
+            Charge::Allowed => Ok(()),
+            Charge::Wait(retry_after) => {
                 self.metrics.rate_limited(scope.as_str());
                 Err(ServiceError::RateLimited {
                     scope,
@@ -82,6 +83,7 @@ impl RateLimiter {
                     retry_after,
                 })
             }
+            Charge::Banned { until } => Err(ServiceError::Banned { until }),
         }
     }
 

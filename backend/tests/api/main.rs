@@ -5,6 +5,7 @@ mod helpers;
 #[path = "../support/images.rs"]
 mod image_fixtures;
 
+mod bans;
 mod create_post;
 mod deleting;
 mod feed;
@@ -17,6 +18,7 @@ mod list_posts;
 mod live;
 mod metrics;
 mod moderation;
+mod moderator_support;
 mod outages;
 mod post_pages;
 mod rate_limits;
