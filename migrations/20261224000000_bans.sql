@@ -31,6 +31,11 @@ CREATE TABLE bans (
 -- statement that charges its rate limit (repository/rate_limits.rs).
 CREATE INDEX bans_client_key_idx ON bans (client_key);
 
+-- The bans that hold now: the one place of the rule "a ban holds until it ends", read by
+-- every check.
+CREATE VIEW bans_in_force AS
+    SELECT * FROM bans WHERE until IS NULL OR until > now();
+
 -- The view of visible posts was made with `SELECT *`, which PostgreSQL expands once: it takes
 -- the new columns in again (add_votes returns rows of `posts` through it).
 CREATE OR REPLACE VIEW visible_posts AS

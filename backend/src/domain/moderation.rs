@@ -39,6 +39,13 @@ impl ModReason {
         TextField::Reason.parse(raw).map(Self)
     }
 
+    /// The reason of a moderator's action or ban, which must be given.
+    pub fn parse_required(raw: Option<&str>) -> Result<Self, ValidationError> {
+        let raw =
+            raw.ok_or_else(|| ValidationError::new("Reason is required.", "reason: missing"))?;
+        Self::parse(raw)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

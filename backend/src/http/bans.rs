@@ -27,7 +27,7 @@ pub struct BanRequest {
     #[schema(value_type = Option<i64>, minimum = 1, maximum = 3650, required = true)]
     days: Option<Option<i64>>,
     /// 1 to 500 characters; shown in the public moderation log.
-    reason: String,
+    reason: Option<String>,
     /// Also remove every post of that client that is not removed yet.
     #[serde(default)]
     remove_posts: bool,
@@ -50,7 +50,7 @@ impl BanRequest {
             post_id: self.post_id,
             scope: self.scope,
             length: BanLength::parse(days)?,
-            reason: ModReason::parse(&self.reason)?,
+            reason: ModReason::parse_required(self.reason.as_deref())?,
             remove_posts: self.remove_posts,
         })
     }

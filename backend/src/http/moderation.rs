@@ -160,10 +160,7 @@ async fn act(
         )
         .into());
     }
-    let reason = request
-        .reason
-        .ok_or_else(|| ValidationError::new("Reason is required.", "reason: missing"))?;
-    let reason = ModReason::parse(&reason)?;
+    let reason = ModReason::parse_required(request.reason.as_deref())?;
     let new_state = state.posts.moderate(moderator, id, action, &reason).await?;
     Ok(Json(ActionResult {
         id,

@@ -34,6 +34,7 @@ pub struct ReportRequest {
         (status = 400, description = "Malformed JSON or not JSON, or the id is not a whole number", body = ErrorBody),
         (status = 404, description = "No such post, or it is not visible", body = ErrorBody),
         (status = 422, description = "Not an object, a reason missing or unknown, a note too long or with control characters, or an unknown field", body = ErrorBody),
+        (status = 403, description = "The client is banned (the message says until when); nothing was recorded", body = ErrorBody),
         (status = 429, description = "Too many reports from this client (RATE_LIMIT_REPORTS); nothing was recorded", body = ErrorBody,
          headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 503, description = "Database unavailable; nothing was recorded", body = ErrorBody),

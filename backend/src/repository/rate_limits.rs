@@ -76,8 +76,7 @@ impl RateLimitRepository {
                 Box::pin(
                     sqlx::query!(
                         r#"WITH ban AS (
-                            SELECT until FROM bans
-                            WHERE client_key IN ($2, $5) AND (until IS NULL OR until > now())
+                            SELECT until FROM bans_in_force WHERE client_key IN ($2, $5)
                             ORDER BY until DESC NULLS FIRST LIMIT 1
                         ), taken AS (
                             INSERT INTO rate_limits AS r (scope, client_key, tat)
@@ -124,9 +123,8 @@ impl RateLimitRepository {
             .read(client, |db, client| {
                 Box::pin(
                     sqlx::query_scalar!(
-                        "SELECT until FROM bans
-                         WHERE client_key IN ($1, $2) AND (until IS NULL OR until > now())
-                         ORDER BY until DESC NULLS FIRST LIMIT 1",
+                        r#"SELECT until FROM bans_in_force WHERE client_key IN ($1, $2)
+                           ORDER BY until DESC NULLS FIRST LIMIT 1"#,
                         client.address.as_bytes(),
                         client.network.as_bytes(),
                     )
