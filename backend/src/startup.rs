@@ -63,7 +63,7 @@ pub struct Application {
     /// to it is dropped, after writing every vote it was given.
     background_stop: CancellationToken,
     /// The replica's background work: the vote writer, the event relay, score announcements,
-    /// pruning, filling in image sizes.
+    /// pruning, filling in image sizes, following purges.
     background: JoinSet<()>,
     /// `GET /metrics` on a port of its own, when `METRICS_ADDR` is set.
     metrics: Option<(TcpListener, axum::Router)>,
@@ -138,6 +138,7 @@ impl Application {
         background.spawn(live.clone().flush_scores(background_stop.clone()));
         background.spawn(live.clone().prune(background_stop.clone()));
         background.spawn(fill_in_image_sizes(service.clone()));
+        background.spawn(service.clone().follow_purges(background_stop.clone()));
         background.spawn(metrics.clone().upkeep(background_stop.clone()));
         let sampler = sampler(sampled_pool, &live, &service);
         let state = AppState {

@@ -4,6 +4,7 @@
 mod ban;
 mod client;
 mod event;
+mod fingerprint;
 mod image;
 mod image_hash;
 mod listing;
@@ -21,6 +22,7 @@ mod vote;
 pub use ban::{Ban, BanLength, BanScope, MAX_BAN_DAYS, NewBan};
 pub use client::{ClientKey, ClientKeyer, ClientKeys, TrustedProxies, TrustedProxiesError};
 pub use event::{Change, Event, LastEventId};
+pub use fingerprint::{FINGERPRINT_BITS, Fingerprint, SAME_PICTURE_WITHIN};
 pub use image::{
     CleanImage, ImageError, ImageKind, ImageUpload, MAX_PIXELS, MAX_SIDE, UploadedImage,
     VariantWidth,

@@ -200,6 +200,16 @@ impl From<ServiceError> for ApiError {
             ServiceError::ImageNotFound(_) => {
                 Self::not_found("There is no image with this hash.", error.to_string())
             }
+            ServiceError::ImageBlocked => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "This image can't be posted here.",
+                error.to_string(),
+            ),
+            ServiceError::ImagePurged(_) => Self::new(
+                StatusCode::CONFLICT,
+                "This post's image was purged, so it can't be restored.",
+                error.to_string(),
+            ),
             ServiceError::WrongDeleteToken(_) => Self::new(
                 StatusCode::FORBIDDEN,
                 "This delete token does not belong to this post.",
@@ -373,11 +383,13 @@ mod tests {
 
     #[test]
     fn service_errors_map_to_the_contracts_statuses() {
-        let cases: [(ServiceError, u16); 5] = [
+        let cases: [(ServiceError, u16); 7] = [
             (ServiceError::PostNotFound(4), 404),
             (ServiceError::ImageNotFound("ab".into()), 404),
             (ServiceError::DatabaseUnavailable(Box::new(Root)), 503),
             (ServiceError::StorageUnavailable(Box::new(Root)), 503),
+            (ServiceError::ImageBlocked, 422),
+            (ServiceError::ImagePurged(4), 409),
             (ServiceError::Internal(Box::new(Root)), 500),
         ];
         for (error, status) in cases {

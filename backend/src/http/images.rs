@@ -41,7 +41,7 @@ fn etag(hash: &ImageHash, width: Option<VariantWidth>) -> String {
          headers(("ETag" = String), ("Cache-Control" = String), ("X-Content-Type-Options" = String))),
         (status = 304, description = "`If-None-Match` matched the ETag"),
         (status = 400, description = "`width` is not a whole number", body = ErrorBody),
-        (status = 404, description = "No such image", body = ErrorBody),
+        (status = 404, description = "No such image, or no visible post shows it (hidden, removed, purged)", body = ErrorBody),
         (status = 422, description = "Not a 64-character lowercase hex hash, or a width other than 320, 640, 1280", body = ErrorBody),
         (status = 503, description = "Object storage unavailable", body = ErrorBody),
     )
@@ -62,6 +62,8 @@ pub async fn get_image(
         HeaderValue::from_static(CACHE_FOREVER),
     );
 
+    // Only an image that a visible post shows is served, revalidations included.
+    state.posts.ensure_image_shown(&hash).await?;
     // The bytes behind a hash never change, so a matching tag needs no trip to storage.
     if if_none_match_includes(&request_headers, &headers[header::ETAG]) {
         return Ok((StatusCode::NOT_MODIFIED, headers).into_response());

@@ -134,7 +134,8 @@ pub async fn moderated_post(
 pub struct ActionRequest {
     /// 1 to 500 characters; shown in the public moderation log.
     reason: Option<String>,
-    /// `remove` only. Purging images is not built yet: `true` is refused (422).
+    /// `remove` only: also purge the post's image (deleted from storage with its variants,
+    /// every post using it removed, the picture blocked). On restore or dismiss, `true` is 422.
     #[serde(default)]
     purge_image: bool,
 }
@@ -153,15 +154,18 @@ async fn act(
     action: ModAction,
     request: ActionRequest,
 ) -> Result<Json<ActionResult>, ApiError> {
-    if request.purge_image {
-        return Err(ValidationError::new(
-            "Purging an image is not available yet: remove the post without purge_image.",
-            "moderation: purge_image is not built yet",
-        )
-        .into());
-    }
     let reason = ModReason::parse_required(request.reason.as_deref())?;
-    let new_state = state.posts.moderate(moderator, id, action, &reason).await?;
+    let new_state = match (action, request.purge_image) {
+        (ModAction::Remove, true) => state.posts.purge(moderator, id, &reason).await?,
+        (_, false) => state.posts.moderate(moderator, id, action, &reason).await?,
+        (_, true) => {
+            return Err(ValidationError::new(
+                "Only a removal can purge the image.",
+                format!("moderation: purge_image with {}", action.as_str()),
+            )
+            .into());
+        }
+    };
     Ok(Json(ActionResult {
         id,
         state: new_state,
@@ -182,8 +186,9 @@ macro_rules! action_route {
                 (status = 401, description = "No moderator token", body = ErrorBody),
                 (status = 403, description = "Unknown or revoked moderator token", body = ErrorBody),
                 (status = 404, description = "No such post", body = ErrorBody),
-                (status = 422, description = "Reason missing, blank or over 500 characters; an unknown field; purge_image true", body = ErrorBody),
-                (status = 503, description = "Database unavailable; nothing changed", body = ErrorBody),
+                (status = 409, description = "A restore of a post whose image was purged", body = ErrorBody),
+                (status = 422, description = "Reason missing, blank or over 500 characters; an unknown field; purge_image on anything but remove", body = ErrorBody),
+                (status = 503, description = "Database or object storage unavailable. Nothing changed, except after a purge's commit: the posts are removed and the image blocked, and purging again deletes its objects", body = ErrorBody),
             )
         )]
         pub async fn $name(

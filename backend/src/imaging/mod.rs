@@ -9,6 +9,8 @@
 //! - [`display_size`]: width and height as displayed (orientation applied), from headers only.
 //! - [`make_variant`]: a smaller copy for lists and previews, orientation applied to the pixels,
 //!   as lossy WebP (see `variant.rs` for why).
+//! - [`fingerprint`]: a perceptual hash, to recognise copies of a purged picture
+//!   (`fingerprint.rs`).
 //!
 //! Every entry point reads the dimensions from the headers first and refuses an image over
 //! [`MAX_SIDE`] / [`MAX_PIXELS`] before a single pixel is decoded (decompression bombs).
@@ -19,6 +21,7 @@
 //! weighted by width × height × 4 bytes).
 
 mod exif;
+mod fingerprint;
 mod gif;
 mod jpeg;
 mod png;
@@ -35,6 +38,7 @@ use bytes::Bytes;
 
 use crate::domain::{self, ImageKind};
 
+pub use fingerprint::{BLOCKED_TRIMS, blocking_fingerprints, fingerprint};
 pub use processor::ImageProcessor;
 pub use variant::{Variant, make_variant};
 

@@ -10,13 +10,16 @@ use std::sync::{
 use bytes::Bytes;
 use tokio::sync::Semaphore;
 
-use super::{ImagingError, Variant, display_size, make_variant, strip_metadata};
-use crate::domain::{CleanImage, ImageHash, ImageKind, UploadedImage, VariantWidth};
+use super::{
+    ImagingError, Variant, blocking_fingerprints, display_size, fingerprint, make_variant,
+    strip_metadata,
+};
+use crate::domain::{CleanImage, Fingerprint, ImageHash, ImageKind, UploadedImage, VariantWidth};
 
 /// Uploads cleaned at once. Cleaning edits containers only (a copy of the file at most), so
 /// this bounds CPU more than memory.
 const CLEANING_JOBS: usize = 4;
-/// Memory that variant jobs may hold at once, in MiB. A job reserves its decoded bitmap's
+/// Memory that decoding jobs (variants, fingerprints) may hold at once, in MiB. A job reserves its decoded bitmap's
 /// estimate (4 bytes a pixel, at most the whole budget), so two 12-megapixel photos, or one
 /// image at the 40-megapixel limit, fit.
 const VARIANT_MEMORY_MIB: u32 = 160;
@@ -71,7 +74,46 @@ impl ImageProcessor {
         original: Bytes,
         width: VariantWidth,
     ) -> Result<Variant, ImagingError> {
-        let (w, h) = display_size(kind, &original)?;
+        let variant = self
+            .decoding(kind, original, move |original| {
+                make_variant(kind, &original, width.get())
+            })
+            .await?;
+        self.variants_made.fetch_add(1, Ordering::Relaxed);
+        Ok(variant)
+    }
+
+    /// The perceptual fingerprint of an image (an upload, checked against blocked pictures).
+    #[tracing::instrument(name = "imaging.fingerprint", skip_all, fields(kind = ?kind))]
+    pub async fn fingerprint(
+        &self,
+        kind: ImageKind,
+        bytes: Bytes,
+    ) -> Result<Fingerprint, ImagingError> {
+        self.decoding(kind, bytes, move |bytes| fingerprint(kind, &bytes))
+            .await
+    }
+
+    /// The fingerprints a picture is blocked by (a purge).
+    pub async fn blocking_fingerprints(
+        &self,
+        kind: ImageKind,
+        bytes: Bytes,
+    ) -> Result<Vec<Fingerprint>, ImagingError> {
+        self.decoding(kind, bytes, move |bytes| {
+            blocking_fingerprints(kind, &bytes)
+        })
+        .await
+    }
+
+    /// Runs `job`, which decodes `image`, once the memory its bitmap needs is free.
+    async fn decoding<T: Send + 'static>(
+        &self,
+        kind: ImageKind,
+        image: Bytes,
+        job: impl FnOnce(Bytes) -> Result<T, ImagingError> + Send + 'static,
+    ) -> Result<T, ImagingError> {
+        let (w, h) = display_size(kind, &image)?;
         let estimate_mib = (u64::from(w) * u64::from(h) * 4) >> 20;
         let reserve = (estimate_mib as u32).clamp(1, VARIANT_MEMORY_MIB);
         let _permit = self
@@ -79,9 +121,7 @@ impl ImageProcessor {
             .acquire_many(reserve)
             .await
             .expect("never closed");
-        let variant = run_blocking(move || make_variant(kind, &original, width.get())).await?;
-        self.variants_made.fetch_add(1, Ordering::Relaxed);
-        Ok(variant)
+        run_blocking(move || job(image)).await
     }
 
     /// How many variants this process has made (decoded and encoded), for metrics and tests.

@@ -52,6 +52,29 @@ pub struct Variant {
 /// Animated GIF/WebP give their first frame. Images over the limits are refused before any
 /// pixel is decoded.
 pub fn make_variant(kind: ImageKind, original: &[u8], width: u32) -> Result<Variant, ImagingError> {
+    let (oriented, icc) = scaled(kind, original, width)?;
+    let (width, height) = (oriented.width(), oriented.height());
+    let encoded = encode(oriented)?;
+    let bytes = match icc.filter(|p| is_rgb_profile(p)) {
+        Some(profile) => container::with_icc(&encoded, &profile)?,
+        None => encoded,
+    };
+    Ok(Variant {
+        bytes,
+        content_type: "image/webp",
+        width,
+        height,
+    })
+}
+
+/// The picture scaled to `width` pixels wide (never upscaled), aspect ratio kept, EXIF
+/// orientation applied, as RGB or RGBA pixels; and its ICC profile, if any. Refused before any
+/// pixel is decoded when over the limits.
+pub(super) fn scaled(
+    kind: ImageKind,
+    original: &[u8],
+    width: u32,
+) -> Result<(DynamicImage, Option<Vec<u8>>), ImagingError> {
     if width == 0 || width > MAX_SIDE {
         return Err(ImagingError::InvalidWidth(width));
     }
@@ -71,19 +94,7 @@ pub fn make_variant(kind: ImageKind, original: &[u8], width: u32) -> Result<Vari
         ImageKind::Png | ImageKind::Gif | ImageKind::Webp => decode_with_image(kind, original),
     })?;
     let resized = resize(decoded, stored_width, stored_height)?;
-    let oriented = orient(resized, header.orientation);
-    let (width, height) = (oriented.width(), oriented.height());
-    let encoded = encode(oriented)?;
-    let bytes = match icc.filter(|p| is_rgb_profile(p)) {
-        Some(profile) => container::with_icc(&encoded, &profile)?,
-        None => encoded,
-    };
-    Ok(Variant {
-        bytes,
-        content_type: "image/webp",
-        width,
-        height,
-    })
+    Ok((orient(resized, header.orientation), icc))
 }
 
 /// `value * num / den`, rounded, at least 1.

@@ -1,6 +1,7 @@
 //! Persistence of posts, reports, moderators and rate limits in PostgreSQL. The only module that speaks SQL.
 
 mod ban_repository;
+mod blocked_images;
 mod error;
 mod event_repository;
 mod moderation_repository;
@@ -14,12 +15,13 @@ mod search_repository;
 mod vote_batcher;
 
 pub use ban_repository::Banned;
+pub use blocked_images::{BlockedLately, Purged};
 pub use error::{BoxError, RepositoryError};
 pub use event_repository::{EventListener, EventPage, EventRepository, ResumePoint};
 pub use moderation_repository::{ModAction, ModeratedPost, OpenReport, QUEUE_LENGTH};
 pub use moderator_repository::{ModeratorRepository, ModeratorRow};
 pub use pool::DbPool;
-pub use post_lifecycle::{Deletion, StorageWork};
+pub use post_lifecycle::{Deletion, StorageWork, WithImage};
 pub use post_repository::PostRepository;
 pub use rate_limits::{Charge, RateLimitRepository};
 pub use report_repository::Reported;

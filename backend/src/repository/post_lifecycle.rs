@@ -7,8 +7,9 @@
 //! the image (transaction-scoped, keyed by the hash's first 8 bytes), which serialises them
 //! across every replica:
 //!
-//! - **Create** (one transaction): take the image's lock *shared*; if no committed post uses
-//!   the image, make sure its object exists (the caller's storage work: HEAD, PUT when
+//! - **Create** (one transaction): take the image's lock *shared*; refuse the image if it is
+//!   blocked (`blocked_images`); if no committed post uses the image, make sure its object
+//!   exists (the caller's storage work: HEAD, PUT when
 //!   missing); insert the row; commit, which releases the lock. If a committed post already
 //!   uses the image, its object exists (below) and storage is not asked at all.
 //! - **Delete**: delete the row (committed at once), then, in a transaction that writes
@@ -33,14 +34,25 @@ use futures_core::future::BoxFuture;
 use sqlx::PgConnection;
 
 use super::{
+    blocked_images::upload_standing,
     error::RepositoryError,
     pool::Finish,
     post_repository::{PostRepository, insert_row},
 };
-use crate::domain::{CleanImage, ClientKeys, ImageHash, NewPost, Post, TokenHash};
+use crate::domain::{CleanImage, ClientKeys, Fingerprint, ImageHash, NewPost, Post, TokenHash};
 
 /// Work on object storage to run while an image's lock is held; fails with the caller's error.
 pub type StorageWork<'a, E> = &'a (dyn Fn() -> BoxFuture<'a, Result<(), E>> + Sync);
+
+/// What [`PostRepository::insert_with_image`] did.
+#[derive(Debug)]
+pub enum WithImage<E> {
+    Inserted(Post),
+    /// The image is blocked (a purged picture, or a copy of one); nothing was stored.
+    Blocked,
+    /// The storage work failed with this; nothing was inserted.
+    StorageFailed(E),
+}
 
 /// What [`PostRepository::delete`] did.
 #[derive(Debug)]
@@ -55,33 +67,45 @@ pub enum Deletion {
 }
 
 impl PostRepository {
-    /// Inserts a post with an image in one transaction under the image's shared lock, after
-    /// `ensure_object` made sure the object exists, unless a committed post already uses the
-    /// image. When `ensure_object` fails, nothing is inserted and its error is returned.
+    /// Inserts a post with an image in one transaction under the image's shared lock, unless
+    /// the image is blocked (by its hash, or by `fingerprint`), after `ensure_object` made sure
+    /// the object exists, unless a committed post already uses the image.
     #[tracing::instrument(name = "repository.insert_with_image", skip_all, fields(image = %image.hash))]
     pub async fn insert_with_image<E: Send>(
         &self,
         post: &NewPost,
         image: &CleanImage,
+        fingerprint: Option<&Fingerprint>,
         delete_token: &TokenHash,
         poster: &ClientKeys,
         ensure_object: StorageWork<'_, E>,
-    ) -> Result<Result<Post, E>, RepositoryError> {
+    ) -> Result<WithImage<E>, RepositoryError> {
         self.pool
             .transaction(
-                &(post, image, delete_token, poster, ensure_object),
-                |db, (post, image, delete_token, poster, ensure_object)| {
+                &(
+                    post,
+                    image,
+                    fingerprint,
+                    delete_token,
+                    poster,
+                    ensure_object,
+                ),
+                |db, (post, image, fingerprint, delete_token, poster, ensure_object)| {
                     Box::pin(async move {
                         lock_image(db, &image.hash, Lock::Shared).await?;
+                        let standing = upload_standing(db, &image.hash, *fingerprint).await?;
+                        if standing.blocked {
+                            return Ok(Finish::Rollback(WithImage::Blocked));
+                        }
                         // Nobody uses the image: its object may be missing (never uploaded,
                         // or deleted with the last post that used it).
-                        if !image_in_use(db, &image.hash).await?
+                        if !standing.in_use
                             && let Err(error) = ensure_object().await
                         {
-                            return Ok(Finish::Rollback(Err(error)));
+                            return Ok(Finish::Rollback(WithImage::StorageFailed(error)));
                         }
                         let post = insert_row(db, post, Some(image), delete_token, poster).await?;
-                        Ok(Finish::Commit(Ok(post)))
+                        Ok(Finish::Commit(WithImage::Inserted(post)))
                     })
                 },
             )
@@ -164,13 +188,13 @@ impl PostRepository {
 }
 
 #[derive(Clone, Copy)]
-enum Lock {
+pub(super) enum Lock {
     Shared,
     Exclusive,
 }
 
 /// Waits for the image's advisory lock, held until the transaction ends.
-async fn lock_image(
+pub(super) async fn lock_image(
     db: &mut PgConnection,
     image: &ImageHash,
     lock: Lock,

@@ -87,6 +87,21 @@ impl PostRepository {
             .await
     }
 
+    /// Whether a visible post shows this image: only then is it served.
+    pub async fn image_shown(&self, image: &ImageHash) -> Result<bool, RepositoryError> {
+        self.pool
+            .read(image, |db, image| {
+                Box::pin(
+                    sqlx::query_scalar!(
+                        r#"SELECT EXISTS (SELECT 1 FROM visible_posts WHERE image_hash = $1) AS "shown!""#,
+                        image.as_str(),
+                    )
+                    .fetch_one(db),
+                )
+            })
+            .await
+    }
+
     /// One page, plus one extra row that tells whether another page exists. Every query walks
     /// an index from the cursor: the cost does not grow with the size of the board.
     #[tracing::instrument(name = "repository.page", skip(self))]

@@ -27,6 +27,12 @@ pub enum ServiceError {
     BanNotFound(i64),
     #[error("image {0}: no such object")]
     ImageNotFound(String),
+    /// An upload of a purged picture (the same bytes, or a copy); nothing was stored.
+    #[error("image: blocked (a copy of a purged picture)")]
+    ImageBlocked,
+    /// A restore of a post whose image was purged: it would come back without its image.
+    #[error("post {0}: its image was purged")]
+    ImagePurged(i64),
     /// A delete token that is not the post's (or a post from before delete tokens).
     #[error("post {0}: the delete token does not match")]
     WrongDeleteToken(i64),

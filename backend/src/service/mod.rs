@@ -7,9 +7,11 @@ mod live;
 mod moderation;
 mod post_deletion;
 mod post_service;
+mod purge;
 mod rate_limiter;
 mod reports;
 mod search;
+mod shown_images;
 
 pub use bans::BanMade;
 pub use error::ServiceError;

@@ -4,16 +4,16 @@ use futures_core::future::BoxFuture;
 
 use crate::{
     domain::{
-        ClientKeyer, Cursor, DeleteToken, ImageHash, ImageKind, NewPost, PageRequest, Post,
-        ScoreChange, UploadedImage, VariantWidth,
+        CleanImage, ClientKeyer, Cursor, DeleteToken, Fingerprint, ImageHash, ImageKind, NewPost,
+        PageRequest, Post, ScoreChange, UploadedImage, VariantWidth,
     },
     imaging::{ImageProcessor, ImagingError},
-    repository::{ModeratorRepository, PostRepository},
+    repository::{ModeratorRepository, PostRepository, WithImage},
     service::LiveEvents,
     storage::{ImageCacheStats, ImageStore, ObjectKey, StorageError, StoredImage},
 };
 
-use super::ServiceError;
+use super::{ServiceError, shown_images::ShownImages};
 
 /// One page of a list (the board, or search results) and the cursor of the next one, when
 /// there is a next one.
@@ -34,7 +34,7 @@ pub struct Created {
 pub struct PostService {
     pub(super) posts: PostRepository,
     pub(super) images: ImageStore,
-    imaging: ImageProcessor,
+    pub(super) imaging: ImageProcessor,
     pub(super) live: LiveEvents,
     pub(super) moderators: ModeratorRepository,
     /// Who a client is, as keyed hashes of its address (reports count clients; posts keep
@@ -42,6 +42,8 @@ pub struct PostService {
     pub(super) clients: ClientKeyer,
     /// Reports from this many different clients hide a post (`REPORTS_TO_HIDE`).
     pub(super) reports_to_hide: u32,
+    /// Which images a visible post shows, asked of the database at most twice a second.
+    pub(super) shown: ShownImages,
 }
 
 impl PostService {
@@ -62,6 +64,7 @@ impl PostService {
             moderators,
             clients,
             reports_to_hide: reports_to_hide.max(1),
+            shown: ShownImages::new(),
         }
     }
 
@@ -91,7 +94,8 @@ impl PostService {
     /// image, the row is inserted only once the image's object surely exists, under the
     /// image's lock (repository::post_lifecycle): a failed upload leaves no post, and a
     /// concurrent delete of the same image cannot take the object away from under the new
-    /// post. The post keeps its poster's keys (from `poster`, the client's address), so a
+    /// post. An image that is blocked (a purged picture: the same bytes, or a copy, by its
+    /// fingerprint) is refused. The post keeps its poster's keys (from `poster`, the client's address), so a
     /// moderator can ban whoever made it.
     #[tracing::instrument(name = "service.create", skip_all)]
     pub async fn create(
@@ -111,15 +115,45 @@ impl PostService {
         let post = match &image {
             None => self.posts.insert(&post, &token_hash, &poster).await?,
             Some(image) => {
+                let fingerprint = self.fingerprint(image).await;
                 let upload = || -> BoxFuture<'_, Result<(), StorageError>> {
                     Box::pin(self.images.put(image))
                 };
-                self.posts
-                    .insert_with_image(&post, image, &token_hash, &poster, &upload)
-                    .await??
+                let inserted = self
+                    .posts
+                    .insert_with_image(
+                        &post,
+                        image,
+                        fingerprint.as_ref(),
+                        &token_hash,
+                        &poster,
+                        &upload,
+                    )
+                    .await?;
+                match inserted {
+                    WithImage::Inserted(post) => post,
+                    WithImage::Blocked => return Err(ServiceError::ImageBlocked),
+                    WithImage::StorageFailed(error) => return Err(error.into()),
+                }
             }
         };
         Ok(Created { post, delete_token })
+    }
+
+    /// The upload's fingerprint, to compare with blocked pictures. An image the decoders can't
+    /// read (browsers may) has none, and is compared by its bytes only.
+    async fn fingerprint(&self, image: &CleanImage) -> Option<Fingerprint> {
+        match self
+            .imaging
+            .fingerprint(image.kind, image.bytes.clone())
+            .await
+        {
+            Ok(fingerprint) => Some(fingerprint),
+            Err(error) => {
+                tracing::info!(%error, image = %image.hash, "no fingerprint for the upload");
+                None
+            }
+        }
     }
 
     #[tracing::instrument(name = "service.vote", skip(self))]
@@ -133,7 +167,16 @@ impl PostService {
         Ok(post)
     }
 
-    /// The image, or its variant `width` wide. A variant is made on its first request and kept
+    /// `ImageNotFound` unless a visible post shows the image: nothing else is served.
+    pub async fn ensure_image_shown(&self, hash: &ImageHash) -> Result<(), ServiceError> {
+        if self.shown.is_shown(&self.posts, hash).await? {
+            Ok(())
+        } else {
+            Err(ServiceError::ImageNotFound(hash.to_string()))
+        }
+    }
+
+    /// The image, or its variant `width` wide, while a visible post shows it. A variant is made on its first request and kept
     /// in object storage, so it is computed once; when the image cannot be scaled (a format
     /// the decoders do not read), the original is served in its place.
     #[tracing::instrument(name = "service.image", skip(self))]
@@ -142,6 +185,7 @@ impl PostService {
         hash: &ImageHash,
         width: Option<VariantWidth>,
     ) -> Result<StoredImage, ServiceError> {
+        self.ensure_image_shown(hash).await?;
         let Some(width) = width else {
             return Ok(self.images.get(ObjectKey::Original(hash)).await?);
         };

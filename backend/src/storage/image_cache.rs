@@ -209,6 +209,9 @@ impl ImageCache {
                 .invalidate(&ObjectKey::Variant(hash, width).to_string())
                 .await;
         }
+        // Invalidated entries are dropped by moka's next maintenance; a purged picture's
+        // bytes must leave memory now.
+        inner.objects.run_pending_tasks().await;
     }
 
     pub fn stats(&self) -> ImageCacheStats {

@@ -288,6 +288,12 @@ impl ImageStore {
         deleted
     }
 
+    /// Drops the image and its variants from this replica's cache (another replica deleted
+    /// them).
+    pub async fn forget_cached(&self, hash: &ImageHash) {
+        self.cache.forget(hash).await;
+    }
+
     /// The object from memory, or opened for streaming; `NotFound` when there is no such
     /// object.
     pub async fn get(&self, key: ObjectKey<'_>) -> Result<StoredImage, StorageError> {

@@ -9,11 +9,11 @@ use serde_json::Value;
 
 use crate::helpers::*;
 
-fn with_metrics(config: &mut postboard::config::Config) {
+pub fn with_metrics(config: &mut postboard::config::Config) {
     config.metrics_addr = Some("127.0.0.1:0".parse().unwrap());
 }
 
-async fn scrape(metrics_address: &str) -> String {
+pub async fn scrape(metrics_address: &str) -> String {
     let response = reqwest::get(format!("{metrics_address}/metrics"))
         .await
         .expect("the metrics listener answers");
@@ -26,7 +26,7 @@ async fn scrape(metrics_address: &str) -> String {
 }
 
 /// The value of the series written exactly `series` (name and labels), if it is there.
-fn value(text: &str, series: &str) -> Option<f64> {
+pub fn value(text: &str, series: &str) -> Option<f64> {
     text.lines()
         .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
         .map(|value| value.parse().expect("a number"))

@@ -308,11 +308,18 @@ async fn bad_actions_are_refused_and_change_nothing() {
         422,
     )
     .await;
-    assert_error(
-        act(remove.clone(), json!({"reason": "x", "purge_image": true})).await,
-        422,
-    )
-    .await;
+    assert_eq!(
+        assert_error(
+            act(
+                format!("/mod/post/{id}/restore"),
+                json!({"reason": "x", "purge_image": true})
+            )
+            .await,
+            422,
+        )
+        .await,
+        "Only a removal can purge the image."
+    );
     assert_error(
         act(
             format!("/mod/post/{}/remove", id + 1000),
