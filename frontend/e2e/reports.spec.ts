@@ -1,9 +1,9 @@
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test } from '@playwright/test';
 
-import { card, openBoard, seedPost, toasts, unique } from './support';
+import { card, openBoard, reportAs, seedPost, toasts, unique } from './support';
 
-// The e2e server hides a post at its first report (REPORTS_TO_HIDE=1, scripts/e2e.sh).
+// The e2e server hides a post at its second client's report (REPORTS_TO_HIDE=2, scripts/e2e.sh).
 test.describe('reporting a post', () => {
   test('from the keyboard: the dialog, the thanks, and the post leaves another page live', async ({
     page,
@@ -11,7 +11,7 @@ test.describe('reporting a post', () => {
   }) => {
     const title = unique('Report me');
     const staying = unique('Stay');
-    await seedPost(page.request, { title });
+    const reported = await seedPost(page.request, { title });
     await seedPost(page.request, { title: staying });
     const other = await browser.newPage();
     await openBoard(other, 'new');
@@ -43,8 +43,11 @@ test.describe('reporting a post', () => {
       toasts(page).filter({ hasText: 'Thank you. A moderator will look at this post.' }),
     ).toBeVisible();
     await expect(dialog).toBeHidden();
+    // One client's report does not hide a post; a second client's does.
+    await expect(card(page, title)).toBeVisible();
+    await reportAs(page.request, reported.id, '203.0.113.21');
 
-    // Hidden by the report: gone from both boards without a reload, the rest stays.
+    // Hidden by the reports: gone from both boards without a reload, the rest stays.
     await expect(card(other, title)).toHaveCount(0);
     await expect(card(page, title)).toHaveCount(0);
     await expect(card(other, staying)).toBeVisible();

@@ -120,7 +120,7 @@ test.describe('screenshots', () => {
           path: `screenshots/${viewport.name}-${colorScheme}-post.png`,
           animations: 'disabled',
         });
-        // The report dialog, closed without sending (one report hides a post in e2e).
+        // The report dialog, closed without sending (a report counts against the post in e2e).
         await page.getByRole('button', { name: 'Report Evening walk in the hills' }).click();
         const dialog = page.getByRole('dialog', { name: 'Report this post' });
         await dialog.getByRole('radio', { name: 'Spam or advertising' }).check();

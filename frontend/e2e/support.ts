@@ -99,6 +99,23 @@ export async function seedPost(request: APIRequestContext, seed: SeedPost): Prom
   return (await response.json()) as SeededPost;
 }
 
+/**
+ * Reports post `id` as another client: the e2e server trusts loopback's X-Forwarded-For
+ * (scripts/e2e.sh), and a post is hidden by two different clients' reports.
+ */
+export async function reportAs(
+  request: APIRequestContext,
+  id: number,
+  client: string,
+  reason = 'spam',
+): Promise<void> {
+  const response = await request.post(`/post/${id}/report`, {
+    headers: { 'X-Forwarded-For': client },
+    data: { reason },
+  });
+  expect(response.status(), await response.text()).toBe(202);
+}
+
 /** The post with this id as `GET /post` lists it (newest first), or undefined. */
 export async function fetchPost(request: APIRequestContext, id: number) {
   const response = await request.get('/post?sort=new&limit=200');

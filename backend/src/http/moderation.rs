@@ -1,12 +1,13 @@
 //! The moderators' routes under `/mod/` (`Authorization: Bearer <moderator_token>`: missing
 //! 401, unknown or revoked 403) and the public moderation log, `GET /modlog`.
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, sync::Arc};
 
 use axum::{
-    Json,
+    Extension, Json,
     extract::{FromRequestParts, State},
-    http::{HeaderMap, HeaderValue, header, request::Parts},
+    http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts},
+    response::{IntoResponse, Response},
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{
@@ -21,6 +22,8 @@ use super::{
     AppState,
     error::{ApiError, ErrorBody},
     extract::{ApiJson, ApiPath, ApiQuery, bearer_token},
+    post_page::{AppShell, app_page},
+    spa::wants_html,
 };
 use crate::{
     domain::{
@@ -265,7 +268,7 @@ pub(super) fn next_page_link<T>(
 #[utoipa::path(
     get, path = "/modlog", tag = "moderation", params(NewestFirstQuery),
     responses(
-        (status = 200, description = "One page of the log", body = [ModLogEntry],
+        (status = 200, description = "One page of the log; a browser's navigation (`Accept` with `text/html`) gets the app's page instead", body = [ModLogEntry],
          headers(("Link" = String, description = "`</modlog?...>; rel=\"next\"` when there is more"))),
         (status = 422, description = "Invalid limit or before", body = ErrorBody),
         (status = 503, description = "Database unavailable", body = ErrorBody),
@@ -273,14 +276,23 @@ pub(super) fn next_page_link<T>(
 )]
 pub async fn mod_log(
     State(state): State<AppState>,
+    Extension(shell): Extension<Option<Arc<AppShell>>>,
+    request_headers: HeaderMap,
     ApiQuery(query): ApiQuery<NewestFirstQuery>,
-) -> Result<(HeaderMap, Json<Vec<ModLogEntry>>), ApiError> {
+) -> Result<Response, ApiError> {
+    // The app's "Moderation log" page has this address too: a browser that navigates here
+    // gets the app, which reads the log from here as JSON.
+    if let Some(shell) = shell.filter(|_| wants_html(&request_headers)) {
+        let mut page = app_page(StatusCode::OK, shell.index.clone());
+        page.headers_mut()
+            .insert(header::VARY, HeaderValue::from_static("accept"));
+        return Ok(page);
+    }
     let request = query.parse()?;
     let page = state.posts.mod_log(request).await?;
-    Ok((
-        next_page_link("/modlog", request, &page),
-        Json(page.entries),
-    ))
+    let mut headers = next_page_link("/modlog", request, &page);
+    headers.insert(header::VARY, HeaderValue::from_static("accept"));
+    Ok((headers, Json(page.entries)).into_response())
 }
 
 /// Adds the moderator token's bearer scheme to the OpenAPI document.

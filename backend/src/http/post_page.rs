@@ -31,7 +31,7 @@ use crate::{
 #[derive(Debug)]
 pub struct AppShell {
     /// The file as built: the page of an unknown post.
-    index: String,
+    pub(super) index: String,
     before: String,
     after: String,
 }
@@ -167,20 +167,24 @@ pub async fn post_page(
         },
         Err(_) => None,
     };
-    let (status, page) = match post {
-        Some(post) => (
+    Ok(match post {
+        Some(post) => app_page(
             StatusCode::OK,
             render_page(&shell, &post, &state.public_url),
         ),
-        None => (StatusCode::NOT_FOUND, shell.index.clone()),
-    };
-    let mut response = (status, Html(page)).into_response();
-    // The page changes when the post goes: checked with the server before each use.
+        None => app_page(StatusCode::NOT_FOUND, shell.index.clone()),
+    })
+}
+
+/// A page of the app, `html` being its `index.html` (with a post's tags, or as built). It
+/// changes when the app or the post does: checked with the server before each use.
+pub(super) fn app_page(status: StatusCode, html: String) -> Response {
+    let mut response = (status, Html(html)).into_response();
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     response.extensions_mut().insert(AppPageBody);
-    Ok(response)
+    response
 }
 
 #[cfg(test)]

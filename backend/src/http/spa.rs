@@ -14,7 +14,7 @@ use axum::{
     Router,
     extract::Request,
     handler::HandlerWithoutStateExt,
-    http::{HeaderValue, Method, StatusCode, header},
+    http::{HeaderMap, HeaderValue, Method, StatusCode, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
 };
@@ -45,12 +45,7 @@ pub fn fallback<S: Clone + Send + Sync + 'static>(router: Router<S>, dir: &Path)
 }
 
 async fn spa_index(index: PathBuf, request: Request) -> Response {
-    let wants_html = request
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| accept.contains("text/html"));
-    if matches!(*request.method(), Method::GET | Method::HEAD) && wants_html {
+    if matches!(*request.method(), Method::GET | Method::HEAD) && wants_html(request.headers()) {
         let index = ServeFile::new(index)
             .precompressed_br()
             .precompressed_gzip();
@@ -66,6 +61,15 @@ async fn spa_index(index: PathBuf, request: Request) -> Response {
     } else {
         route_not_found(request.uri().clone()).await.into_response()
     }
+}
+
+/// Whether the request is a browser's navigation: it accepts HTML (API clients ask for JSON, or
+/// anything).
+pub(super) fn wants_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
 }
 
 /// Middleware around the files: `Cache-Control` by the file's name (unless the response has

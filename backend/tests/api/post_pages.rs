@@ -224,3 +224,33 @@ async fn without_a_built_app_post_pages_are_the_api_404() {
     let id = app.create_ok("Here").await["id"].as_i64().unwrap();
     assert_error(app.get(&format!("/p/{id}")).await, 404).await;
 }
+
+#[tokio::test]
+async fn the_moderation_log_is_the_app_for_a_browser_and_json_for_everyone_else() {
+    let (app, _static_dir) = spawn_with_app().await;
+    let (status, html, headers) = page(&app, "/modlog").await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["vary"], "accept");
+    assert!(
+        html.select(&scraper::Selector::parse("app-root").unwrap())
+            .next()
+            .is_some(),
+        "the app's page"
+    );
+    for accept in ["application/json", "*/*"] {
+        let response = app
+            .client
+            .get(app.url("/modlog"))
+            .header("accept", accept)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["content-type"], "application/json");
+        assert_eq!(response.headers()["vary"], "accept");
+        assert_eq!(
+            response.json::<serde_json::Value>().await.unwrap(),
+            serde_json::json!([])
+        );
+    }
+}

@@ -61,6 +61,9 @@ export const WIDE_LAYOUT_QUERY = '(min-width: 56rem)';
         <router-outlet />
       </div>
     </main>
+    <footer class="footer">
+      <a routerLink="/modlog">Moderation log</a>
+    </footer>
     <app-toast-region />
   `,
   styles: `
