@@ -31,6 +31,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("PUBLIC_URL", "http://localhost:8000"),
     ("RATE_LIMIT_REPORTS", "10/10m"),
     ("REPORTS_TO_HIDE", "5"),
+    ("PREMODERATE_IMAGES", "off"),
 ];
 
 /// Secrets are `SecretString`s, whose `Debug` prints `[REDACTED]`: the whole configuration
@@ -74,6 +75,8 @@ pub struct Config {
     pub rate_limit_reports: RateLimit,
     /// Reports from this many different clients hide a post (`REPORTS_TO_HIDE`).
     pub reports_to_hide: u32,
+    /// New posts with an image wait hidden for a moderator (`PREMODERATE_IMAGES=on`).
+    pub premoderate_images: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -167,6 +170,19 @@ impl Config {
             }
         };
 
+        let premoderate = get("PREMODERATE_IMAGES");
+        let premoderate_images = match premoderate.trim() {
+            "on" => true,
+            "off" => false,
+            _ => {
+                return Err(parse_err(
+                    "PREMODERATE_IMAGES",
+                    &premoderate,
+                    "must be on or off".into(),
+                ));
+            }
+        };
+
         let public = get("PUBLIC_URL");
         let public_url = PublicUrl::parse(&public)
             .map_err(|e| parse_err("PUBLIC_URL", &public, e.to_string()))?;
@@ -200,6 +216,7 @@ impl Config {
             rate_limit_votes: rate_limit("RATE_LIMIT_VOTES")?,
             rate_limit_reports: rate_limit("RATE_LIMIT_REPORTS")?,
             reports_to_hide,
+            premoderate_images,
             trusted_proxies,
             image_cache_bytes,
             metrics_addr,

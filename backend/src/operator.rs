@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use crate::{
     config::Config,
     domain::{ModeratorName, ModeratorToken},
-    repository::ModeratorRepository,
+    repository::{Addition, ModeratorRepository},
     startup,
 };
 
@@ -70,9 +70,21 @@ async fn add(
         eprintln!("postboard: the operating system gave no random bytes");
         return Ok(ExitCode::FAILURE);
     };
-    if !moderators.add(name, &token.hash()).await? {
-        eprintln!("postboard: the name {name} is taken (names are never reused, revoked or not)");
-        return Ok(ExitCode::FAILURE);
+    match moderators.add(name, &token.hash()).await? {
+        Addition::Added => {}
+        Addition::Taken => {
+            eprintln!(
+                "postboard: the name {name} is taken (names are never reused, revoked or not)"
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+        Addition::PostersName => {
+            eprintln!(
+                "postboard: posts on this board are signed {name}; a moderator's name must not \
+                 look like a poster's: choose another"
+            );
+            return Ok(ExitCode::FAILURE);
+        }
     }
     println!("Moderator {name} added. Their token (shown this once; only its hash is kept):");
     println!("{}", token.as_str());

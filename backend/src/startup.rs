@@ -20,7 +20,7 @@ use crate::{
         DbPool, EventRepository, ModeratorRepository, PostRepository, RateLimitRepository,
         RepositoryError, VoteBatcher,
     },
-    service::{LiveEvents, PostService, RateLimiter},
+    service::{LiveEvents, ModerationRules, PostService, RateLimiter},
     storage::{ImageCache, ImageStore},
     telemetry::cause_chain,
 };
@@ -126,7 +126,10 @@ impl Application {
             live.clone(),
             ModeratorRepository::new(pool),
             client_keys,
-            config.reports_to_hide,
+            ModerationRules {
+                reports_to_hide: config.reports_to_hide,
+                premoderate_images: config.premoderate_images,
+            },
         );
         let relay_from = live
             .newest_event_id()

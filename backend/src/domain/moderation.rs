@@ -8,7 +8,8 @@ use utoipa::ToSchema;
 use super::{PageLimit, TextField, ValidationError};
 
 /// Who sees a post: everyone (`visible`), nobody until a moderator decides (`hidden`, by
-/// reports), or nobody (`removed`, by a moderator).
+/// reports, or held for approval with `PREMODERATE_IMAGES`), or nobody (`removed`, by a
+/// moderator).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum PostState {
@@ -19,6 +20,15 @@ pub enum PostState {
 
 impl PostState {
     /// The state as the database stores it (a CHECK constraint allows these three only).
+    pub fn as_stored(self) -> &'static str {
+        match self {
+            Self::Visible => "visible",
+            Self::Hidden => "hidden",
+            Self::Removed => "removed",
+        }
+    }
+
+    /// The state from what the database stores.
     pub fn from_stored(stored: &str) -> Option<Self> {
         match stored {
             "visible" => Some(Self::Visible),

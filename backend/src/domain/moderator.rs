@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use super::ValidationError;
+use super::{Username, ValidationError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModeratorName(String);
@@ -20,7 +20,13 @@ impl ModeratorName {
             && raw
                 .chars()
                 .all(|c| plain(c) || matches!(c, '_' | '.' | '-'));
-        if valid {
+        if raw == Username::ANONYMOUS {
+            // Every post without a name shows it: no moderator may be named so.
+            Err(ValidationError::new(
+                "A moderator can't be named anonymous: posts without a name show that.",
+                "moderator: name \"anonymous\"",
+            ))
+        } else if valid {
             Ok(Self(raw.to_owned()))
         } else {
             Err(ValidationError::new(
@@ -53,6 +59,7 @@ mod tests {
         }
         for bad in [
             "",
+            "anonymous",
             "Ana",
             "-ana",
             "ana smith",

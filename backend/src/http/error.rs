@@ -205,6 +205,11 @@ impl From<ServiceError> for ApiError {
                 "This image can't be posted here.",
                 error.to_string(),
             ),
+            ServiceError::ModeratorsName => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "This name belongs to a moderator of this board. Choose another.",
+                error.to_string(),
+            ),
             ServiceError::ImagePurged(_) => Self::new(
                 StatusCode::CONFLICT,
                 "This post's image was purged, so it can't be restored.",
@@ -383,12 +388,13 @@ mod tests {
 
     #[test]
     fn service_errors_map_to_the_contracts_statuses() {
-        let cases: [(ServiceError, u16); 7] = [
+        let cases: [(ServiceError, u16); 8] = [
             (ServiceError::PostNotFound(4), 404),
             (ServiceError::ImageNotFound("ab".into()), 404),
             (ServiceError::DatabaseUnavailable(Box::new(Root)), 503),
             (ServiceError::StorageUnavailable(Box::new(Root)), 503),
             (ServiceError::ImageBlocked, 422),
+            (ServiceError::ModeratorsName, 422),
             (ServiceError::ImagePurged(4), 409),
             (ServiceError::Internal(Box::new(Root)), 500),
         ];

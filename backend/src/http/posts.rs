@@ -18,8 +18,8 @@ use super::{
 };
 use crate::{
     domain::{
-        ImageUpload, NewPost, PageRequest, Post, RateLimitScope, ScoreChange, SearchRequest,
-        TextField, UploadedImage, ValidationError,
+        ImageUpload, NewPost, PageRequest, Post, PostState, RateLimitScope, ScoreChange,
+        SearchRequest, TextField, UploadedImage, ValidationError,
     },
     service::Created,
 };
@@ -104,6 +104,9 @@ pub struct CreatedPost {
     /// only; the server keeps just its hash.
     #[schema(example = "q3Vh0cQ2pV4yUzJ0a1N2Vm1qWjJ0b0hLcFZ0bWJ4eHg")]
     delete_token: String,
+    /// `visible`, or `hidden` when the post waits for a moderator (`PREMODERATE_IMAGES=on`
+    /// holds every post with an image): nobody else sees it until it is restored.
+    state: PostState,
 }
 
 impl From<Created> for CreatedPost {
@@ -111,6 +114,7 @@ impl From<Created> for CreatedPost {
         Self {
             post: created.post,
             delete_token: created.delete_token.into_string(),
+            state: created.state,
         }
     }
 }

@@ -164,16 +164,20 @@ async fn block(
 }
 
 /// Whether an upload is blocked: its bytes are a blocked image's, or its fingerprint is within
-/// [`SAME_PICTURE_WITHIN`] bits of a blocked one. Asked under the image's lock, with the
-/// question whether a post uses the image, in one statement (see `post_lifecycle`).
+/// [`SAME_PICTURE_WITHIN`] bits of a blocked one; and whether `username` is a moderator's name
+/// (asked here too, so that such a post is refused before its image is uploaded). Asked under
+/// the image's lock, with the question whether a post uses the image, in one statement (see
+/// `post_lifecycle`).
 pub(super) async fn upload_standing(
     db: &mut PgConnection,
     image: &ImageHash,
     fingerprint: Option<&Fingerprint>,
+    username: &str,
 ) -> Result<UploadStanding, sqlx::Error> {
     let fingerprint = fingerprint.map(Fingerprint::to_bit_string);
     let row = sqlx::query!(
         r#"SELECT EXISTS (SELECT 1 FROM posts WHERE image_hash = $1) AS "in_use!",
+                  EXISTS (SELECT 1 FROM moderators WHERE name = lower($4)) AS "moderators_name!",
                   EXISTS (SELECT 1 FROM blocked_images WHERE image_hash = $1)
                   OR ($2::text IS NOT NULL AND EXISTS (
                          SELECT 1 FROM blocked_fingerprints
@@ -181,12 +185,14 @@ pub(super) async fn upload_standing(
         image.as_str(),
         fingerprint,
         i64::from(SAME_PICTURE_WITHIN),
+        username,
     )
     .fetch_one(db)
     .await?;
     Ok(UploadStanding {
         in_use: row.in_use,
         blocked: row.blocked,
+        moderators_name: row.moderators_name,
     })
 }
 
@@ -194,4 +200,6 @@ pub(super) struct UploadStanding {
     /// A committed post uses the image (so its object exists).
     pub in_use: bool,
     pub blocked: bool,
+    /// The post's username is a moderator's name.
+    pub moderators_name: bool,
 }

@@ -19,32 +19,58 @@ pub struct ModeratorRepository {
     pool: DbPool,
 }
 
+/// What [`ModeratorRepository::add`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Addition {
+    Added,
+    /// A moderator has the name (names are never reused, revoked or not).
+    Taken,
+    /// A post shows the name as its username.
+    PostersName,
+}
+
 impl ModeratorRepository {
     pub fn new(pool: DbPool) -> Self {
         Self { pool }
     }
 
-    /// Adds a moderator; `false` when the name is taken (by a moderator, revoked or not).
+    /// Adds a moderator, unless the name is taken, by a moderator (revoked or not) or as a
+    /// post's username in any case (a moderator's name must not look like a post's author, nor
+    /// the other way round). Reading the usernames scans the posts: a rare command may.
     pub async fn add(
         &self,
         name: &ModeratorName,
         token: &TokenHash,
-    ) -> Result<bool, RepositoryError> {
-        let added = self
+    ) -> Result<Addition, RepositoryError> {
+        let row = self
             .pool
             .write(&(name, token), |db, (name, token)| {
                 Box::pin(
                     sqlx::query!(
-                        "INSERT INTO moderators (name, token_hash) VALUES ($1, $2)
-                         ON CONFLICT (name) DO NOTHING",
+                        r#"WITH poster AS (
+                               SELECT EXISTS (SELECT 1 FROM posts WHERE lower(username) = $1)
+                                   AS named),
+                           added AS (
+                               INSERT INTO moderators (name, token_hash)
+                               SELECT $1, $2 FROM poster WHERE NOT poster.named
+                               ON CONFLICT (name) DO NOTHING
+                               RETURNING 1)
+                           SELECT (SELECT named FROM poster) AS "posters_name!",
+                                  EXISTS (SELECT 1 FROM added) AS "added!""#,
                         name.as_str(),
                         token.as_bytes(),
                     )
-                    .execute(db),
+                    .fetch_one(db),
                 )
             })
             .await?;
-        Ok(added.rows_affected() == 1)
+        Ok(if row.added {
+            Addition::Added
+        } else if row.posters_name {
+            Addition::PostersName
+        } else {
+            Addition::Taken
+        })
     }
 
     pub async fn list(&self) -> Result<Vec<ModeratorRow>, RepositoryError> {

@@ -37,9 +37,9 @@ use super::{
     blocked_images::upload_standing,
     error::RepositoryError,
     pool::Finish,
-    post_repository::{PostRepository, insert_row},
+    post_repository::{NewRow, PostRepository, insert_row},
 };
-use crate::domain::{CleanImage, ClientKeys, Fingerprint, ImageHash, NewPost, Post, TokenHash};
+use crate::domain::{CleanImage, Fingerprint, ImageHash, Post, TokenHash};
 
 /// Work on object storage to run while an image's lock is held; fails with the caller's error.
 pub type StorageWork<'a, E> = &'a (dyn Fn() -> BoxFuture<'a, Result<(), E>> + Sync);
@@ -50,6 +50,8 @@ pub enum WithImage<E> {
     Inserted(Post),
     /// The image is blocked (a purged picture, or a copy of one); nothing was stored.
     Blocked,
+    /// The username is a moderator's name; nothing was inserted.
+    ModeratorsName,
     /// The storage work failed with this; nothing was inserted.
     StorageFailed(E),
 }
@@ -68,34 +70,31 @@ pub enum Deletion {
 
 impl PostRepository {
     /// Inserts a post with an image in one transaction under the image's shared lock, unless
-    /// the image is blocked (by its hash, or by `fingerprint`), after `ensure_object` made sure
-    /// the object exists, unless a committed post already uses the image.
+    /// the image is blocked (by its hash, or by `fingerprint`) or the username is a moderator's
+    /// name, after `ensure_object` made sure the object exists, unless a committed post already
+    /// uses the image.
     #[tracing::instrument(name = "repository.insert_with_image", skip_all, fields(image = %image.hash))]
     pub async fn insert_with_image<E: Send>(
         &self,
-        post: &NewPost,
+        row: NewRow<'_>,
         image: &CleanImage,
         fingerprint: Option<&Fingerprint>,
-        delete_token: &TokenHash,
-        poster: &ClientKeys,
         ensure_object: StorageWork<'_, E>,
     ) -> Result<WithImage<E>, RepositoryError> {
         self.pool
             .transaction(
-                &(
-                    post,
-                    image,
-                    fingerprint,
-                    delete_token,
-                    poster,
-                    ensure_object,
-                ),
-                |db, (post, image, fingerprint, delete_token, poster, ensure_object)| {
+                &(row, image, fingerprint, ensure_object),
+                |db, (row, image, fingerprint, ensure_object)| {
                     Box::pin(async move {
                         lock_image(db, &image.hash, Lock::Shared).await?;
-                        let standing = upload_standing(db, &image.hash, *fingerprint).await?;
+                        let username = row.post.username.as_str();
+                        let standing =
+                            upload_standing(db, &image.hash, *fingerprint, username).await?;
                         if standing.blocked {
                             return Ok(Finish::Rollback(WithImage::Blocked));
+                        }
+                        if standing.moderators_name {
+                            return Ok(Finish::Rollback(WithImage::ModeratorsName));
                         }
                         // Nobody uses the image: its object may be missing (never uploaded,
                         // or deleted with the last post that used it).
@@ -104,8 +103,12 @@ impl PostRepository {
                         {
                             return Ok(Finish::Rollback(WithImage::StorageFailed(error)));
                         }
-                        let post = insert_row(db, post, Some(image), delete_token, poster).await?;
-                        Ok(Finish::Commit(WithImage::Inserted(post)))
+                        Ok(match insert_row(db, row, Some(image)).await? {
+                            Some(post) => Finish::Commit(WithImage::Inserted(post)),
+                            // A moderator named so since the check above: the object may stay
+                            // unused until a post uses the same bytes.
+                            None => Finish::Rollback(WithImage::ModeratorsName),
+                        })
                     })
                 },
             )

@@ -6,9 +6,19 @@ use sqlx::PgConnection;
 
 use super::{error::RepositoryError, pool::DbPool, vote_batcher::VoteBatcher};
 use crate::domain::{
-    CleanImage, ClientKeys, Cursor, ImageHash, NewPost, PageRequest, Post, ScoreChange, Sort,
-    TokenHash,
+    CleanImage, ClientKeys, Cursor, ImageHash, NewPost, PageRequest, Post, PostState, ScoreChange,
+    Sort, TokenHash,
 };
+
+/// A post to insert: what its author wrote, the state it starts in, the hash of its delete
+/// token and its poster's keys.
+#[derive(Debug, Clone, Copy)]
+pub struct NewRow<'a> {
+    pub post: &'a NewPost,
+    pub state: PostState,
+    pub delete_token: &'a TokenHash,
+    pub poster: &'a ClientKeys,
+}
 
 #[derive(Clone)]
 pub struct PostRepository {
@@ -34,22 +44,13 @@ impl PostRepository {
         }
     }
 
-    /// Inserts a post without an image. (With an image: `insert_with_image`, in
-    /// `post_lifecycle`, which first makes sure the image's object exists.)
+    /// Inserts a post without an image; `None` when its username is a moderator's name.
+    /// (With an image: `insert_with_image`, in `post_lifecycle`, which first makes sure the
+    /// image's object exists.)
     #[tracing::instrument(name = "repository.insert", skip_all)]
-    pub async fn insert(
-        &self,
-        post: &NewPost,
-        delete_token: &TokenHash,
-        poster: &ClientKeys,
-    ) -> Result<Post, RepositoryError> {
+    pub async fn insert(&self, row: NewRow<'_>) -> Result<Option<Post>, RepositoryError> {
         self.pool
-            .write(
-                &(post, delete_token, poster),
-                |db, (post, delete_token, poster)| {
-                    Box::pin(insert_row(db, post, None, delete_token, poster))
-                },
-            )
+            .write(&row, |db, row| Box::pin(insert_row(db, row, None)))
             .await
     }
 
@@ -269,17 +270,26 @@ impl PostRepository {
 /// bans; never an address).
 pub(super) async fn insert_row(
     db: &mut PgConnection,
-    post: &NewPost,
+    row: &NewRow<'_>,
     image: Option<&CleanImage>,
-    delete_token: &TokenHash,
-    poster: &ClientKeys,
-) -> Result<Post, sqlx::Error> {
+) -> Result<Option<Post>, sqlx::Error> {
     let size = |side: u32| i32::try_from(side).expect("at most MAX_SIDE");
+    let NewRow {
+        post,
+        state,
+        delete_token,
+        poster,
+    } = *row;
+    // No row when the username is a moderator's name (any case): a moderator's name shows in
+    // the moderation log only, never on a post. Asked by the insert itself, not a statement
+    // of its own.
     sqlx::query_as!(
         Post,
         r#"INSERT INTO posts (title, post, username, image_hash, image_width, image_height,
-                              delete_token_hash, poster_address, poster_network)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                              delete_token_hash, poster_address, poster_network, state)
+           SELECT $1::text, $2::text, $3::text, $4::text, $5::int4, $6::int4, $7::bytea,
+                  $8::bytea, $9::bytea, $10::text
+           WHERE NOT EXISTS (SELECT 1 FROM moderators WHERE name = lower($3::text))
            RETURNING id, title, post, username, score, image_hash, image_width, image_height,
                      created_at, hot AS "hot!""#,
         post.title.as_str(),
@@ -291,7 +301,8 @@ pub(super) async fn insert_row(
         delete_token.as_bytes(),
         poster.address.as_bytes(),
         poster.network.as_bytes(),
+        state.as_stored(),
     )
-    .fetch_one(db)
+    .fetch_optional(db)
     .await
 }

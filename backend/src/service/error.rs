@@ -30,6 +30,9 @@ pub enum ServiceError {
     /// An upload of a purged picture (the same bytes, or a copy); nothing was stored.
     #[error("image: blocked (a copy of a purged picture)")]
     ImageBlocked,
+    /// A post whose username is a moderator's name (those show in the moderation log only).
+    #[error("username: a moderator's name")]
+    ModeratorsName,
     /// A restore of a post whose image was purged: it would come back without its image.
     #[error("post {0}: its image was purged")]
     ImagePurged(i64),

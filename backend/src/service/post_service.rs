@@ -5,10 +5,10 @@ use futures_core::future::BoxFuture;
 use crate::{
     domain::{
         CleanImage, ClientKeyer, Cursor, DeleteToken, Fingerprint, ImageHash, ImageKind, NewPost,
-        PageRequest, Post, ScoreChange, UploadedImage, VariantWidth,
+        PageRequest, Post, PostState, ScoreChange, UploadedImage, VariantWidth,
     },
     imaging::{ImageProcessor, ImagingError},
-    repository::{ModeratorRepository, PostRepository, WithImage},
+    repository::{ModeratorRepository, NewRow, PostRepository, WithImage},
     service::LiveEvents,
     storage::{ImageCacheStats, ImageStore, ObjectKey, StorageError, StoredImage},
 };
@@ -27,7 +27,18 @@ pub struct Page<C = Cursor> {
 #[derive(Debug)]
 pub struct Created {
     pub post: Post,
+    /// `Hidden` for a post held for a moderator (`PREMODERATE_IMAGES`).
+    pub state: PostState,
     pub delete_token: DeleteToken,
+}
+
+/// The board's moderation settings.
+#[derive(Debug, Clone, Copy)]
+pub struct ModerationRules {
+    /// Reports from this many different clients hide a post (`REPORTS_TO_HIDE`, at least 1).
+    pub reports_to_hide: u32,
+    /// New posts with an image wait hidden for a moderator (`PREMODERATE_IMAGES`).
+    pub premoderate_images: bool,
 }
 
 #[derive(Clone)]
@@ -40,8 +51,7 @@ pub struct PostService {
     /// Who a client is, as keyed hashes of its address (reports count clients; posts keep
     /// their poster's, for bans).
     pub(super) clients: ClientKeyer,
-    /// Reports from this many different clients hide a post (`REPORTS_TO_HIDE`).
-    pub(super) reports_to_hide: u32,
+    pub(super) rules: ModerationRules,
     /// Which images a visible post shows, asked of the database at most twice a second.
     pub(super) shown: ShownImages,
 }
@@ -54,7 +64,7 @@ impl PostService {
         live: LiveEvents,
         moderators: ModeratorRepository,
         clients: ClientKeyer,
-        reports_to_hide: u32,
+        rules: ModerationRules,
     ) -> Self {
         Self {
             posts,
@@ -63,7 +73,10 @@ impl PostService {
             live,
             moderators,
             clients,
-            reports_to_hide: reports_to_hide.max(1),
+            rules: ModerationRules {
+                reports_to_hide: rules.reports_to_hide.max(1),
+                ..rules
+            },
             shown: ShownImages::new(),
         }
     }
@@ -95,7 +108,9 @@ impl PostService {
     /// image's lock (repository::post_lifecycle): a failed upload leaves no post, and a
     /// concurrent delete of the same image cannot take the object away from under the new
     /// post. An image that is blocked (a purged picture: the same bytes, or a copy, by its
-    /// fingerprint) is refused. The post keeps its poster's keys (from `poster`, the client's address), so a
+    /// fingerprint) is refused, and so is a username that is a moderator's name. With
+    /// `PREMODERATE_IMAGES`, a post with an image is inserted hidden, for a moderator to
+    /// restore. The post keeps its poster's keys (from `poster`, the client's address), so a
     /// moderator can ban whoever made it.
     #[tracing::instrument(name = "service.create", skip_all)]
     pub async fn create(
@@ -112,8 +127,23 @@ impl PostService {
             DeleteToken::generate().map_err(|error| ServiceError::Internal(Box::new(error)))?;
         let token_hash = delete_token.hash();
         let poster = self.clients.keys_of(poster);
+        let state = if image.is_some() && self.rules.premoderate_images {
+            PostState::Hidden
+        } else {
+            PostState::Visible
+        };
+        let row = NewRow {
+            post: &post,
+            state,
+            delete_token: &token_hash,
+            poster: &poster,
+        };
         let post = match &image {
-            None => self.posts.insert(&post, &token_hash, &poster).await?,
+            None => self
+                .posts
+                .insert(row)
+                .await?
+                .ok_or(ServiceError::ModeratorsName)?,
             Some(image) => {
                 let fingerprint = self.fingerprint(image).await;
                 let upload = || -> BoxFuture<'_, Result<(), StorageError>> {
@@ -121,23 +151,21 @@ impl PostService {
                 };
                 let inserted = self
                     .posts
-                    .insert_with_image(
-                        &post,
-                        image,
-                        fingerprint.as_ref(),
-                        &token_hash,
-                        &poster,
-                        &upload,
-                    )
+                    .insert_with_image(row, image, fingerprint.as_ref(), &upload)
                     .await?;
                 match inserted {
                     WithImage::Inserted(post) => post,
                     WithImage::Blocked => return Err(ServiceError::ImageBlocked),
+                    WithImage::ModeratorsName => return Err(ServiceError::ModeratorsName),
                     WithImage::StorageFailed(error) => return Err(error.into()),
                 }
             }
         };
-        Ok(Created { post, delete_token })
+        Ok(Created {
+            post,
+            state,
+            delete_token,
+        })
     }
 
     /// The upload's fingerprint, to compare with blocked pictures. An image the decoders can't

@@ -18,7 +18,7 @@ impl PostService {
         let reporter = self.clients.key_of(client);
         match self
             .posts
-            .report(post_id, &reporter, report, self.reports_to_hide)
+            .report(post_id, &reporter, report, self.rules.reports_to_hide)
             .await?
         {
             Reported::NoSuchPost => Err(ServiceError::PostNotFound(post_id)),

@@ -27,10 +27,11 @@ async fn a_post_without_image_gets_defaults() {
     assert_eq!(post["image_width"], Value::Null);
     assert_eq!(post["image_height"], Value::Null);
     assert!(post["delete_token"].is_string(), "{post}");
+    assert_eq!(post["state"], "visible");
     assert_eq!(
         post.as_object().unwrap().len(),
-        10,
-        "exactly the contract's fields, and the delete token"
+        11,
+        "exactly the contract's fields, the delete token and the state"
     );
 }
 

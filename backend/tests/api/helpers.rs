@@ -372,10 +372,16 @@ pub fn ids(posts: &Value) -> Vec<i64> {
 /// A created post as every other response shows it: without its delete token.
 pub fn as_listed(created: &Value) -> Value {
     let mut post = created.clone();
-    let token = post.as_object_mut().unwrap().remove("delete_token");
+    let fields = post.as_object_mut().unwrap();
+    let token = fields.remove("delete_token");
     assert!(
         token.is_some(),
         "a created post carries its delete token: {created}"
+    );
+    assert_eq!(
+        fields.remove("state"),
+        Some(Value::from("visible")),
+        "{created}"
     );
     post
 }

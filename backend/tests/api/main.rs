@@ -21,6 +21,7 @@ mod moderation;
 mod moderator_support;
 mod outages;
 mod post_pages;
+mod premoderation;
 mod purge;
 mod rate_limits;
 mod reports;

@@ -193,6 +193,19 @@ describe('PostStore', () => {
     expect(store.posts().map((p) => p.id)).toEqual([2, 1]);
   });
 
+  it('keeps a created post that waits for a moderator off the board, for its author', () => {
+    api.list.mockReturnValue(page([makePost({ id: 1 })]));
+    store.load();
+    api.create.mockReturnValue(
+      of({ ...makePost({ id: 5, title: 'Photo' }), delete_token: 't', state: 'hidden' }),
+    );
+    store.create({ title: 'Photo', post: 'p', username: '', file: null }).subscribe();
+    expect(store.posts().map((p) => p.id)).toEqual([1]);
+    expect(store.waiting().map((p) => p.title)).toEqual(['Photo']);
+    expect(store.isWaiting(5)).toBe(true);
+    expect(store.canDelete(5)).toBe(true);
+  });
+
   it('places a created post by score when sorted by top', () => {
     api.list.mockReturnValue(page([makePost({ id: 1, score: 3 }), makePost({ id: 0, score: -1 })]));
     store.setSort('top');

@@ -1,7 +1,7 @@
 import { HttpErrorResponse } from '@angular/common/http';
 import { Injectable, computed, inject, signal } from '@angular/core';
 import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
-import { Observable, Subscription, catchError, map, tap, throwError } from 'rxjs';
+import { Observable, Subscription, catchError, map, throwError } from 'rxjs';
 
 import { userMessageFor } from '../shared/http/api-error';
 import { NotificationService } from '../shared/notifications/notification.service';
@@ -82,12 +82,19 @@ export class PostStore {
   private readonly deletingIds = signal<ReadonlySet<number>>(new Set());
   /** Posts announced live, waiting for the user to show them ("N new posts"). */
   private readonly incoming = signal<Post[]>([]);
+  /** Posts this browser made that wait for a moderator before anyone else sees them. */
+  private readonly waitingPosts = signal<Post[]>([]);
   private listRequest?: Subscription;
   /** Live changes that arrived while paused, in order (or one `resync` once too many). */
   private held: LiveEvent[] = [];
   private readonly heldCount = signal(0);
 
   readonly posts = this.state.asReadonly();
+  /**
+   * This browser's posts that wait for a moderator (the server holds posts with an image when
+   * `PREMODERATE_IMAGES` is on): shown to their author only, until the page is reloaded.
+   */
+  readonly waiting = this.waitingPosts.asReadonly();
   readonly sort = this.sortOrder.asReadonly();
   readonly query = this.searchQuery.asReadonly();
   readonly searching = computed(() => this.searchQuery() !== '');
@@ -128,6 +135,11 @@ export class PostStore {
   /** The vote this browser gives the post, as shown (own votes still being sent included). */
   voteOf(postId: number): OwnVote {
     return this.shownVotes().get(postId) ?? this.ownVotes.of(postId);
+  }
+
+  /** True when the post waits for a moderator (see `waiting`). */
+  isWaiting(postId: number): boolean {
+    return this.waitingPosts().some((p) => p.id === postId);
   }
 
   /** True when this browser created the post and can delete it. */
@@ -274,13 +286,17 @@ export class PostStore {
    */
   create(input: NewPost): Observable<Post> {
     return this.api.create(input).pipe(
-      map(({ delete_token: token, ...post }) => {
+      map(({ delete_token: token, state, ...post }) => {
         if (token) {
           this.ownPosts.remember(post.id, token);
         }
+        if (state === 'hidden') {
+          this.waitingPosts.update((list) => [post, ...list]);
+        } else {
+          this.insert(post);
+        }
         return post as Post;
       }),
-      tap((created) => this.insert(created)),
       catchError((error: unknown) => {
         this.notifications.error(userMessageFor(error));
         return throwError(() => error);
@@ -477,6 +493,10 @@ export class PostStore {
    * reader searched, and a post's page is that post: no post joins them live.
    */
   private receive(post: Post): void {
+    // One of ours that waited: a moderator let it through, and it comes like any other post.
+    if (this.isWaiting(post.id)) {
+      this.waitingPosts.update((list) => list.filter((p) => p.id !== post.id));
+    }
     if (!this.takesNewPosts()) {
       return;
     }

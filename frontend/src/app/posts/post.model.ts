@@ -18,6 +18,8 @@ export interface Post {
 export interface CreatedPost extends Post {
   /** Authorises `DELETE /post/{id}` (`Authorization: Bearer <token>`). */
   delete_token: string;
+  /** `hidden`: the post waits for a moderator (the server's `PREMODERATE_IMAGES`). */
+  state?: 'visible' | 'hidden';
 }
 
 /**

@@ -1,9 +1,10 @@
 import { HttpErrorResponse } from '@angular/common/http';
 import { ComponentFixture, TestBed } from '@angular/core/testing';
-import { Subject } from 'rxjs';
+import { Subject, of } from 'rxjs';
 
 import { IMAGE_HINT, POST_LIMITS } from '../post-limits';
 import { Post } from '../post.model';
+import { NotificationService } from '../../shared/notifications/notification.service';
 import { PostStore } from '../post-store';
 import { makePost } from '../testing';
 import { PostForm } from './post-form';
@@ -11,7 +12,7 @@ import { PostForm } from './post-form';
 describe('PostForm', () => {
   let fixture: ComponentFixture<PostForm>;
   let el: HTMLElement;
-  let store: { create: ReturnType<typeof vi.fn> };
+  let store: { create: ReturnType<typeof vi.fn>; isWaiting: ReturnType<typeof vi.fn> };
 
   const field = <T extends HTMLElement>(id: string) => el.querySelector<T>(`#${id}`)!;
 
@@ -38,7 +39,7 @@ describe('PostForm', () => {
   const errorOf = (id: string) => el.querySelector(`#${id}-error`)?.textContent?.trim() ?? null;
 
   beforeEach(async () => {
-    store = { create: vi.fn() };
+    store = { create: vi.fn(), isWaiting: vi.fn(() => false) };
     TestBed.configureTestingModule({
       imports: [PostForm],
       providers: [{ provide: PostStore, useValue: store }],
@@ -108,6 +109,21 @@ describe('PostForm', () => {
     await fixture.whenStable();
     expect(el.querySelector('.preview')).toBeNull();
     expect(fixture.componentInstance.file()).toBeNull();
+  });
+
+  it('says when the new post waits for a moderator', async () => {
+    store.create.mockReturnValue(of(makePost({ id: 4 })));
+    store.isWaiting.mockReturnValue(true);
+    await type('post-title', 'Photo');
+    await type('post-text', 'Of the harbour');
+    await submit();
+    await fixture.whenStable();
+    expect(store.isWaiting).toHaveBeenCalledWith(4);
+    expect(
+      TestBed.inject(NotificationService)
+        .notifications()
+        .map((n) => n.message),
+    ).toEqual(['Your post waits for a moderator. It shows on the board once approved.']);
   });
 
   it('sends trimmed values and the file, then resets', async () => {

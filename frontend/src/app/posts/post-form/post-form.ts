@@ -118,10 +118,14 @@ export class PostForm implements OnDestroy {
         file: this.file(),
       })
       .subscribe({
-        next: () => {
+        next: (post) => {
           this.submitting.set(false);
           this.reset();
-          this.notifications.success('Your post is on the board.');
+          this.notifications.success(
+            this.store.isWaiting(post.id)
+              ? 'Your post waits for a moderator.'
+              : 'Your post is on the board.',
+          );
           this.created.emit();
         },
         // The store already showed the server's message; keep what the user typed.
