@@ -1,4 +1,5 @@
-//! `GET /image/{hash}`: content-addressed, so cacheable forever and revalidated for free.
+//! `GET /image/{hash}`: content-addressed, so cacheable forever and revalidated for free; and
+//! `GET /mod/image/{hash}`, the same for moderators whatever the state of its posts.
 
 use axum::{
     body::Body,
@@ -12,9 +13,13 @@ use super::{
     AppState,
     error::{ApiError, ErrorBody},
     extract::{ApiPath, ApiQuery},
+    moderation::ModeratorAuth,
     openapi::{Binary, ImagePathParams},
 };
-use crate::domain::{ImageHash, VariantWidth};
+use crate::{
+    domain::{ImageHash, VariantWidth},
+    storage::StoredImage,
+};
 
 const CACHE_FOREVER: &str = "public, max-age=31536000, immutable";
 
@@ -70,6 +75,50 @@ pub async fn get_image(
     }
 
     let image = state.posts.image(&hash, width).await?;
+    Ok(streamed(image, headers))
+}
+
+/// An image for a moderator (`/mod/image/{hash}`), whatever the state of the posts that show
+/// it: the queue shows the pictures of hidden and waiting posts this way (the app fetches it
+/// with the token and shows it from memory).
+#[utoipa::path(
+    get, path = "/mod/image/{hash}", tag = "moderation",
+    params(ImagePathParams),
+    security(("moderator_token" = [])),
+    responses(
+        (status = 200, description = "The image bytes, or its `width` variant; never stored by shared caches", content_type = "image/*", body = inline(Binary),
+         headers(("Cache-Control" = String))),
+        (status = 400, description = "`width` is not a whole number", body = ErrorBody),
+        (status = 401, description = "No moderator token", body = ErrorBody),
+        (status = 403, description = "Unknown or revoked moderator token", body = ErrorBody),
+        (status = 404, description = "No such image (a purged one included)", body = ErrorBody),
+        (status = 422, description = "Not a 64-character lowercase hex hash, or a width other than 320, 640, 1280", body = ErrorBody),
+        (status = 503, description = "Object storage unavailable", body = ErrorBody),
+    )
+)]
+pub async fn get_moderated_image(
+    State(state): State<AppState>,
+    ModeratorAuth(moderator): ModeratorAuth,
+    ApiPath(hash): ApiPath<String>,
+    ApiQuery(query): ApiQuery<ImageQuery>,
+) -> Result<Response, ApiError> {
+    let hash = ImageHash::parse(&hash)?;
+    let width = query.width.map(VariantWidth::parse).transpose()?;
+    let image = state
+        .posts
+        .moderated_image(&moderator, &hash, width)
+        .await?;
+    let mut headers = HeaderMap::new();
+    // The picture may be one the public must not see: no shared cache keeps it.
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    Ok(streamed(image, headers))
+}
+
+/// The image's bytes as they arrive from storage, with its type and length and `headers`.
+fn streamed(image: StoredImage, mut headers: HeaderMap) -> Response {
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_str(&image.content_type)
@@ -78,7 +127,7 @@ pub async fn get_image(
     if let Some(length) = image.content_length {
         headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
     }
-    Ok((headers, Body::from_stream(image.bytes)).into_response())
+    (headers, Body::from_stream(image.bytes)).into_response()
 }
 
 /// RFC 9110 §13.1.2: a list of entity tags (weak ones compare equal too) or `*`.

@@ -108,6 +108,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(moderation::mod_log))
         .routes(routes!(feed::feed))
         .routes(routes!(images::get_image))
+        .routes(routes!(images::get_moderated_image))
         .routes(routes!(health::health))
         .routes(routes!(health::ready))
         .routes(routes!(docs::openapi_json))

@@ -204,9 +204,7 @@ impl PostService {
         }
     }
 
-    /// The image, or its variant `width` wide, while a visible post shows it. A variant is made on its first request and kept
-    /// in object storage, so it is computed once; when the image cannot be scaled (a format
-    /// the decoders do not read), the original is served in its place.
+    /// The image, or its variant `width` wide, while a visible post shows it.
     #[tracing::instrument(name = "service.image", skip(self))]
     pub async fn image(
         &self,
@@ -214,6 +212,29 @@ impl PostService {
         width: Option<VariantWidth>,
     ) -> Result<StoredImage, ServiceError> {
         self.ensure_image_shown(hash).await?;
+        self.stored_image(hash, width).await
+    }
+
+    /// The image for a moderator, whatever the state of the posts that show it (a hidden or
+    /// waiting post's picture must be seen to be judged). A purged image is gone.
+    #[tracing::instrument(name = "service.moderated_image", skip(self, _moderator))]
+    pub async fn moderated_image(
+        &self,
+        _moderator: &super::Moderator,
+        hash: &ImageHash,
+        width: Option<VariantWidth>,
+    ) -> Result<StoredImage, ServiceError> {
+        self.stored_image(hash, width).await
+    }
+
+    /// The image, or its variant `width` wide, from storage. A variant is made on its first
+    /// request and kept in object storage, so it is computed once; when the image cannot be
+    /// scaled (a format the decoders do not read), the original is served in its place.
+    async fn stored_image(
+        &self,
+        hash: &ImageHash,
+        width: Option<VariantWidth>,
+    ) -> Result<StoredImage, ServiceError> {
         let Some(width) = width else {
             return Ok(self.images.get(ObjectKey::Original(hash)).await?);
         };

@@ -55,6 +55,11 @@ async fn every_moderator_route_wants_a_valid_token() {
         (reqwest::Method::GET, "/mod/queue".to_owned(), None),
         (reqwest::Method::GET, format!("/mod/post/{id}"), None),
         (
+            reqwest::Method::GET,
+            format!("/mod/image/{}", "a".repeat(64)),
+            None,
+        ),
+        (
             reqwest::Method::POST,
             format!("/mod/post/{id}/remove"),
             Some(json!({"reason": "x"})),

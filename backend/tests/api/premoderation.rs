@@ -39,6 +39,26 @@ async fn with_premoderation_an_image_post_waits_hidden_until_a_moderator_restore
     assert_error(app.get(&format!("/post/{}", id_of(&held))).await, 404).await;
     let image = format!("/image/{}", held["image_hash"].as_str().unwrap());
     assert_error(app.get(&image).await, 404).await;
+    // Moderators see the picture they judge, and no shared cache keeps it.
+    for path in [format!("/mod{image}"), format!("/mod{image}?width=320")] {
+        let seen = as_moderator(
+            &app,
+            &app.address,
+            Some(&token),
+            reqwest::Method::GET,
+            &path,
+            None,
+        )
+        .await;
+        assert_eq!(seen.status(), 200, "{path}");
+        assert_eq!(seen.headers()["cache-control"], "private, no-store");
+        assert!(
+            seen.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("image/")
+        );
+    }
 
     // The queue holds it; a restore publishes it, live.
     let queue: Value = as_moderator(

@@ -58,4 +58,13 @@ describe('ModeratorApi', () => {
       .flush([], { headers: { Link: '</modlog?limit=50&before=3>; rel="next"' } });
     expect(next).toMatch(/\/modlog\?limit=50&before=3$/);
   });
+
+  it('fetches a post’s image with the token, as a blob', () => {
+    let blob: Blob | null = null;
+    service.image('tok', 'ab'.repeat(32)).subscribe((b) => (blob = b));
+    const request = http.expectOne(`/mod/image/${'ab'.repeat(32)}?width=320`);
+    expect(request.request.headers.get('Authorization')).toBe('Bearer tok');
+    request.flush(new Blob(['x'], { type: 'image/webp' }));
+    expect(blob).not.toBeNull();
+  });
 });

@@ -52,6 +52,18 @@ export class ModeratorApi {
       .pipe(map(() => undefined));
   }
 
+  /**
+   * A post's image whatever its state (a hidden or waiting post's too), `width` wide: fetched
+   * with the token, so the page shows it from memory (an `<img>` can't send the header).
+   */
+  image(token: string, hash: string, width = 320): Observable<Blob> {
+    return this.http.get(`${this.base}/mod/image/${hash}`, {
+      headers: bearer(token),
+      params: { width },
+      responseType: 'blob',
+    });
+  }
+
   /** The public moderation log, newest first: its first page, or the page `url` names. */
   modLog(url = `${this.base}/modlog`): Observable<ModLogPage> {
     return this.http.get<ModLogEntry[]>(url, { observe: 'response' }).pipe(

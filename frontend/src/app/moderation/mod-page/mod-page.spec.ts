@@ -28,6 +28,7 @@ describe('ModPage', () => {
     queue: ReturnType<typeof vi.fn>;
     act: ReturnType<typeof vi.fn>;
     ban: ReturnType<typeof vi.fn>;
+    image: ReturnType<typeof vi.fn>;
   };
   let el: HTMLElement;
   let harness: RouterTestingHarness;
@@ -52,7 +53,12 @@ describe('ModPage', () => {
 
   beforeEach(() => {
     sessionStorage.clear();
-    api = { queue: vi.fn(), act: vi.fn(), ban: vi.fn() };
+    api = {
+      queue: vi.fn(),
+      act: vi.fn(),
+      ban: vi.fn(),
+      image: vi.fn(() => of(new Blob(['x'], { type: 'image/webp' }))),
+    };
     TestBed.configureTestingModule({
       providers: [
         provideRouter([{ path: 'mod', component: ModPage }]),
@@ -83,6 +89,9 @@ describe('ModPage', () => {
     expect(post.textContent).toContain('0123456789ab');
     expect(button('Restore')).not.toBeNull();
     expect(button('Remove and purge image')).not.toBeNull();
+    // The hidden post's picture, fetched with the token.
+    expect(api.image).toHaveBeenCalledWith('secret-token', 'a'.repeat(64));
+    expect(post.querySelector('img')?.getAttribute('src')).toMatch(/^blob:/);
   });
 
   it('acts in one click with the prefilled reason, then reads the queue again', async () => {

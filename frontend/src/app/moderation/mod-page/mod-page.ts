@@ -51,6 +51,8 @@ export class ModPage {
   protected readonly busy = signal<ReadonlySet<number>>(new Set());
   /** Reasons the moderator typed, by post. */
   private readonly reasons = signal<ReadonlyMap<number, string>>(new Map());
+  /** The queued posts' images, fetched with the token, as object URLs by image hash. */
+  protected readonly images = signal<ReadonlyMap<string, string>>(new Map());
   protected readonly waiting = computed(() => this.queue()?.length ?? 0);
 
   private polling: Subscription | null = null;
@@ -60,7 +62,10 @@ export class ModPage {
       const token = this.session.token();
       untracked(() => this.follow(token));
     });
-    inject(DestroyRef).onDestroy(() => this.polling?.unsubscribe());
+    inject(DestroyRef).onDestroy(() => {
+      this.polling?.unsubscribe();
+      this.forgetImages();
+    });
   }
 
   protected signIn(event: Event, input: HTMLInputElement): void {
@@ -135,22 +140,48 @@ export class ModPage {
   private follow(token: string | null): void {
     this.polling?.unsubscribe();
     this.queue.set(null);
+    this.forgetImages();
     if (!token) {
       return;
     }
     this.polling = timer(0, QUEUE_REFRESH_MS)
       .pipe(switchMap(() => this.moderation.queue(token)))
       .subscribe({
-        next: (queue) => this.queue.set(queue),
+        next: (queue) => this.show(token, queue),
         error: (error) => this.failed(error),
       });
   }
 
   private refresh(token: string): void {
     this.moderation.queue(token).subscribe({
-      next: (queue) => this.queue.set(queue),
+      next: (queue) => this.show(token, queue),
       error: (error) => this.failed(error),
     });
+  }
+
+  /** Shows the queue, and fetches the images it shows for the first time. */
+  private show(token: string, queue: QueuedPost[]): void {
+    this.queue.set(queue);
+    const wanted = new Set(queue.map((post) => post.image_hash).filter((h) => h !== null));
+    for (const hash of wanted) {
+      if (!this.images().has(hash)) {
+        this.moderation.image(token, hash).subscribe({
+          next: (blob) => {
+            const url = URL.createObjectURL(blob);
+            this.images.update((images) => new Map(images).set(hash, url));
+          },
+          // A purged or missing image: the post says it has one, without a picture.
+          error: () => undefined,
+        });
+      }
+    }
+  }
+
+  private forgetImages(): void {
+    for (const url of this.images().values()) {
+      URL.revokeObjectURL(url);
+    }
+    this.images.set(new Map());
   }
 
   /** A wrong or revoked token ends the session; other failures are shown and retried. */

@@ -123,7 +123,7 @@ describe('PostForm', () => {
       TestBed.inject(NotificationService)
         .notifications()
         .map((n) => n.message),
-    ).toEqual(['Your post waits for a moderator. It shows on the board once approved.']);
+    ).toEqual(['Your post waits for a moderator.']);
   });
 
   it('sends trimmed values and the file, then resets', async () => {
