@@ -18,6 +18,7 @@ use super::{
 };
 use crate::{
     domain::{ImageHash, VariantWidth},
+    service::ImageAnswer,
     storage::StoredImage,
 };
 
@@ -67,15 +68,11 @@ pub async fn get_image(
         HeaderValue::from_static(CACHE_FOREVER),
     );
 
-    // Only an image that a visible post shows is served, revalidations included.
-    state.posts.ensure_image_shown(&hash).await?;
-    // The bytes behind a hash never change, so a matching tag needs no trip to storage.
-    if if_none_match_includes(&request_headers, &headers[header::ETAG]) {
-        return Ok((StatusCode::NOT_MODIFIED, headers).into_response());
+    let client_has_it = if_none_match_includes(&request_headers, &headers[header::ETAG]);
+    match state.posts.image(&hash, width, client_has_it).await? {
+        ImageAnswer::Unchanged => Ok((StatusCode::NOT_MODIFIED, headers).into_response()),
+        ImageAnswer::Image(image) => Ok(streamed(image, headers)),
     }
-
-    let image = state.posts.image(&hash, width).await?;
-    Ok(streamed(image, headers))
 }
 
 /// An image for a moderator (`/mod/image/{hash}`), whatever the state of the posts that show

@@ -18,7 +18,7 @@ pub use ban_repository::Banned;
 pub use blocked_images::{BlockedLately, Purged};
 pub use error::{BoxError, RepositoryError};
 pub use event_repository::{EventListener, EventPage, EventRepository, ResumePoint};
-pub use moderation_repository::{ModAction, ModeratedPost, OpenReport, QUEUE_LENGTH};
+pub use moderation_repository::{ModAction, Moderated, ModeratedPost, OpenReport, QUEUE_LENGTH};
 pub use moderator_repository::{Addition, ModeratorRepository, ModeratorRow};
 pub use pool::DbPool;
 pub use post_lifecycle::{Deletion, StorageWork, WithImage};

@@ -51,6 +51,16 @@ impl ModAction {
     }
 }
 
+/// What [`PostRepository::moderate`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Moderated {
+    /// Done (or nothing to do); the post's state now.
+    Done(PostState),
+    NoSuchPost,
+    /// A restore refused: the post's image was purged, it would come back without it.
+    ImagePurged,
+}
+
 /// How many posts the queue shows at most: the most reported first.
 pub const QUEUE_LENGTH: i64 = 100;
 
@@ -149,9 +159,9 @@ impl PostRepository {
             .collect()
     }
 
-    /// Does `action` to post `id` for `moderator`, with its log row, in one transaction; the
-    /// post's new state, or `None` when there is no such post. An action that changes
-    /// nothing (removing a removed post, dismissing no reports) is not logged again.
+    /// Does `action` to post `id` for `moderator`, with its log row, in one transaction. An
+    /// action that changes nothing (removing a removed post, dismissing no reports) is not
+    /// logged again. A restore of a post whose image was purged changes nothing.
     #[tracing::instrument(name = "repository.moderate", skip(self, reason))]
     pub async fn moderate(
         &self,
@@ -159,22 +169,30 @@ impl PostRepository {
         action: ModAction,
         moderator: &str,
         reason: &ModReason,
-    ) -> Result<Option<PostState>, RepositoryError> {
-        let state = self
-            .pool
+    ) -> Result<Moderated, RepositoryError> {
+        self.pool
             .transaction(
                 &(id, action, moderator, reason),
                 |db, (id, action, moderator, reason)| {
                     Box::pin(async move {
-                        let Some(before) = sqlx::query_scalar!(
-                            "SELECT state FROM posts WHERE id = $1 FOR NO KEY UPDATE",
+                        let Some(row) = sqlx::query!(
+                            r#"SELECT state, EXISTS (SELECT 1 FROM blocked_images b
+                                                    WHERE b.image_hash = p.image_hash)
+                                             AS "image_purged!"
+                               FROM posts p WHERE id = $1 FOR NO KEY UPDATE"#,
                             id,
                         )
                         .fetch_optional(&mut *db)
                         .await?
                         else {
-                            return Ok(Finish::Rollback(None));
+                            return Ok(Finish::Rollback(Moderated::NoSuchPost));
                         };
+                        // Read under the post's lock: a purge that commits first is seen, and
+                        // one that comes later waits for this action and removes the post.
+                        if *action == ModAction::Restore && row.image_purged {
+                            return Ok(Finish::Rollback(Moderated::ImagePurged));
+                        }
+                        let before = row.state;
                         let after = match action {
                             ModAction::Remove => "removed",
                             ModAction::Restore => "visible",
@@ -203,12 +221,14 @@ impl PostRepository {
                             .execute(&mut *db)
                             .await?;
                         }
-                        Ok(Finish::Commit(Some(after.to_owned())))
+                        let after = PostState::from_stored(after).ok_or_else(|| {
+                            sqlx::Error::Decode(format!("post {id}: state {after:?}").into())
+                        })?;
+                        Ok(Finish::Commit(Moderated::Done(after)))
                     })
                 },
             )
-            .await?;
-        Ok(state.as_deref().and_then(PostState::from_stored))
+            .await
     }
 
     /// A page of the public moderation log, newest first.

@@ -17,5 +17,5 @@ pub use bans::BanMade;
 pub use error::ServiceError;
 pub use live::{Delivery, LiveEvents, LiveStats};
 pub use moderation::{Moderator, NewestFirstPage};
-pub use post_service::{Created, ModerationRules, Page, PostService};
+pub use post_service::{Created, ImageAnswer, ModerationRules, Page, PostService};
 pub use rate_limiter::RateLimiter;

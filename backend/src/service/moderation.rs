@@ -2,8 +2,8 @@
 
 use super::{PostService, ServiceError};
 use crate::{
-    domain::{ImageHash, ModLogEntry, ModReason, NewestFirst, PostState, TokenHash},
-    repository::{ModAction, ModeratedPost},
+    domain::{ModLogEntry, ModReason, NewestFirst, PostState, TokenHash},
+    repository::{ModAction, Moderated, ModeratedPost},
 };
 
 /// A page of a list read newest first (the moderation log, the bans), and the id to continue
@@ -70,26 +70,17 @@ impl PostService {
         action: ModAction,
         reason: &ModReason,
     ) -> Result<PostState, ServiceError> {
-        if action == ModAction::Restore && self.image_was_purged(id).await? {
-            return Err(ServiceError::ImagePurged(id));
-        }
-        let state = self
+        let state = match self
             .posts
             .moderate(id, action, &moderator.name, reason)
             .await?
-            .ok_or(ServiceError::PostNotFound(id))?;
+        {
+            Moderated::Done(state) => state,
+            Moderated::NoSuchPost => return Err(ServiceError::PostNotFound(id)),
+            Moderated::ImagePurged => return Err(ServiceError::ImagePurged(id)),
+        };
         tracing::info!(post_id = id, action = action.as_str(), "moderated");
         Ok(state)
-    }
-
-    /// Whether post `id` has an image, and it is blocked.
-    async fn image_was_purged(&self, id: i64) -> Result<bool, ServiceError> {
-        let post = self.moderated_post(id).await?;
-        match post.post.image_hash.as_deref().map(ImageHash::parse) {
-            Some(Ok(image)) => Ok(self.posts.is_blocked(&image).await?),
-            Some(Err(error)) => Err(ServiceError::Internal(error.into())),
-            None => Ok(false),
-        }
     }
 
     /// A page of the public moderation log, newest first.

@@ -23,6 +23,13 @@ pub struct Page<C = Cursor> {
     pub next: Option<C>,
 }
 
+/// What the image route answers.
+pub enum ImageAnswer {
+    /// The client's copy is the image: no trip to storage.
+    Unchanged,
+    Image(StoredImage),
+}
+
 /// A new post and its delete token, which is not kept anywhere: the one chance to show it.
 #[derive(Debug)]
 pub struct Created {
@@ -195,24 +202,24 @@ impl PostService {
         Ok(post)
     }
 
-    /// `ImageNotFound` unless a visible post shows the image: nothing else is served.
-    pub async fn ensure_image_shown(&self, hash: &ImageHash) -> Result<(), ServiceError> {
-        if self.shown.is_shown(&self.posts, hash).await? {
-            Ok(())
-        } else {
-            Err(ServiceError::ImageNotFound(hash.to_string()))
-        }
-    }
-
-    /// The image, or its variant `width` wide, while a visible post shows it.
+    /// The image, or its variant `width` wide, while a visible post shows it (nothing else is
+    /// served, revalidations included): [`ImageAnswer::Unchanged`] without a trip to storage
+    /// when the client holds it already (`client_has_it`: its `If-None-Match` names it; the
+    /// bytes behind a hash never change).
     #[tracing::instrument(name = "service.image", skip(self))]
     pub async fn image(
         &self,
         hash: &ImageHash,
         width: Option<VariantWidth>,
-    ) -> Result<StoredImage, ServiceError> {
-        self.ensure_image_shown(hash).await?;
-        self.stored_image(hash, width).await
+        client_has_it: bool,
+    ) -> Result<ImageAnswer, ServiceError> {
+        if !self.shown.is_shown(&self.posts, hash).await? {
+            return Err(ServiceError::ImageNotFound(hash.to_string()));
+        }
+        if client_has_it {
+            return Ok(ImageAnswer::Unchanged);
+        }
+        Ok(ImageAnswer::Image(self.stored_image(hash, width).await?))
     }
 
     /// The image for a moderator, whatever the state of the posts that show it (a hidden or
