@@ -629,6 +629,18 @@ ensure_chromium() {
   fi
 }
 
+# ensure_nginx — Debian's nginx (backend/tests/api/behind_nginx.rs runs it, as a foreground
+# process of its own, in front of two replicas; it looks on PATH, then at /usr/sbin/nginx).
+# nginx-light: the smallest package with the proxy; installing it does not start a server
+# where no init system runs, and where one does the test's nginx uses a port of its own.
+ensure_nginx() {
+  if have nginx || [[ -x /usr/sbin/nginx ]]; then
+    ok "nginx is installed"
+  else
+    apt_install nginx-light
+  fi
+}
+
 # ---------------------------------------------------------------------------------------------
 # Backend
 

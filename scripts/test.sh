@@ -111,7 +111,9 @@ record "PostgreSQL" PASS $((SECONDS - start))
 gate "sqlx prepare --check" "$ROOT/scripts/sqlx-prepare.sh" --check
 # A test that hangs fails its gate instead of using up CI's time (a cold `cargo test` builds
 # and runs in about 12 minutes here, e2e in about 8).
-gate "cargo test" timeout --kill-after=30s 35m cargo test --workspace
+# nginx first: a test runs it in front of two replicas (installed with apt when missing).
+cargo_test() { ensure_nginx && timeout --kill-after=30s 35m cargo test --workspace; }
+gate "cargo test" cargo_test
 
 # ---- frontend
 gate "npm ci" npm_ci_if_needed
