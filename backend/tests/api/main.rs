@@ -6,6 +6,7 @@ mod helpers;
 mod image_fixtures;
 
 mod bans;
+mod behind_nginx;
 mod create_post;
 mod deleting;
 mod feed;

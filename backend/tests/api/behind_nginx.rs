@@ -1,0 +1,368 @@
+//! Behind the real proxy: Debian's nginx, run with the shipped `deploy/nginx.conf`, in front of
+//! two replicas. Refusals the app answers before reading the whole request body (a 429 before
+//! the upload is read, a 413 part-way through it) must reach the client as the contract's JSON,
+//! never as nginx's 502 (`writev() failed (32: Broken pipe)`), and must not count against
+//! `max_fails`: both replicas stay in rotation. A request over nginx's own limit gets JSON too.
+//!
+//! nginx is looked up on PATH, then at /usr/sbin/nginx; the scripts install it (`ensure_nginx`
+//! in scripts/lib.sh). Without it this test fails: it does not skip.
+
+use std::{
+    collections::BTreeMap,
+    fs,
+    os::unix::fs::MetadataExt,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use postboard::domain::{RateLimit, TrustedProxies};
+use serde_json::Value;
+
+use crate::helpers::*;
+
+/// The app's image limit in these tests (its whole-request limit is this + 1 MiB).
+const MAX_IMAGE_BYTES: usize = 2 << 20;
+
+#[tokio::test]
+async fn refusals_before_the_body_is_read_are_json_through_nginx_and_keep_both_replicas() {
+    let (app, mut replicas) = spawn_fleet_with(
+        |config| {
+            config.max_image_bytes = MAX_IMAGE_BYTES;
+            // One create per client and hour: the second is a 429, read before the upload.
+            config.rate_limit_posts = RateLimit::parse("1/1h").unwrap();
+            // nginx is on loopback: its X-Forwarded-For names the client.
+            config.trusted_proxies = TrustedProxies::parse("127.0.0.1").unwrap();
+        },
+        1,
+    )
+    .await
+    .expect("two replicas start");
+    let replica = replicas.remove(0);
+    let nginx = Nginx::start(&[&app.address, &replica.address]);
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let upload = |client_ip: &str, image: Vec<u8>| {
+        client
+            .post(nginx.url("/post"))
+            .header("x-forwarded-for", client_ip)
+            .multipart(
+                PostForm::new("a title", "a text")
+                    .file(image, "photo.png", "image/png")
+                    .into_multipart(),
+            )
+            .send()
+    };
+
+    // The one create this client may make.
+    let first = upload("10.1.0.1", png(1)).await.expect("sent");
+    assert_eq!(first.status(), 201, "{:?}", first.text().await);
+
+    let mut statuses = BTreeMap::<u16, usize>::new();
+    for i in 0..50 {
+        let (client_ip, image, expected) = if i % 2 == 0 {
+            // Past the rate limit: refused before a byte of the body is read. Mostly a 7 MB
+            // photo; every fourth a small one (the app can drain that and keep the connection).
+            let size = if i % 4 == 0 { 300_000 } else { 7_000_000 };
+            ("10.1.0.1".to_owned(), png_of_len(size), 429)
+        } else {
+            // A client of its own (within its budget) with an image over MAX_IMAGE_BYTES: the
+            // app stops reading at the limit.
+            (format!("10.2.0.{i}"), png_of_len(6_000_000), 413)
+        };
+        let response = upload(&client_ip, image)
+            .await
+            .unwrap_or_else(|e| panic!("request {i} through nginx: {e}"));
+        let status = response.status().as_u16();
+        *statuses.entry(status).or_default() += 1;
+        if status == 502 {
+            continue; // counted, and reported all together below
+        }
+        assert_eq!(status, expected, "request {i}");
+        assert_json_error(response, expected).await;
+    }
+    assert_eq!(
+        statuses,
+        BTreeMap::from([(413, 25), (429, 25)]),
+        "50 refusals through nginx: 25 × 429 and 25 × 413 in JSON, no 502\n{}",
+        nginx.error_log()
+    );
+
+    // Over nginx's own client_max_body_size: nginx answers, in the contract's shape.
+    let limit = nginx.client_max_body_size();
+    let response = client
+        .post(nginx.url("/post"))
+        .header("content-type", "application/octet-stream")
+        .body(vec![0u8; limit as usize + 1])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 413);
+    assert_json_error(response, 413).await;
+
+    // Both replicas are still in rotation: GETs after the refusals reach each of them.
+    let before = nginx.access_log().len();
+    for _ in 0..10 {
+        let response = client.get(nginx.url("/health")).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    let after = nginx.access_log();
+    let reached: BTreeMap<String, usize> =
+        after[before..]
+            .iter()
+            .fold(BTreeMap::new(), |mut counts, entry| {
+                *counts.entry(entry.upstream.clone()).or_default() += 1;
+                counts
+            });
+    let replicas: Vec<String> = [&app.address, &replica.address]
+        .iter()
+        .map(|a| a.trim_start_matches("http://").to_owned())
+        .collect();
+    assert_eq!(
+        reached.keys().cloned().collect::<Vec<_>>(),
+        {
+            let mut sorted = replicas.clone();
+            sorted.sort();
+            sorted
+        },
+        "10 GETs after the refusals reach both replicas, once each: {reached:?}\n{}",
+        nginx.error_log()
+    );
+    // No request was tried on a second replica, and nginx saw no upstream fail.
+    assert!(
+        after.iter().all(|entry| !entry.upstream.contains(',')),
+        "a request went to two replicas: {after:?}"
+    );
+    let log = nginx.error_log();
+    for sign in ["[error]", "[crit]", "[alert]", "temporarily disabled", "no live upstreams"] {
+        assert!(!log.contains(sign), "nginx logged {sign:?}:\n{log}");
+    }
+}
+
+/// The contract's error body (API.md): `{"detail": {"user_message", "internal_message"}}`, JSON.
+async fn assert_json_error(response: reqwest::Response, status: u16) {
+    assert_eq!(response.status(), status);
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let body = response.text().await.unwrap();
+    assert_eq!(
+        content_type.as_deref(),
+        Some("application/json"),
+        "a {status} in JSON: {body}"
+    );
+    let body: Value =
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("a {status} in JSON ({e}): {body}"));
+    let detail = body["detail"]
+        .as_object()
+        .unwrap_or_else(|| panic!("no detail in {body}"));
+    assert_eq!(detail.len(), 2, "{body}");
+    assert!(detail["user_message"].as_str().unwrap().ends_with('.'));
+    assert!(!detail["internal_message"].as_str().unwrap().is_empty());
+}
+
+/// nginx as a foreground process (`daemon off`), everything of its own in a temporary folder.
+struct Nginx {
+    child: Child,
+    port: u16,
+    dir: tempfile::TempDir,
+    client_max_body_size: u64,
+}
+
+#[derive(Debug)]
+struct AccessEntry {
+    upstream: String,
+}
+
+impl Nginx {
+    /// Serves `deploy/nginx.conf` on a free port, with `replicas` (`http://host:port`) in place
+    /// of the compose services. Panics, saying how to install it, when nginx is missing.
+    fn start(replicas: &[&str]) -> Self {
+        let binary = nginx_binary();
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let shipped =
+            fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/nginx.conf"))
+                .unwrap();
+        let addresses: Vec<&str> = replicas
+            .iter()
+            .map(|a| a.trim_start_matches("http://"))
+            .collect();
+        let (site, client_max_body_size) = for_debian_nginx(&shipped, port, &addresses);
+        let d = dir.path().display();
+        for temp in ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"] {
+            fs::create_dir(dir.path().join(temp)).unwrap();
+        }
+        // As root, the workers would switch to `nobody`, who cannot write the temporary folders.
+        let user = if fs::metadata("/proc/self").unwrap().uid() == 0 {
+            "user root;"
+        } else {
+            ""
+        };
+        let conf = format!(
+            "daemon off;\nmaster_process on;\nworker_processes 1;\n{user}\npid {d}/nginx.pid;\n\
+             error_log {d}/error.log warn;\nevents {{ worker_connections 512; }}\n\
+             http {{\n\
+             default_type application/octet-stream;\n\
+             log_format upstreams '$status $upstream_addr';\n\
+             access_log {d}/access.log upstreams;\n\
+             client_body_temp_path {d}/client_body;\nproxy_temp_path {d}/proxy;\n\
+             fastcgi_temp_path {d}/fastcgi;\nuwsgi_temp_path {d}/uwsgi;\nscgi_temp_path {d}/scgi;\n\
+             {site}\n}}\n"
+        );
+        let conf_path = dir.path().join("nginx.conf");
+        fs::write(&conf_path, conf).unwrap();
+        let stderr = fs::File::create(dir.path().join("stderr.log")).unwrap();
+        let child = Command::new(&binary)
+            .arg("-p")
+            .arg(dir.path())
+            .arg("-c")
+            .arg(&conf_path)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {}: {e}", binary.display()));
+        let mut nginx = Self {
+            child,
+            port,
+            dir,
+            client_max_body_size,
+        };
+        nginx.wait_until_listening();
+        nginx
+    }
+
+    fn wait_until_listening(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!(
+                    "nginx exited ({status}):\n{}\n{}",
+                    fs::read_to_string(self.dir.path().join("stderr.log")).unwrap_or_default(),
+                    self.error_log()
+                );
+            }
+            assert!(Instant::now() < deadline, "nginx is not listening after 10 s");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    fn client_max_body_size(&self) -> u64 {
+        self.client_max_body_size
+    }
+
+    fn error_log(&self) -> String {
+        fs::read_to_string(self.dir.path().join("error.log")).unwrap_or_default()
+    }
+
+    fn access_log(&self) -> Vec<AccessEntry> {
+        fs::read_to_string(self.dir.path().join("access.log"))
+            .unwrap_or_default()
+            .lines()
+            .map(|line| AccessEntry {
+                upstream: line.split_once(' ').map(|(_, u)| u).unwrap_or("").to_owned(),
+            })
+            .collect()
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        // SIGTERM to the master stops its workers too (SIGKILL would leave them running).
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// nginx on PATH, else Debian's /usr/sbin/nginx (not on a normal user's PATH).
+fn nginx_binary() -> PathBuf {
+    let on_path = std::env::var_os("PATH")
+        .map(|path| {
+            std::env::split_paths(&path)
+                .map(|dir| dir.join("nginx"))
+                .find(|candidate| candidate.is_file())
+        })
+        .unwrap_or_default();
+    on_path
+        .or_else(|| Some(PathBuf::from("/usr/sbin/nginx")).filter(|p| p.is_file()))
+        .unwrap_or_else(|| {
+            panic!(
+                "nginx is not installed (looked on PATH and at /usr/sbin/nginx). `make test` \
+                 installs it (scripts/lib.sh, ensure_nginx); by hand: \
+                 sudo apt-get install -y nginx-light"
+            )
+        })
+}
+
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// `deploy/nginx.conf` as Debian's nginx 1.22 runs it: the shipped file targets nginx ≥ 1.27.3
+/// (`resolve` on upstream servers, with its `zone` and `resolver`), which 1.22 refuses. Those
+/// lines go, each `server appN:8000` becomes a replica's address, and `listen` a free port.
+/// Everything else (limits, error pages, proxy settings) is tested as shipped. Also returns
+/// `client_max_body_size` in bytes.
+fn for_debian_nginx(shipped: &str, port: u16, replicas: &[&str]) -> (String, u64) {
+    let mut replicas = replicas.iter();
+    let mut site = String::new();
+    let mut max_body = None;
+    for line in shipped.lines() {
+        let code = line.split('#').next().unwrap().trim();
+        if code.starts_with("resolver ") || code.starts_with("zone ") {
+            continue;
+        }
+        if let Some(rest) = code.strip_prefix("server ")
+            && rest.contains(":8000")
+        {
+            let address = replicas.next().expect("a replica for each upstream server");
+            let parameters: Vec<&str> = rest
+                .trim_end_matches(';')
+                .split_whitespace()
+                .skip(1)
+                .filter(|p| *p != "resolve")
+                .collect();
+            site.push_str(&format!("server {address} {};\n", parameters.join(" ")));
+            continue;
+        }
+        if code == "listen 8000;" {
+            site.push_str(&format!("listen 127.0.0.1:{port};\n"));
+            continue;
+        }
+        if let Some(size) = code.strip_prefix("client_max_body_size ") {
+            let mib: u64 = size
+                .trim_end_matches(';')
+                .strip_suffix('m')
+                .expect("client_max_body_size in MiB")
+                .parse()
+                .unwrap();
+            max_body = Some(mib << 20);
+        }
+        site.push_str(line);
+        site.push('\n');
+    }
+    assert!(replicas.next().is_none(), "more replicas than servers");
+    (site, max_body.expect("client_max_body_size"))
+}
