@@ -6,6 +6,7 @@ mod body_deadline;
 mod client;
 mod deleting;
 mod docs;
+mod drain;
 mod error;
 mod errors;
 mod events;
@@ -142,6 +143,9 @@ pub fn router(state: AppState, config: &Config, metrics: &Metrics) -> Router {
     };
     let app = app.layer(
         ServiceBuilder::new()
+            // Outermost but for the metrics: every early answer, whoever gave it, leaves the
+            // connection fit for a proxy (`drain`).
+            .layer(middleware::from_fn(drain::drain_unread_body))
             .layer(middleware::from_fn_with_state(
                 security,
                 security::set_security_headers,

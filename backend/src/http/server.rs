@@ -6,7 +6,9 @@
 //! clients exhaust the process's file descriptors. Here each request head must arrive whole
 //! within `header_timeout` of the connection being ready for it, which also closes a keep-alive
 //! connection left idle for that long. Bodies have their own deadlines (`body_deadline`), and
-//! a response in progress (a live event stream) is not affected.
+//! a response in progress (a live event stream) is not affected. A connection closed after an
+//! answer that left the request body unread closes gently (`drain`), so a proxy still sending
+//! that body reads the answer instead of a reset.
 
 use std::{future::Future, io, time::Duration};
 
@@ -19,6 +21,8 @@ use hyper_util::{
 };
 use tokio::net::TcpListener;
 use tower::ServiceExt;
+
+use super::drain::{CloseGently, GentleClose};
 
 /// Serves `router` on `listener` until `shutdown` completes; then accepts nothing more, lets
 /// every connection finish the request it is on, and returns once all are closed. Each request
@@ -48,15 +52,19 @@ pub async fn serve(
                 }
             },
         };
-        let service = router
-            .clone()
-            .map_request(move |mut request: Request<Incoming>| {
+        let close = CloseGently::default();
+        let service = router.clone().map_request({
+            let close = close.clone();
+            move |mut request: Request<Incoming>| {
                 request.extensions_mut().insert(ConnectInfo(peer));
+                request.extensions_mut().insert(close.clone());
                 request
-            });
-        let connection = graceful.watch(
-            connections.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service)),
-        );
+            }
+        });
+        let connection = graceful.watch(connections.serve_connection(
+            TokioIo::new(GentleClose::new(stream, close)),
+            TowerToHyperService::new(service),
+        ));
         tokio::spawn(async move {
             // A client that hung up or timed out is nothing to report.
             let _ = connection.await;
