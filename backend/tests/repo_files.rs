@@ -453,8 +453,24 @@ fn nginx_conf_spreads_over_every_app_and_streams_events_unbuffered() {
         .parse()
         .unwrap();
     assert!(
-        mib << 20 >= max_image + (1 << 20),
-        "client_max_body_size {body} < MAX_IMAGE_BYTES + 1 MiB"
+        mib << 20 > max_image + (1 << 20),
+        "client_max_body_size {body} <= MAX_IMAGE_BYTES + 1 MiB"
+    );
+    // What nginx answers itself (a body over its own limit, no replica answering, a replica
+    // timing out) has the contract's JSON shape too (tests/api/behind_nginx.rs sees it).
+    let error_page = directive(server, "error_page").expect("error_page");
+    let words: Vec<&str> = error_page.split_whitespace().collect();
+    for code in ["413", "502", "504"] {
+        assert!(
+            words.contains(&code),
+            "error_page {error_page} covers {code}"
+        );
+    }
+    let page = nginx_block(&conf, &format!("location = {}", words.last().unwrap()));
+    assert_eq!(
+        directive(page, "default_type").as_deref(),
+        Some("application/json"),
+        "{page}"
     );
 
     let events = nginx_block(&conf, "location = /events");
