@@ -103,19 +103,18 @@ async fn refusals_before_the_body_is_read_are_json_through_nginx_and_keep_both_r
     assert_json_error(response, 413).await;
 
     // Both replicas are still in rotation: GETs after the refusals reach each of them.
-    let before = nginx.access_log().len();
     for _ in 0..10 {
         let response = client.get(nginx.url("/health")).send().await.unwrap();
         assert_eq!(response.status(), 200);
     }
     let after = nginx.access_log();
-    let reached: BTreeMap<String, usize> =
-        after[before..]
-            .iter()
-            .fold(BTreeMap::new(), |mut counts, entry| {
-                *counts.entry(entry.upstream.clone()).or_default() += 1;
-                counts
-            });
+    let reached: BTreeMap<String, usize> = after
+        .iter()
+        .filter(|entry| entry.uri == "/health")
+        .fold(BTreeMap::new(), |mut counts, entry| {
+            *counts.entry(entry.upstream.clone()).or_default() += 1;
+            counts
+        });
     let replicas: Vec<String> = [&app.address, &replica.address]
         .iter()
         .map(|a| a.trim_start_matches("http://").to_owned())
@@ -127,7 +126,7 @@ async fn refusals_before_the_body_is_read_are_json_through_nginx_and_keep_both_r
             sorted.sort();
             sorted
         },
-        "10 GETs after the refusals reach both replicas, once each: {reached:?}\n{}",
+        "10 GETs after the refusals reach both replicas: {reached:?}\n{}",
         nginx.error_log()
     );
     // No request was tried on a second replica, and nginx saw no upstream fail.
@@ -135,10 +134,18 @@ async fn refusals_before_the_body_is_read_are_json_through_nginx_and_keep_both_r
         after.iter().all(|entry| !entry.upstream.contains(',')),
         "a request went to two replicas: {after:?}"
     );
+    // (Its log has the 413 of its own limit, and warnings about bodies buffered to disk; any
+    // line about an upstream is a failure: a broken pipe, a reset, `temporarily disabled`...)
     let log = nginx.error_log();
-    for sign in ["[error]", "[crit]", "[alert]", "temporarily disabled", "no live upstreams"] {
-        assert!(!log.contains(sign), "nginx logged {sign:?}:\n{log}");
-    }
+    let upstream_trouble: Vec<&str> = log
+        .lines()
+        .filter(|line| line.contains("upstream"))
+        .collect();
+    assert!(
+        upstream_trouble.is_empty(),
+        "nginx had trouble with a replica:\n{}",
+        upstream_trouble.join("\n")
+    );
 }
 
 /// The contract's error body (API.md): `{"detail": {"user_message", "internal_message"}}`, JSON.
@@ -174,6 +181,8 @@ struct Nginx {
 
 #[derive(Debug)]
 struct AccessEntry {
+    uri: String,
+    /// The replica's address (`a, b` when nginx tried two; `-` when it answered itself).
     upstream: String,
 }
 
@@ -207,7 +216,7 @@ impl Nginx {
              error_log {d}/error.log warn;\nevents {{ worker_connections 512; }}\n\
              http {{\n\
              default_type application/octet-stream;\n\
-             log_format upstreams '$status $upstream_addr';\n\
+             log_format upstreams '$status $request_uri $upstream_addr';\n\
              access_log {d}/access.log upstreams;\n\
              client_body_temp_path {d}/client_body;\nproxy_temp_path {d}/proxy;\n\
              fastcgi_temp_path {d}/fastcgi;\nuwsgi_temp_path {d}/uwsgi;\nscgi_temp_path {d}/scgi;\n\
@@ -270,8 +279,12 @@ impl Nginx {
         fs::read_to_string(self.dir.path().join("access.log"))
             .unwrap_or_default()
             .lines()
-            .map(|line| AccessEntry {
-                upstream: line.split_once(' ').map(|(_, u)| u).unwrap_or("").to_owned(),
+            .map(|line| {
+                let mut fields = line.splitn(3, ' ').skip(1);
+                AccessEntry {
+                    uri: fields.next().unwrap_or_default().to_owned(),
+                    upstream: fields.next().unwrap_or_default().to_owned(),
+                }
             })
             .collect()
     }
