@@ -258,7 +258,10 @@ impl Nginx {
                     self.error_log()
                 );
             }
-            assert!(Instant::now() < deadline, "nginx is not listening after 10 s");
+            assert!(
+                Instant::now() < deadline,
+                "nginx is not listening after 10 s"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
