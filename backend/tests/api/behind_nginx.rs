@@ -382,3 +382,118 @@ fn for_debian_nginx(shipped: &str, port: u16, replicas: &[&str]) -> (String, u64
     assert!(replicas.next().is_none(), "more replicas than servers");
     (site, max_body.expect("client_max_body_size"))
 }
+
+// The mechanism itself, on a raw connection to one server (no proxy): a DELETE without its
+// token is a 401 that never looks at the body.
+
+/// The head and body of the next response on `stream` (Content-Length framed).
+async fn read_response(stream: &mut tokio::net::TcpStream) -> (String, Vec<u8>) {
+    use tokio::io::AsyncReadExt;
+    let mut received = Vec::new();
+    let head_end = loop {
+        if let Some(end) = received.windows(4).position(|w| w == b"\r\n\r\n") {
+            break end + 4;
+        }
+        let mut chunk = [0u8; 4096];
+        let n = stream.read(&mut chunk).await.expect("the response arrives");
+        assert!(n > 0, "closed before a response: {received:?}");
+        received.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8(received[..head_end].to_vec())
+        .unwrap()
+        .to_ascii_lowercase();
+    let length: usize = head
+        .lines()
+        .find_map(|line| line.strip_prefix("content-length: "))
+        .expect("content-length")
+        .trim()
+        .parse()
+        .unwrap();
+    let mut body = received[head_end..].to_vec();
+    while body.len() < length {
+        let mut chunk = [0u8; 4096];
+        let n = stream.read(&mut chunk).await.unwrap();
+        assert!(n > 0, "closed in the middle of the body");
+        body.extend_from_slice(&chunk[..n]);
+    }
+    (head, body)
+}
+
+#[tokio::test]
+async fn a_small_unread_body_is_drained_and_the_connection_kept() {
+    use tokio::io::AsyncWriteExt;
+    let app = spawn_app().await;
+    let mut stream = tokio::net::TcpStream::connect(app.address.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    let body = vec![b'x'; 200_000];
+    stream
+        .write_all(
+            format!(
+                "DELETE /post/1 HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n\
+                 Content-Length: {}\r\n\r\n",
+                body.len()
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    // The body comes late, after the server has decided: it waits for it (up to 1 s).
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    stream.write_all(&body).await.unwrap();
+    let (head, _) = read_response(&mut stream).await;
+    assert!(head.starts_with("http/1.1 401"), "{head}");
+    assert!(!head.contains("connection: close"), "{head}");
+
+    // The same connection serves the next request.
+    stream
+        .write_all(b"GET /health HTTP/1.1\r\nHost: test\r\n\r\n")
+        .await
+        .unwrap();
+    let (head, _) = read_response(&mut stream).await;
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+}
+
+#[tokio::test]
+async fn a_large_unread_body_gets_connection_close_and_no_reset() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app().await;
+    let stream = tokio::net::TcpStream::connect(app.address.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    let (mut reading, mut writing) = stream.into_split();
+    let length = 8 << 20;
+    // The whole body goes, as a proxy sends it, whatever the server answers meanwhile.
+    let sender = tokio::spawn(async move {
+        writing
+            .write_all(
+                format!(
+                    "DELETE /post/1 HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n\
+                     Content-Length: {length}\r\n\r\n"
+                )
+                .as_bytes(),
+            )
+            .await?;
+        writing.write_all(&vec![b'x'; length]).await?;
+        Ok::<_, std::io::Error>(writing)
+    });
+    let mut received = Vec::new();
+    // The answer, then the end of the stream: a FIN, not a reset.
+    let mut chunk = [0u8; 4096];
+    loop {
+        match reading.read(&mut chunk).await {
+            Ok(0) => break,
+            Ok(n) => received.extend_from_slice(&chunk[..n]),
+            Err(error) => panic!("the server reset the connection ({error}) after {received:?}"),
+        }
+    }
+    let text = String::from_utf8_lossy(&received).to_ascii_lowercase();
+    assert!(text.starts_with("http/1.1 401"), "{text}");
+    assert!(text.contains("connection: close"), "{text}");
+    assert!(text.contains(r#""detail""#), "{text}");
+    // Every byte of the body was taken: sending it never failed.
+    sender
+        .await
+        .unwrap()
+        .expect("the whole body was sent without a broken pipe");
+}
