@@ -5,7 +5,7 @@ SHELL := /bin/bash
 
 FRONTEND := frontend
 
-.PHONY: help run fleet dev-backend test test-backend test-frontend e2e lint fmt fmt-check build bench ci
+.PHONY: help run fleet dev-backend test test-backend test-frontend e2e check-deploy lint fmt fmt-check build bench ci
 
 help: ## List the targets
 	@echo "Postboard — make targets:"
@@ -23,7 +23,7 @@ fleet: ## Two replicas on :8001 and :8002, one PostgreSQL and one S3: a vote on 
 dev-backend: ## Debug backend on :8000 for the dev loop (then: cd frontend && npm start → :4200)
 	@scripts/run.sh --dev
 
-test: ## Every gate: fmt, clippy, cargo test, npm ci, lint, prettier, unit tests, e2e; summary at the end
+test: ## Every gate: fmt, clippy, check-deploy, cargo test, npm ci, lint, prettier, unit tests, e2e; summary at the end
 	@scripts/test.sh
 
 test-backend: ## cargo test only (starts PostgreSQL when it is not answering)
@@ -35,6 +35,9 @@ test-frontend: ## Frontend unit tests only (npm test)
 
 e2e: ## End-to-end tests in Chromium against a real backend, PostgreSQL and S3
 	@scripts/e2e.sh
+
+check-deploy: ## Validate deploy/k8s/, docker-compose.yml and the Dockerfile (kubernetes-validate, docker-compose, hadolint)
+	@scripts/check-deploy.sh
 
 lint: ## cargo clippy -D warnings and ng lint
 	cargo clippy --all-targets -- -D warnings

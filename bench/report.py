@@ -202,6 +202,9 @@ def main() -> None:
         ("feed / JSON list of the same 50 posts (req/s)", "feed_new_1m", "feed_list_1m", "rps"),
         ("creates / creates without the search column (req/s)", "create_text",
          "create_text_unsearched", "rps"),
+        ("votes / the baseline's votes (req/s)", "vote", "vote_before", "rps"),
+        (f"list {BIG_TEXT}: now / the baseline (req/s)", "list_new_1m_now",
+         "list_new_1m_before", "rps"),
     ]
     made = [(t, ratios(runs, a, b, k)) for t, a, b, k in comparisons]
     made = [(t, rs) for t, rs in made if rs]
@@ -315,6 +318,16 @@ def main() -> None:
                         f"{num(pg_per_create('create_text_unsearched'))} µs per create)",
                         create_ratio >= 0.9)),
     ]
+    vote_vs_before = medians.get(comparisons[6][0])
+    list_vs_before = medians.get(comparisons[7][0])
+    issue17 = [
+        target("votes within 5 % of the baseline build's (BENCH_BASELINE; req/s, median of the "
+               "per-round ratios)", ["vote", "vote_before"],
+               lambda: (f"{vote_vs_before:.2f}×", vote_vs_before >= 0.95)),
+        target(f"list of {BIG_TEXT} posts within 5 % of the baseline build's (req/s, median of "
+               "the per-round ratios)", ["list_new_1m_now", "list_new_1m_before"],
+               lambda: (f"{list_vs_before:.2f}×", list_vs_before >= 0.95)),
+    ]
     later = []
     if "sse_idle" in runs or "sse_idle" in skips:
         later.append(target("10 000 idle event streams held, server RSS < 256 MiB", ["sse_idle"],
@@ -338,6 +351,7 @@ def main() -> None:
         w("")
 
     table(f"Targets of issue 13 (medians of {rounds})", issue13)
+    table(f"Targets of issue 17 (medians of {rounds})", issue17)
     table(f"Targets of issue 18 (medians of {rounds})", issue18)
     table("Earlier targets", earlier)
     table("Targets of scenarios still to come", later)

@@ -21,6 +21,8 @@
 #   BENCH_CONNECTIONS=32   wrk -c and pgbench -c
 #   BENCH_THREADS=2        wrk -t and pgbench -j
 #   BENCH_POSTS=1000000    posts in the large board
+#   BENCH_BANS=10000       bans in the large board (most in force), read by every vote
+#   BENCH_REPORTS=100000   open reports on posts of the large board
 #   BENCH_DB=postboard_bench   database (dropped and recreated!, as is BENCH_DB_small)
 #   BENCH_RUST_LOG=warn    the server's RUST_LOG (info logs every request: costs throughput)
 #   BENCH_CPUS_SERVER=     CPU list for the server (taskset -c), e.g. 1; empty: not pinned
@@ -28,6 +30,9 @@
 #   BENCH_ONLY=            space-separated scenario names to run (default: all), e.g. "vote";
 #                          `vote` brings `pgbench` (its ceiling) with it
 #   BENCH_SKIP_BUILD=1     use the existing target/release/postboard
+#   BENCH_BASELINE=REV     also build commit REV (a git worktree in .data/bench/baseline) and
+#                          run the `*_before` scenarios with it, on a board of its own seeded
+#                          alike: the same routes before and after a change, in one run
 #   BENCH_VOTE_BURST=500   concurrent votes on one post in the correctness check after `vote`
 #   BENCH_UPLOAD_CLIENTS=8 connections of upload_5mib
 #   BENCH_VARIANT_IMAGES=100  distinct photos per round of image_variant_cold
@@ -51,11 +56,14 @@ CONNECTIONS="${BENCH_CONNECTIONS:-32}"
 THREADS="${BENCH_THREADS:-2}"
 BIG_BOARD="${BENCH_POSTS:-1000000}"
 SMALL_BOARD=1000
+BANS="${BENCH_BANS:-10000}"
+REPORTS="${BENCH_REPORTS:-100000}"
 BENCH_DB="${BENCH_DB:-postboard_bench}"
 SERVER_LOG_LEVEL="${BENCH_RUST_LOG:-warn}"
 CPUS_SERVER="${BENCH_CPUS_SERVER:-}"
 CPUS_LOAD="${BENCH_CPUS_LOAD:-}"
 ONLY="${BENCH_ONLY:-}"
+BASELINE="${BENCH_BASELINE:-}"
 VOTE_BURST="${BENCH_VOTE_BURST:-500}"
 UPLOAD_CLIENTS="${BENCH_UPLOAD_CLIENTS:-8}"
 VARIANT_IMAGES="${BENCH_VARIANT_IMAGES:-100}"
@@ -83,10 +91,11 @@ done
 # skipped, with the reason, and no figure); AFTER[NAME], a check run once after the group.
 SCENARIO_GROUPS=(
   "list_new_1k list_new_1m"
+  "list_new_1m_now list_new_1m_before"
   "list_top_1m list_hot_1m"
   "feed_list_1m feed_new_1m"
   "search_1m post_page_1m"
-  "pgbench vote"
+  "pgbench vote vote_before"
   "image_small_200 image_304 image_200"
   "image_variant_warm"
   "image_variant_cold"
@@ -107,6 +116,9 @@ declare -A TITLE=(
   [post_page_1m]="GET /p/{id} (index.html with the post's preview tags), $BIG_TEXT posts"
   [pgbench]="pgbench: the single vote statement, server stopped (the ceiling)"
   [vote]="POST /update-post-score, random post of $BIG_TEXT, random ±1"
+  [vote_before]="the same with the BENCH_BASELINE build, on its own board"
+  [list_new_1m_now]="GET /post?limit=50, $BIG_TEXT posts (list_new_1m_before's rival)"
+  [list_new_1m_before]="the same with the BENCH_BASELINE build, on its own board"
   [image_small_200]="GET /image/{hash}, 250-byte PNG (200)"
   [image_304]="GET /image/{hash} of the 250-byte PNG + If-None-Match (304), S3 frozen"
   [image_200]="GET /image/{hash}, 5 MiB PNG (200)"
@@ -197,8 +209,9 @@ wants() {
 CURRENT_DB=""  # the database the running scenario uses (its backends are PostgreSQL's CPU)
 BACKEND_PID=""
 
-start_server() { # LABEL [DATABASE_URL, default the big board's]
+start_server() { # LABEL [DATABASE_URL, default the big board's] (SERVER_BIN: another binary)
   local label="$1" database_url="${2:-$DATABASE_URL_BENCH}" port logfile
+  local server_bin="${SERVER_BIN:-$bin}"
   logfile="$RUN_DIR/logs/postboard-$label.log"
   port="$(free_port)"
   # With the rate limits off: benchmarks measure the service, not its abuse protection.
@@ -214,10 +227,10 @@ start_server() { # LABEL [DATABASE_URL, default the big board's]
     METRICS_URL="http://127.0.0.1:$metrics_port/metrics"
   fi
   if [[ -n "$CPUS_SERVER" ]]; then
-    start_bg postboard "$logfile" taskset -c "$CPUS_SERVER" env "${BACKEND_ENV[@]}" "$bin"
+    start_bg postboard "$logfile" taskset -c "$CPUS_SERVER" env "${BACKEND_ENV[@]}" "$server_bin"
     BACKEND_PID="$BG_PID"
   else
-    start_backend "$bin" "$logfile"
+    start_backend "$server_bin" "$logfile"
   fi
   BASE_URL="http://127.0.0.1:$port"
   CURRENT_DB="${database_url##*/}"
@@ -387,6 +400,36 @@ measure() {
     "$RUN_DIR/raw/$tag.load-cpu"
 }
 
+# wants_baseline — whether a scenario to run needs the BENCH_BASELINE build.
+wants_baseline() {
+  local name
+  for name in list_new_1m_now list_new_1m_before vote_before; do
+    wants "$name" && return 0
+  done
+  return 1
+}
+
+# build_baseline — BASELINE_BIN: the release binary of commit BENCH_BASELINE, built in a git
+# worktree (.data/bench/baseline) with the same target directory, so that the crates both
+# builds share are compiled once. Both binaries have the same path in target/: the current one
+# is put back afterwards.
+build_baseline() {
+  local tree="$DATA_DIR/bench/baseline" rev
+  rev="$(git -C "$ROOT" rev-parse --verify "$BASELINE^{commit}")" ||
+    die "BENCH_BASELINE=$BASELINE is no commit"
+  BASELINE_BIN="$DATA_DIR/bench/postboard-${rev:0:12}"
+  if [[ ! -x "$BASELINE_BIN" ]]; then
+    log "Building the baseline ${rev:0:12} (cargo build --release in $tree)"
+    git -C "$ROOT" worktree remove --force "$tree" 2>/dev/null || rm -rf "$tree"
+    git -C "$ROOT" worktree add --detach "$tree" "$rev" >/dev/null
+    cp "$bin" "$bin.current"
+    (cd "$tree" && CARGO_TARGET_DIR="$target_dir" cargo build --release -p postboard)
+    cp "$bin" "$BASELINE_BIN"
+    mv "$bin.current" "$bin"
+    git -C "$ROOT" worktree remove --force "$tree"
+  fi
+}
+
 # ---------------------------------------------------------------------------------------------
 # Databases
 
@@ -433,6 +476,29 @@ seed_posts() {
   sync
 }
 
+# seed_moderation DATABASE_URL — what moderation leaves in a board that has run for a while:
+# $BANS bans (a third for good, a third running, a third expired; random client keys, so the
+# bench's own client is never banned) and $REPORTS open reports on random posts, then ANALYZE.
+# Votes read the bans of their voters; lists must not notice either table.
+seed_moderation() {
+  local url="$1"
+  psql_db "$url" -c "
+    INSERT INTO bans (scope, client_key, post_id, reason, moderator, created_at, until)
+    SELECT CASE WHEN g % 2 = 0 THEN 'address' ELSE 'network' END,
+           sha256(('bench ban ' || g)::bytea), g, 'Seeded ban', 'bench',
+           now() - interval '40 days',
+           CASE g % 3 WHEN 0 THEN NULL
+                      WHEN 1 THEN now() + (g % 365) * interval '1 day'
+                      ELSE now() - interval '1 day' END
+    FROM generate_series(1, $BANS) AS g" -c "
+    INSERT INTO reports (post_id, reporter, reason, note)
+    SELECT 1 + (g * 7919) % $BIG_BOARD, sha256(('bench reporter ' || g)::bytea),
+           (ARRAY['spam', 'abuse', 'illegal', 'sexual', 'other'])[1 + g % 5],
+           CASE WHEN g % 4 = 0 THEN 'Seeded note ' || g END
+    FROM generate_series(1, $REPORTS) AS g
+    ON CONFLICT DO NOTHING" -c "ANALYZE bans, reports"
+}
+
 # make_unsearched_copy — DATABASE_URL_UNSEARCHED: a copy of the big board (a template copy, so
 # the same pages) whose posts lose the stored search column and its GIN index, so that a new
 # post there computes no search document and touches no search index. The app runs on it as
@@ -457,7 +523,8 @@ make_unsearched_copy() {
 # everything dirtied since the last one while that run is measured.
 settle_databases() {
   local url
-  for url in "$DATABASE_URL_SMALL" "$DATABASE_URL_BENCH" "$DATABASE_URL_UNSEARCHED"; do
+  for url in "$DATABASE_URL_SMALL" "$DATABASE_URL_BENCH" "$DATABASE_URL_UNSEARCHED" \
+    ${DATABASE_URL_BEFORE:+"$DATABASE_URL_BEFORE"}; do
     psql_db "$url" -c "VACUUM posts, events"
   done
   psql_db "$DATABASE_URL_BENCH" -c "CHECKPOINT" ||
@@ -504,6 +571,18 @@ list_run() { # NAME DATABASE_URL PATH
 
 scenario_list_new_1k() { list_run list_new_1k "$DATABASE_URL_SMALL" "/post?limit=50"; }
 scenario_list_new_1m() { list_run list_new_1m "$DATABASE_URL_BENCH" "/post?limit=50"; }
+# The current build against BENCH_BASELINE's, each on its own board of the same posts.
+scenario_list_new_1m_now() { list_run list_new_1m_now "$DATABASE_URL_BENCH" "/post?limit=50"; }
+scenario_list_new_1m_before() {
+  SERVER_BIN="$BASELINE_BIN" list_run list_new_1m_before "$DATABASE_URL_BEFORE" "/post?limit=50"
+}
+probe_list_new_1m_now() { probe_baseline; }
+probe_list_new_1m_before() { probe_baseline; }
+probe_vote_before() { probe_baseline; }
+probe_baseline() {
+  [[ -n "$BASELINE" ]] || SKIP_REASON="no BENCH_BASELINE (a commit to compare with)"
+}
+
 scenario_list_top_1m() { list_run list_top_1m "$DATABASE_URL_BENCH" "/post?sort=top&limit=50"; }
 scenario_list_hot_1m() { list_run list_hot_1m "$DATABASE_URL_BENCH" "/post?sort=hot&limit=50"; }
 
@@ -608,14 +687,16 @@ PY
   record_run pgbench "$RUN_DIR/raw/$tag.json" "$RUN_DIR/raw/$tag.cpu.json" -
 }
 
-scenario_vote() {
-  start_server "vote-r$ROUND"
+vote_run() { # NAME DATABASE_URL
+  start_server "$1-r$ROUND" "$2"
   expect_status 200 -H 'Content-Type: application/json' \
     -d '{"post_id": 1, "score_increase": 1}' "$BASE_URL/update-post-score"
-  measure vote "$BASE_URL/update-post-score" BENCH_MODE=vote BENCH_MAX_ID="$BIG_BOARD" \
+  measure "$1" "$BASE_URL/update-post-score" BENCH_MODE=vote BENCH_MAX_ID="$BIG_BOARD" \
     BENCH_EXPECT=200
   stop_server
 }
+scenario_vote() { vote_run vote "$DATABASE_URL_BENCH"; }
+scenario_vote_before() { SERVER_BIN="$BASELINE_BIN" vote_run vote_before "$DATABASE_URL_BEFORE"; }
 
 # check_votes_500 — correctness, not timing: VOTE_BURST votes of +1 on one post, all sent at
 # once on connections of their own, must all answer 200 and move the score by exactly
@@ -983,6 +1064,10 @@ if [[ -z "${BENCH_SKIP_BUILD:-}" ]]; then
   cargo build --release -p postboard
 fi
 [[ -x "$bin" ]] || die "no release binary at $bin"
+BASELINE_BIN=""
+if [[ -n "$BASELINE" ]] && wants_baseline; then
+  build_baseline
+fi
 
 ensure_postgres
 fresh_database "$BENCH_DB"
@@ -1022,6 +1107,19 @@ explain "$DATABASE_URL_SMALL" "newest first, $SMALL_BOARD posts (the first page:
   "$(app_statement "FROM visible_posts ORDER BY id DESC LIMIT \$1")"
 log "Seeding $BIG_BOARD posts (SQL, generate_series)"
 seed_posts "$DATABASE_URL_BENCH" 1 "$BIG_BOARD"
+log "Seeding $BANS bans and $REPORTS reports"
+seed_moderation "$DATABASE_URL_BENCH"
+if [[ -n "$BASELINE_BIN" ]]; then
+  log "The baseline's board: $BIG_BOARD posts (and moderation, where its schema has it)"
+  fresh_database "${BENCH_DB}_before"
+  DATABASE_URL_BEFORE="$FRESH_DATABASE_URL"
+  SERVER_BIN="$BASELINE_BIN" start_server migrate-before "$DATABASE_URL_BEFORE"
+  stop_server
+  seed_posts "$DATABASE_URL_BEFORE" 1 "$BIG_BOARD"
+  if [[ "$(psql_db "$DATABASE_URL_BEFORE" -c "SELECT to_regclass('bans') IS NOT NULL")" == t ]]; then
+    seed_moderation "$DATABASE_URL_BEFORE"
+  fi
+fi
 explain "$DATABASE_URL_BENCH" "newest first, $BIG_BOARD posts" \
   "$(app_statement "FROM visible_posts ORDER BY id DESC LIMIT \$1")"
 explain "$DATABASE_URL_BENCH" "top, $BIG_BOARD posts" \

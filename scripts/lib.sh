@@ -500,6 +500,29 @@ ensure_sqlx_cli() {
   export PATH="$TOOLS_DIR/bin:$PATH"
 }
 
+PY_TOOLS_VENV="$TOOLS_DIR/venv"
+
+# ensure_pip_tool PACKAGE VERSION COMMAND — PACKAGE==VERSION in a venv in .tools/ (made once);
+# installs only when COMMAND is missing or the pinned version is not the one installed.
+ensure_pip_tool() {
+  local package="$1" version="$2" command="$3"
+  # The installed version, by its metadata folder: much quicker than asking pip.
+  if [[ -x "$PY_TOOLS_VENV/bin/$command" ]] &&
+    compgen -G "$PY_TOOLS_VENV/lib/python3*/site-packages/${package//-/_}-$version.dist-info" >/dev/null; then
+    return 0
+  fi
+  if [[ ! -x "$PY_TOOLS_VENV/bin/pip" ]]; then
+    # Debian's python3 makes venvs only with python3-venv installed.
+    python3 -m venv "$PY_TOOLS_VENV" 2>/dev/null || {
+      rm -rf "$PY_TOOLS_VENV"
+      apt_install python3-venv
+      python3 -m venv "$PY_TOOLS_VENV"
+    }
+  fi
+  log "Installing $package $version into .tools/venv (once)"
+  "$PY_TOOLS_VENV/bin/pip" install --quiet --disable-pip-version-check "$package==$version"
+}
+
 # start_s3s_fs DATA_DIR ACCESS_KEY SECRET_KEY LOGFILE — starts it on a free port; sets S3_URL.
 start_s3s_fs() {
   local dir="$1" ak="$2" sk="$3" logfile="$4" port

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # make test — every gate, in this order, then a summary (the last lines say what passed):
 #
-#   cargo fmt --check · cargo clippy -D warnings · sqlx prepare --check (.sqlx/ matches the
-#   queries and migrations) · cargo test (PostgreSQL started when needed) · npm ci (when
-#   needed) · npm run lint · npm run format:check · npm test · e2e (scripts/e2e.sh)
+#   cargo fmt --check · cargo clippy -D warnings · check-deploy (the Kubernetes manifests,
+#   docker-compose.yml and the Dockerfile through their validators) · sqlx prepare --check
+#   (.sqlx/ matches the queries and migrations) · cargo test (PostgreSQL started when needed) ·
+#   npm ci (when needed) · npm run lint · npm run format:check · npm test · e2e (scripts/e2e.sh)
 #
 # A failing gate does not stop the later ones (the summary shows them all), except that the
 # frontend gates do not run when `npm ci` fails, and nothing after "PostgreSQL" runs when no
@@ -15,9 +16,8 @@ cd "$ROOT"
 install_cleanup
 export CI="${CI:-true}"
 
-PLANNED=("cargo fmt --check" "cargo clippy" "PostgreSQL" "sqlx prepare --check" "cargo test"
-  "npm ci" "npm run lint"
-  "npm run format:check" "npm test" "e2e (Playwright, Chromium)")
+PLANNED=("cargo fmt --check" "cargo clippy" "check-deploy" "PostgreSQL" "sqlx prepare --check"
+  "cargo test" "npm ci" "npm run lint" "npm run format:check" "npm test" "e2e (Playwright, Chromium)")
 GATE_NAMES=()
 GATE_RESULTS=()
 GATE_SECONDS=()
@@ -101,6 +101,8 @@ in_frontend() { cd "$FRONTEND_DIR" && "$@" </dev/null; }
 # ---- backend
 gate "cargo fmt --check" cargo fmt --all -- --check
 gate "cargo clippy" cargo clippy --all-targets -- -D warnings
+# Before PostgreSQL: it needs none, so it runs even where no PostgreSQL can be had.
+gate "check-deploy" "$ROOT/scripts/check-deploy.sh"
 
 header "PostgreSQL"
 start=$SECONDS

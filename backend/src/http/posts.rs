@@ -236,6 +236,6 @@ pub async fn update_post_score(
 ) -> Result<Json<Post>, ApiError> {
     state.limits.check(RateLimitScope::Votes, client).await?;
     let change = ScoreChange::parse(vote.score_increase)?;
-    let post = state.posts.vote(vote.post_id, change).await?;
+    let post = state.posts.vote(vote.post_id, change, client).await?;
     Ok(Json(post))
 }

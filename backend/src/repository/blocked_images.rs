@@ -14,6 +14,7 @@ use super::{
     error::RepositoryError,
     pool::Finish,
     post_lifecycle::{Lock, lock_image},
+    post_repository::{NewRow, Refusal},
 };
 use crate::domain::{Fingerprint, ImageHash, ModReason, SAME_PICTURE_WITHIN};
 
@@ -164,20 +165,27 @@ async fn block(
 }
 
 /// Whether an upload is blocked: its bytes are a blocked image's, or its fingerprint is within
-/// [`SAME_PICTURE_WITHIN`] bits of a blocked one; and whether `username` is a moderator's name
-/// (asked here too, so that such a post is refused before its image is uploaded). Asked under
+/// [`SAME_PICTURE_WITHIN`] bits of a blocked one; and whether the row's poster is banned or
+/// its username a moderator's name (asked here too, so that such a post is refused before its
+/// image is uploaded). Asked under
 /// the image's lock, with the question whether a post uses the image, in one statement (see
 /// `post_lifecycle`).
 pub(super) async fn upload_standing(
     db: &mut PgConnection,
     image: &ImageHash,
     fingerprint: Option<&Fingerprint>,
-    username: &str,
+    row: &NewRow<'_>,
 ) -> Result<UploadStanding, sqlx::Error> {
     let fingerprint = fingerprint.map(Fingerprint::to_bit_string);
-    let row = sqlx::query!(
-        r#"SELECT EXISTS (SELECT 1 FROM posts WHERE image_hash = $1) AS "in_use!",
+    let standing = sqlx::query!(
+        r#"WITH ban AS (
+               SELECT until FROM bans_in_force WHERE client_key IN ($5, $6)
+               ORDER BY until DESC NULLS FIRST LIMIT 1
+           )
+           SELECT EXISTS (SELECT 1 FROM posts WHERE image_hash = $1) AS "in_use!",
                   EXISTS (SELECT 1 FROM moderators WHERE name = lower($4)) AS "moderators_name!",
+                  EXISTS (SELECT FROM ban) AS "banned!",
+                  (SELECT until FROM ban) AS banned_until,
                   EXISTS (SELECT 1 FROM blocked_images WHERE image_hash = $1)
                   OR ($2::text IS NOT NULL AND EXISTS (
                          SELECT 1 FROM blocked_fingerprints
@@ -185,14 +193,25 @@ pub(super) async fn upload_standing(
         image.as_str(),
         fingerprint,
         i64::from(SAME_PICTURE_WITHIN),
-        username,
+        row.post.username.as_str(),
+        row.poster.address.as_bytes(),
+        row.poster.network.as_bytes(),
     )
     .fetch_one(db)
     .await?;
+    let refusal = if standing.banned {
+        Some(Refusal::Banned {
+            until: standing.banned_until,
+        })
+    } else if standing.moderators_name {
+        Some(Refusal::ModeratorsName)
+    } else {
+        None
+    };
     Ok(UploadStanding {
-        in_use: row.in_use,
-        blocked: row.blocked,
-        moderators_name: row.moderators_name,
+        in_use: standing.in_use,
+        blocked: standing.blocked,
+        refusal,
     })
 }
 
@@ -200,6 +219,6 @@ pub(super) struct UploadStanding {
     /// A committed post uses the image (so its object exists).
     pub in_use: bool,
     pub blocked: bool,
-    /// The post's username is a moderator's name.
-    pub moderators_name: bool,
+    /// The poster is banned, or the post's username is a moderator's name.
+    pub refusal: Option<Refusal>,
 }

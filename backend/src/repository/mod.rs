@@ -22,8 +22,8 @@ pub use moderation_repository::{ModAction, Moderated, ModeratedPost, OpenReport,
 pub use moderator_repository::{Addition, ModeratorRepository, ModeratorRow};
 pub use pool::DbPool;
 pub use post_lifecycle::{Deletion, StorageWork, WithImage};
-pub use post_repository::{NewRow, PostRepository};
+pub use post_repository::{Insertion, NewRow, PostRepository, Refusal};
 pub use rate_limits::{Charge, RateLimitRepository};
 pub use report_repository::Reported;
 pub use search_repository::Found;
-pub use vote_batcher::VoteBatcher;
+pub use vote_batcher::{Vote, VoteBatcher};

@@ -37,7 +37,7 @@ use super::{
     blocked_images::upload_standing,
     error::RepositoryError,
     pool::Finish,
-    post_repository::{NewRow, PostRepository, insert_row},
+    post_repository::{NewRow, PostRepository, Refusal, insert_row, refusal_of},
 };
 use crate::domain::{CleanImage, Fingerprint, ImageHash, Post, TokenHash};
 
@@ -50,8 +50,8 @@ pub enum WithImage<E> {
     Inserted(Post),
     /// The image is blocked (a purged picture, or a copy of one); nothing was stored.
     Blocked,
-    /// The username is a moderator's name; nothing was inserted.
-    ModeratorsName,
+    /// The poster is banned, or the username is a moderator's name; nothing was stored.
+    Refused(Refusal),
     /// The storage work failed with this; nothing was inserted.
     StorageFailed(E),
 }
@@ -70,8 +70,8 @@ pub enum Deletion {
 
 impl PostRepository {
     /// Inserts a post with an image in one transaction under the image's shared lock, unless
-    /// the image is blocked (by its hash, or by `fingerprint`) or the username is a moderator's
-    /// name, after `ensure_object` made sure the object exists, unless a committed post already
+    /// the image is blocked (by its hash, or by `fingerprint`), the poster is banned or the
+    /// username is a moderator's name, after `ensure_object` made sure the object exists, unless a committed post already
     /// uses the image.
     #[tracing::instrument(name = "repository.insert_with_image", skip_all, fields(image = %image.hash))]
     pub async fn insert_with_image<E: Send>(
@@ -87,14 +87,12 @@ impl PostRepository {
                 |db, (row, image, fingerprint, ensure_object)| {
                     Box::pin(async move {
                         lock_image(db, &image.hash, Lock::Shared).await?;
-                        let username = row.post.username.as_str();
-                        let standing =
-                            upload_standing(db, &image.hash, *fingerprint, username).await?;
+                        let standing = upload_standing(db, &image.hash, *fingerprint, row).await?;
+                        if let Some(refusal) = standing.refusal {
+                            return Ok(Finish::Rollback(WithImage::Refused(refusal)));
+                        }
                         if standing.blocked {
                             return Ok(Finish::Rollback(WithImage::Blocked));
-                        }
-                        if standing.moderators_name {
-                            return Ok(Finish::Rollback(WithImage::ModeratorsName));
                         }
                         // Nobody uses the image: its object may be missing (never uploaded,
                         // or deleted with the last post that used it).
@@ -103,11 +101,13 @@ impl PostRepository {
                         {
                             return Ok(Finish::Rollback(WithImage::StorageFailed(error)));
                         }
-                        Ok(match insert_row(db, row, Some(image)).await? {
+                        Ok(match insert_row(&mut *db, row, Some(image)).await? {
                             Some(post) => Finish::Commit(WithImage::Inserted(post)),
-                            // A moderator named so since the check above: the object may stay
-                            // unused until a post uses the same bytes.
-                            None => Finish::Rollback(WithImage::ModeratorsName),
+                            // A ban or a moderator's name since the check above: the object
+                            // may stay unused until a post uses the same bytes.
+                            None => Finish::Rollback(WithImage::Refused(
+                                refusal_of(&mut *db, row).await?,
+                            )),
                         })
                     })
                 },

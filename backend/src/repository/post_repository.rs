@@ -2,9 +2,14 @@
 //! (`sqlx::query_as!`, with the offline data in `.sqlx/`), so a migration that breaks a query
 //! fails the build, not a request.
 
+use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
-use super::{error::RepositoryError, pool::DbPool, vote_batcher::VoteBatcher};
+use super::{
+    error::RepositoryError,
+    pool::DbPool,
+    vote_batcher::{Vote, VoteBatcher},
+};
 use crate::domain::{
     CleanImage, ClientKeys, Cursor, ImageHash, NewPost, PageRequest, Post, PostState, ScoreChange,
     Sort, TokenHash,
@@ -18,6 +23,22 @@ pub struct NewRow<'a> {
     pub state: PostState,
     pub delete_token: &'a TokenHash,
     pub poster: &'a ClientKeys,
+}
+
+/// What [`PostRepository::insert`] did.
+#[derive(Debug)]
+pub enum Insertion {
+    Inserted(Post),
+    Refused(Refusal),
+}
+
+/// Why a post was not inserted, whatever it was: nothing was stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The poster is banned at either width (`until`: `None` for good).
+    Banned { until: Option<DateTime<Utc>> },
+    /// The username is a moderator's name.
+    ModeratorsName,
 }
 
 #[derive(Clone)]
@@ -44,26 +65,34 @@ impl PostRepository {
         }
     }
 
-    /// Inserts a post without an image; `None` when its username is a moderator's name.
-    /// (With an image: `insert_with_image`, in `post_lifecycle`, which first makes sure the
-    /// image's object exists.)
+    /// Inserts a post without an image, unless its poster is banned or its username is a
+    /// moderator's name. (With an image: `insert_with_image`, in `post_lifecycle`, which first
+    /// makes sure the image's object exists.)
     #[tracing::instrument(name = "repository.insert", skip_all)]
-    pub async fn insert(&self, row: NewRow<'_>) -> Result<Option<Post>, RepositoryError> {
+    pub async fn insert(&self, row: NewRow<'_>) -> Result<Insertion, RepositoryError> {
         self.pool
-            .write(&row, |db, row| Box::pin(insert_row(db, row, None)))
+            .write(&row, |db, row| {
+                Box::pin(async move {
+                    Ok(match insert_row(&mut *db, row, None).await? {
+                        Some(post) => Insertion::Inserted(post),
+                        None => Insertion::Refused(refusal_of(&mut *db, row).await?),
+                    })
+                })
+            })
             .await
     }
 
     /// Adds `change` to the score, atomically: concurrent votes never lose an update. Votes
-    /// that arrive together are written by one statement (see `vote_batcher`). `None` when
-    /// there is no such post.
-    #[tracing::instrument(name = "repository.add_to_score", skip(self))]
+    /// that arrive together are written by one statement (see `vote_batcher`), which also
+    /// refuses the votes of banned voters.
+    #[tracing::instrument(name = "repository.add_to_score", skip(self, voter))]
     pub async fn add_to_score(
         &self,
         post_id: i64,
         change: ScoreChange,
-    ) -> Result<Option<Post>, RepositoryError> {
-        self.votes.add(post_id, change).await
+        voter: ClientKeys,
+    ) -> Result<Vote, RepositoryError> {
+        self.votes.add(post_id, change, voter).await
     }
 
     /// The post `id`, when there is one that the public may see. (Every read of the board
@@ -280,9 +309,9 @@ pub(super) async fn insert_row(
         delete_token,
         poster,
     } = *row;
-    // No row when the username is a moderator's name (any case): a moderator's name shows in
-    // the moderation log only, never on a post. Asked by the insert itself, not a statement
-    // of its own.
+    // No row when the poster is banned (at either width), or when the username is a
+    // moderator's name (any case): a moderator's name shows in the moderation log only, never
+    // on a post. Asked by the insert itself, not by statements of their own.
     sqlx::query_as!(
         Post,
         r#"INSERT INTO posts (title, post, username, image_hash, image_width, image_height,
@@ -290,6 +319,7 @@ pub(super) async fn insert_row(
            SELECT $1::text, $2::text, $3::text, $4::text, $5::int4, $6::int4, $7::bytea,
                   $8::bytea, $9::bytea, $10::text
            WHERE NOT EXISTS (SELECT 1 FROM moderators WHERE name = lower($3::text))
+             AND NOT EXISTS (SELECT 1 FROM bans_in_force WHERE client_key IN ($8, $9))
            RETURNING id, title, post, username, score, image_hash, image_width, image_height,
                      created_at, hot AS "hot!""#,
         post.title.as_str(),
@@ -305,4 +335,24 @@ pub(super) async fn insert_row(
     )
     .fetch_optional(db)
     .await
+}
+
+/// Why [`insert_row`] inserted nothing: read after the fact, so that an insert that goes
+/// through pays for no statement of this.
+pub(super) async fn refusal_of(
+    db: &mut PgConnection,
+    row: &NewRow<'_>,
+) -> Result<Refusal, sqlx::Error> {
+    let ban = sqlx::query!(
+        r#"SELECT until FROM bans_in_force WHERE client_key IN ($1, $2)
+           ORDER BY until DESC NULLS FIRST LIMIT 1"#,
+        row.poster.address.as_bytes(),
+        row.poster.network.as_bytes(),
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(match ban {
+        Some(ban) => Refusal::Banned { until: ban.until },
+        None => Refusal::ModeratorsName,
+    })
 }

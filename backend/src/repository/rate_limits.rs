@@ -58,18 +58,13 @@ impl RateLimitRepository {
     /// same client committed meanwhile (then it may be a little short; the next try is
     /// answered with a fresh figure). A client whose row the statement cannot see yet (its
     /// first request, being committed concurrently) is told one interval.
-    ///
-    /// With no limit (`gcra` is `None`) only the bans are read.
     #[tracing::instrument(name = "repository.rate_limit", skip_all, fields(scope = scope.as_str()))]
     pub async fn charge(
         &self,
         scope: RateLimitScope,
         client: &ClientKeys,
-        gcra: Option<Gcra>,
+        gcra: Gcra,
     ) -> Result<Charge, RepositoryError> {
-        let Some(gcra) = gcra else {
-            return self.ban_of(client).await;
-        };
         let row = self
             .pool
             .write_repeatable(&(scope, client, gcra), |db, (scope, client, gcra)| {
@@ -114,28 +109,6 @@ impl RateLimitRepository {
         }
         let wait = row.wait_micros.unwrap_or(gcra.interval_micros).max(0);
         Ok(Charge::Wait(Duration::from_micros(wait.unsigned_abs())))
-    }
-
-    /// The longest unexpired ban of `client` at either width, as a [`Charge`].
-    async fn ban_of(&self, client: &ClientKeys) -> Result<Charge, RepositoryError> {
-        let ban = self
-            .pool
-            .read(client, |db, client| {
-                Box::pin(
-                    sqlx::query_scalar!(
-                        r#"SELECT until FROM bans_in_force WHERE client_key IN ($1, $2)
-                           ORDER BY until DESC NULLS FIRST LIMIT 1"#,
-                        client.address.as_bytes(),
-                        client.network.as_bytes(),
-                    )
-                    .fetch_optional(db),
-                )
-            })
-            .await?;
-        Ok(match ban {
-            Some(until) => Charge::Banned { until },
-            None => Charge::Allowed,
-        })
     }
 
     /// Deletes the rows of clients whose budget is full again (`tat` passed): for the

@@ -8,7 +8,10 @@
 //! the next statement. The window is thus the time one batch takes to write, and batches grow
 //! with the load. Each caller is answered after its batch committed, with its post as the
 //! batch left it. A batch that fails fails only its own callers; an unknown post is simply not
-//! updated (the caller gets `None`), so it cannot fail the others.
+//! updated (the caller gets [`Vote::NoSuchPost`]), so it cannot fail the others.
+//!
+//! The same statement refuses the votes of banned clients ([`Vote::Banned`]): a voter's ban is
+//! read with its vote, not by a statement of its own, whether or not `RATE_LIMIT_VOTES` is on.
 
 use std::{collections::HashMap, sync::Arc};
 
@@ -17,8 +20,10 @@ use tokio::{
     task::JoinSet,
 };
 
+use chrono::{DateTime, Utc};
+
 use super::{error::RepositoryError, pool::DbPool};
-use crate::domain::{Post, ScoreChange};
+use crate::domain::{ClientKeys, Post, ScoreChange};
 
 /// Batches written at once. Two keep PostgreSQL's work overlapping with the round trips of the
 /// other; more would make batches smaller.
@@ -28,11 +33,23 @@ const MAX_BATCH: usize = 512;
 /// Votes that may wait for a writer before callers wait to hand theirs in.
 const QUEUE: usize = 8192;
 
-type Reply = Result<Option<Post>, RepositoryError>;
+/// What became of one vote.
+#[derive(Debug, Clone)]
+pub enum Vote {
+    /// Counted: the post as its batch left it.
+    Counted(Post),
+    /// No visible post has that id; nothing changed.
+    NoSuchPost,
+    /// The voter is banned at either width (`until`: `None` for good); not counted.
+    Banned { until: Option<DateTime<Utc>> },
+}
+
+type Reply = Result<Vote, RepositoryError>;
 
 struct PendingVote {
     post_id: i64,
     change: ScoreChange,
+    voter: ClientKeys,
     reply: oneshot::Sender<Reply>,
 }
 
@@ -51,12 +68,13 @@ impl VoteBatcher {
         (Self { votes }, write_batches(pool, incoming))
     }
 
-    /// Adds `change` to the post's score; `None` when there is no such post.
-    pub async fn add(&self, post_id: i64, change: ScoreChange) -> Reply {
+    /// Adds `change` to the post's score, unless `voter` is banned or there is no such post.
+    pub async fn add(&self, post_id: i64, change: ScoreChange, voter: ClientKeys) -> Reply {
         let (reply, answer) = oneshot::channel();
         let vote = PendingVote {
             post_id,
             change,
+            voter,
             reply,
         };
         let stopped = || RepositoryError::Unavailable("the vote writer has stopped".into());
@@ -103,40 +121,140 @@ async fn write_batches(pool: DbPool, mut incoming: mpsc::Receiver<PendingVote>) 
 
 /// Writes one batch and answers each of its callers.
 async fn write(pool: &DbPool, batch: Vec<PendingVote>) {
-    let mut sums: HashMap<i64, i64> = HashMap::with_capacity(batch.len());
-    for vote in &batch {
-        *sums.entry(vote.post_id).or_default() += i64::from(vote.change.value());
-    }
-    let (ids, deltas): (Vec<i64>, Vec<i64>) = sums.into_iter().unzip();
+    let arguments = BatchArguments::of(&batch);
     let written = pool
-        .write(&(ids, deltas), |db, (ids, deltas)| {
+        .write(&arguments, |db, votes| {
+            // The voters' bans first: their votes are left out of the sums per post, which
+            // `add_votes` adds (see the migration `vote_batches`). A banned voter comes back as
+            // a row of its own, with no post. A ban for good counts as 'infinity' in max().
             Box::pin(
                 sqlx::query_as!(
-                    Post,
-                    r#"SELECT id AS "id!", title AS "title!", post AS "post!",
-                              username AS "username!", score AS "score!", image_hash,
-                              image_width, image_height, created_at AS "created_at!",
-                              hot AS "hot!"
-                       FROM add_votes($1, $2)"#,
-                    ids,
-                    deltas,
+                    BatchRow,
+                    r#"WITH votes AS (
+                           SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bytea[], $4::bytea[])
+                               AS v(post_id, delta, voter, network)
+                       ), banned AS (
+                           SELECT v.voter, max(coalesce(b.until, 'infinity')) AS until
+                           FROM (SELECT DISTINCT voter, network FROM votes) AS v
+                           JOIN bans_in_force AS b ON b.client_key IN (v.voter, v.network)
+                           GROUP BY v.voter
+                       ), counted AS (
+                           SELECT post_id, sum(delta)::bigint AS delta FROM votes
+                           WHERE voter NOT IN (SELECT voter FROM banned)
+                           GROUP BY post_id
+                       )
+                       SELECT id, title, post, username, score, image_hash, image_width,
+                              image_height, created_at, hot,
+                              NULL::bytea AS banned_voter, NULL::timestamptz AS banned_until
+                       FROM add_votes(ARRAY(SELECT post_id FROM counted),
+                                      ARRAY(SELECT delta FROM counted))
+                       UNION ALL
+                       SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+                              voter, nullif(until, 'infinity')
+                       FROM banned"#,
+                    &votes.post_ids,
+                    &votes.deltas,
+                    &votes.voters,
+                    &votes.networks,
                 )
                 .fetch_all(db),
             )
         })
         .await;
-    match written {
-        Ok(posts) => {
-            let by_id: HashMap<i64, Post> = posts.into_iter().map(|p| (p.id, p)).collect();
-            for vote in batch {
-                let _ = vote.reply.send(Ok(by_id.get(&vote.post_id).cloned()));
-            }
-        }
+    let rows = match written {
+        Ok(rows) => rows,
         Err(error) => {
             let error = Arc::new(error);
             for vote in batch {
                 let _ = vote.reply.send(Err(RepositoryError::shared(&error)));
             }
+            return;
         }
+    };
+    let mut posts: HashMap<i64, Post> = HashMap::with_capacity(rows.len());
+    let mut bans: HashMap<Vec<u8>, Option<DateTime<Utc>>> = HashMap::new();
+    for row in rows {
+        match row.banned_voter {
+            Some(voter) => {
+                bans.insert(voter, row.banned_until);
+            }
+            None => {
+                if let Some(post) = row.into_post() {
+                    posts.insert(post.id, post);
+                }
+            }
+        }
+    }
+    for vote in batch {
+        let outcome = if let Some(until) = bans.get(vote.voter.address.as_bytes()) {
+            Vote::Banned { until: *until }
+        } else {
+            match posts.get(&vote.post_id) {
+                Some(post) => Vote::Counted(post.clone()),
+                None => Vote::NoSuchPost,
+            }
+        };
+        let _ = vote.reply.send(Ok(outcome));
+    }
+}
+
+/// A batch as the statement takes it: one element per vote in each array.
+struct BatchArguments {
+    post_ids: Vec<i64>,
+    deltas: Vec<i64>,
+    voters: Vec<Vec<u8>>,
+    networks: Vec<Vec<u8>>,
+}
+
+impl BatchArguments {
+    fn of(batch: &[PendingVote]) -> Self {
+        Self {
+            post_ids: batch.iter().map(|vote| vote.post_id).collect(),
+            deltas: batch
+                .iter()
+                .map(|vote| i64::from(vote.change.value()))
+                .collect(),
+            voters: batch
+                .iter()
+                .map(|vote| vote.voter.address.as_bytes().to_vec())
+                .collect(),
+            networks: batch
+                .iter()
+                .map(|vote| vote.voter.network.as_bytes().to_vec())
+                .collect(),
+        }
+    }
+}
+
+/// A row of the batch statement: a post as the batch left it, or a banned voter.
+struct BatchRow {
+    id: Option<i64>,
+    title: Option<String>,
+    post: Option<String>,
+    username: Option<String>,
+    score: Option<i64>,
+    image_hash: Option<String>,
+    image_width: Option<i32>,
+    image_height: Option<i32>,
+    created_at: Option<DateTime<Utc>>,
+    hot: Option<f64>,
+    banned_voter: Option<Vec<u8>>,
+    banned_until: Option<DateTime<Utc>>,
+}
+
+impl BatchRow {
+    fn into_post(self) -> Option<Post> {
+        Some(Post {
+            id: self.id?,
+            title: self.title?,
+            post: self.post?,
+            username: self.username?,
+            score: self.score?,
+            image_hash: self.image_hash,
+            image_width: self.image_width,
+            image_height: self.image_height,
+            created_at: self.created_at?,
+            hot: self.hot?,
+        })
     }
 }

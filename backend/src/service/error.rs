@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use crate::{
     domain::{ImageError, MAX_PIXELS, MAX_SIDE, RateLimit, RateLimitScope, ValidationError},
     imaging::ImagingError,
-    repository::RepositoryError,
+    repository::{Refusal, RepositoryError},
     storage::StorageError,
 };
 
@@ -63,6 +63,15 @@ pub enum ServiceError {
     /// Anything else: a bug or a misconfiguration. The cause goes to the log.
     #[error("internal error")]
     Internal(#[source] BoxError),
+}
+
+impl From<Refusal> for ServiceError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::Banned { until } => Self::Banned { until },
+            Refusal::ModeratorsName => Self::ModeratorsName,
+        }
+    }
 }
 
 impl From<RepositoryError> for ServiceError {

@@ -8,7 +8,7 @@ use crate::{
         PageRequest, Post, PostState, ScoreChange, UploadedImage, VariantWidth,
     },
     imaging::{ImageProcessor, ImagingError},
-    repository::{ModeratorRepository, NewRow, PostRepository, WithImage},
+    repository::{Insertion, ModeratorRepository, NewRow, PostRepository, Vote, WithImage},
     service::LiveEvents,
     storage::{ImageCacheStats, ImageStore, ObjectKey, StorageError, StoredImage},
 };
@@ -115,7 +115,8 @@ impl PostService {
     /// image's lock (repository::post_lifecycle): a failed upload leaves no post, and a
     /// concurrent delete of the same image cannot take the object away from under the new
     /// post. An image that is blocked (a purged picture: the same bytes, or a copy, by its
-    /// fingerprint) is refused, and so is a username that is a moderator's name. With
+    /// fingerprint) is refused, and so are a banned poster (asked by the insert itself) and a
+    /// username that is a moderator's name. With
     /// `PREMODERATE_IMAGES`, a post with an image is inserted hidden, for a moderator to
     /// restore. The post keeps its poster's keys (from `poster`, the client's address), so a
     /// moderator can ban whoever made it.
@@ -146,11 +147,10 @@ impl PostService {
             poster: &poster,
         };
         let post = match &image {
-            None => self
-                .posts
-                .insert(row)
-                .await?
-                .ok_or(ServiceError::ModeratorsName)?,
+            None => match self.posts.insert(row).await? {
+                Insertion::Inserted(post) => post,
+                Insertion::Refused(refusal) => return Err(refusal.into()),
+            },
             Some(image) => {
                 let fingerprint = self.fingerprint(image).await;
                 let upload = || -> BoxFuture<'_, Result<(), StorageError>> {
@@ -163,7 +163,7 @@ impl PostService {
                 match inserted {
                     WithImage::Inserted(post) => post,
                     WithImage::Blocked => return Err(ServiceError::ImageBlocked),
-                    WithImage::ModeratorsName => return Err(ServiceError::ModeratorsName),
+                    WithImage::Refused(refusal) => return Err(refusal.into()),
                     WithImage::StorageFailed(error) => return Err(error.into()),
                 }
             }
@@ -191,13 +191,20 @@ impl PostService {
         }
     }
 
-    #[tracing::instrument(name = "service.vote", skip(self))]
-    pub async fn vote(&self, post_id: i64, change: ScoreChange) -> Result<Post, ServiceError> {
-        let post = self
-            .posts
-            .add_to_score(post_id, change)
-            .await?
-            .ok_or(ServiceError::PostNotFound(post_id))?;
+    /// Adds `change` to the post's score, unless the client at `voter` is banned.
+    #[tracing::instrument(name = "service.vote", skip(self, voter))]
+    pub async fn vote(
+        &self,
+        post_id: i64,
+        change: ScoreChange,
+        voter: IpAddr,
+    ) -> Result<Post, ServiceError> {
+        let voter = self.clients.keys_of(voter);
+        let post = match self.posts.add_to_score(post_id, change, voter).await? {
+            Vote::Counted(post) => post,
+            Vote::NoSuchPost => return Err(ServiceError::PostNotFound(post_id)),
+            Vote::Banned { until } => return Err(ServiceError::Banned { until }),
+        };
         self.live.score_changed(post_id);
         Ok(post)
     }

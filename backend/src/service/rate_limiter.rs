@@ -57,10 +57,11 @@ impl RateLimiter {
 
     /// Charges one request of the client at `client` to `scope`'s limit, or refuses it with
     /// [`ServiceError::RateLimited`] (not charged) when the client's budget is used up, or
-    /// with [`ServiceError::Banned`] when a moderator banned it (at either width). The
-    /// address is turned into keyed hashes here and goes no further. Both are asked in one
-    /// statement; a limit that is off still asks for bans (one indexed read), since a ban
-    /// must hold whatever the limits are.
+    /// with [`ServiceError::Banned`] when a moderator banned it (at either width): both are
+    /// asked in one statement, so that a banned client is told so, and not charged. The
+    /// address is turned into keyed hashes here and goes no further. A limit that is off asks
+    /// nothing: bans hold all the same, since the statements that write a post, a vote or a
+    /// report refuse banned clients themselves.
     #[tracing::instrument(name = "service.rate_limit", skip_all, fields(scope = scope.as_str()))]
     pub async fn check(&self, scope: RateLimitScope, client: IpAddr) -> Result<(), ServiceError> {
         let limit = match scope {
@@ -68,11 +69,12 @@ impl RateLimiter {
             RateLimitScope::Votes => self.votes,
             RateLimitScope::Reports => self.reports,
         };
+        let Some(gcra) = limit.gcra() else {
+            return Ok(());
+        };
         let keys = self.keyer.keys_of(client);
-        let charge = self.state.charge(scope, &keys, limit.gcra()).await?;
-        if limit.gcra().is_some() {
-            self.purge_now_and_then();
-        }
+        let charge = self.state.charge(scope, &keys, gcra).await?;
+        self.purge_now_and_then();
         match charge {
             Charge::Allowed => Ok(()),
             Charge::Wait(retry_after) => {

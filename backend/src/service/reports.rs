@@ -7,7 +7,8 @@ use crate::{domain::NewReport, repository::Reported};
 
 impl PostService {
     /// Counts `report` of post `post_id` from the client at `client` (once per client: a
-    /// repeat changes nothing). Only a visible post can be reported.
+    /// repeat changes nothing), unless the client is banned. Only a visible post can be
+    /// reported.
     #[tracing::instrument(name = "service.report", skip(self, client, report))]
     pub async fn report(
         &self,
@@ -15,13 +16,14 @@ impl PostService {
         client: IpAddr,
         report: &NewReport,
     ) -> Result<(), ServiceError> {
-        let reporter = self.clients.key_of(client);
+        let reporter = self.clients.keys_of(client);
         match self
             .posts
             .report(post_id, &reporter, report, self.rules.reports_to_hide)
             .await?
         {
             Reported::NoSuchPost => Err(ServiceError::PostNotFound(post_id)),
+            Reported::Banned { until } => Err(ServiceError::Banned { until }),
             Reported::Counted => Ok(()),
             Reported::Hidden => {
                 tracing::info!(post_id, "post hidden by reports");

@@ -180,6 +180,69 @@ async fn a_ban_holds_as_well_when_the_rate_limits_are_on() {
     ban_refuses_on_both_replicas_until_lifted(app).await;
 }
 
+/// Votes are written in batches, and a batch reads its voters' bans: a banned voter's votes are
+/// left out of the very statement that counts the others' votes on the same post.
+#[tokio::test]
+async fn a_banned_voter_is_refused_within_a_batch_that_counts_the_others() {
+    let app = spawn().await;
+    let token = add_moderator(&app, "ida").await;
+    let spam = id_of(&created_as(&app.address, A, "spam").await);
+    let target = id_of(&created_as(&app.address, B, "target").await);
+    ban(
+        &app,
+        &token,
+        json!({"post_id": spam, "scope": "address", "days": null, "reason": "Spam"}),
+    )
+    .await;
+
+    let votes = (0..100).map(|i| {
+        let voter = if i % 2 == 0 { A } else { B };
+        let address = app.address.clone();
+        async move { (voter, vote_as(&address, voter, target).await.status()) }
+    });
+    let answers = futures::future::join_all(votes).await;
+    for (voter, status) in &answers {
+        let expected = if *voter == A { 403 } else { 200 };
+        assert_eq!(status.as_u16(), expected, "a vote of {voter}");
+    }
+    let post: Value = app
+        .get(&format!("/post/{target}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(post["score"], 50);
+}
+
+/// A banned client's image post is refused before its image reaches the bucket (the limits are
+/// off here: the statement that checks the upload reads the ban).
+#[tokio::test]
+async fn a_banned_clients_image_is_never_stored() {
+    let app = spawn().await;
+    let token = add_moderator(&app, "jon").await;
+    let spam = id_of(&created_as(&app.address, A, "spam").await);
+    ban(
+        &app,
+        &token,
+        json!({"post_id": spam, "scope": "network", "days": 3, "reason": "Spam"}),
+    )
+    .await;
+    let stored_before = app.s3.objects(&app.config.s3.bucket);
+
+    let form = PostForm::new("with a picture", "text").file(png(42), "a.png", "image/png");
+    let refused = reqwest::Client::new()
+        .post(format!("{}/post", app.address))
+        .header("x-forwarded-for", A_NEIGHBOUR)
+        .multipart(form.into_multipart())
+        .send()
+        .await
+        .unwrap();
+    let message = assert_error(refused, 403).await;
+    assert!(message.contains("until"), "{message}");
+    assert_eq!(app.s3.objects(&app.config.s3.bucket), stored_before);
+    assert_eq!(app.post_count().await, 1);
+}
+
 #[tokio::test]
 async fn a_network_ban_holds_for_the_whole_network_and_can_remove_its_posts() {
     let app = spawn().await;
