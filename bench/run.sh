@@ -417,13 +417,15 @@ build_baseline() {
   local tree="$DATA_DIR/bench/baseline" rev
   rev="$(git -C "$ROOT" rev-parse --verify "$BASELINE^{commit}")" ||
     die "BENCH_BASELINE=$BASELINE is no commit"
-  BASELINE_BIN="$DATA_DIR/bench/postboard-${rev:0:12}"
+  # Named `postboard` like the current one (start_server checks the process's name).
+  BASELINE_BIN="$DATA_DIR/bench/baseline-${rev:0:12}/postboard"
   if [[ ! -x "$BASELINE_BIN" ]]; then
     log "Building the baseline ${rev:0:12} (cargo build --release in $tree)"
     git -C "$ROOT" worktree remove --force "$tree" 2>/dev/null || rm -rf "$tree"
     git -C "$ROOT" worktree add --detach "$tree" "$rev" >/dev/null
     cp "$bin" "$bin.current"
     (cd "$tree" && CARGO_TARGET_DIR="$target_dir" cargo build --release -p postboard)
+    mkdir -p "${BASELINE_BIN%/*}"
     cp "$bin" "$BASELINE_BIN"
     mv "$bin.current" "$bin"
     git -C "$ROOT" worktree remove --force "$tree"
