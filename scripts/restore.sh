@@ -28,7 +28,13 @@ rclone_s3 mkdir "pbdst:$bucket"
 [[ -z "$(rclone_s3 lsf --max-depth 1 "pbdst:$bucket")" ]] || die "bucket $bucket is not empty: restore into a fresh one"
 
 log "pg_restore $dir/db.dump"
-pg_restore --exit-on-error --no-owner --no-privileges --dbname="$DATABASE_URL" "$dir/db.dump"
+restore() { pg_restore --exit-on-error --no-owner --no-privileges --dbname="$DATABASE_URL" "$@" "$dir/db.dump"; }
+restore --section=pre-data
+# A dump from before migration 20261226190000 lacks this setting, and its posts would not load
+# (pg_restore's empty search_path hides search_unaccent from the generated column). Idempotent.
+psql "$DATABASE_URL" -w -qX -v ON_ERROR_STOP=1 \
+  -c 'ALTER FUNCTION post_search_document(TEXT, TEXT, TEXT) SET search_path FROM CURRENT'
+restore --section=data --section=post-data
 log "Copying $dir/bucket → bucket $bucket on $S3_ENDPOINT"
 rclone_s3 copy --stats-one-line --stats=0 "$dir/bucket" "pbdst:$bucket"
 rclone_s3 check --one-way "$dir/bucket" "pbdst:$bucket"
