@@ -27,6 +27,7 @@ pg_dump --format=custom --no-unlogged-table-data --file="$dir/db.dump" "$DATABAS
 
 log "Copying bucket $bucket from $S3_ENDPOINT → $dir/bucket"
 rclone_remote pbsrc "$S3_ENDPOINT" "${S3_ACCESS_KEY:-minioadmin}" "${S3_SECRET_KEY:-minioadmin}" "${S3_REGION:-us-east-1}"
+mkdir -p "$dir/bucket" # (rclone makes no folder for an empty bucket)
 rclone_s3 copy --stats-one-line --stats=0 "pbsrc:$bucket" "$dir/bucket"
 
 log "Checking that every image the dump uses was copied; writing $dir/manifest.json"
