@@ -593,6 +593,31 @@ start_throwaway_s3s_fs() {
   S3_PID="$BG_PID"
 }
 
+# ensure_backup_tools — pg_dump/pg_restore and rclone (Debian packages), for backup.sh and
+# restore.sh. pg_dump must be at least as new as the server it dumps.
+ensure_backup_tools() {
+  { have pg_dump && have pg_restore && have psql; } || apt_install postgresql-client
+  have rclone || apt_install rclone
+}
+
+# rclone_remote NAME ENDPOINT ACCESS_KEY SECRET_KEY REGION — an rclone S3 remote `NAME:` made of
+# environment variables only (no rclone.conf, nothing written to disk).
+rclone_remote() {
+  local n="RCLONE_CONFIG_${1^^}"
+  export "${n}_TYPE=s3" "${n}_PROVIDER=Other" "${n}_ENDPOINT=$2" "${n}_ACCESS_KEY_ID=$3" \
+    "${n}_SECRET_ACCESS_KEY=$4" "${n}_REGION=$5" "${n}_FORCE_PATH_STYLE=true"
+}
+
+# rclone_s3 ARGS... — rclone with no config file. AWS_CA_BUNDLE goes as --ca-cert instead: with
+# it in the environment, Debian 12's rclone 1.60 fails ("LoadCustomCABundleError").
+rclone_s3() {
+  if [[ -n "${AWS_CA_BUNDLE:-}" ]]; then
+    env -u AWS_CA_BUNDLE rclone --config "" --ca-cert "$AWS_CA_BUNDLE" "$@"
+  else
+    rclone --config "" "$@"
+  fi
+}
+
 # test_backend_env DATABASE_URL ACCESS_KEY SECRET_KEY PORT STATIC_DIR LOG_LEVEL — the server's
 # environment for a run on 127.0.0.1:PORT against S3_URL (sets BACKEND_ENV afresh). The rate
 # limits are off: e2e tests and benchmarks send many requests from one address, and measure the

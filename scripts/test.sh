@@ -4,6 +4,7 @@
 #   cargo fmt --check · cargo clippy -D warnings · check-deploy (the Kubernetes manifests,
 #   docker-compose.yml and the Dockerfile through their validators) · sqlx prepare --check
 #   (.sqlx/ matches the queries and migrations) · cargo test (PostgreSQL started when needed) ·
+#   backup drill (scripts/backup-drill.sh, on the binary cargo test built) ·
 #   npm ci (when needed) · npm run lint · npm run format:check · npm test · e2e (scripts/e2e.sh)
 #
 # A failing gate does not stop the later ones (the summary shows them all), except that the
@@ -17,7 +18,7 @@ install_cleanup
 export CI="${CI:-true}"
 
 PLANNED=("cargo fmt --check" "cargo clippy" "check-deploy" "PostgreSQL" "sqlx prepare --check"
-  "cargo test" "npm ci" "npm run lint" "npm run format:check" "npm test" "e2e (Playwright, Chromium)")
+  "cargo test" "backup drill" "npm ci" "npm run lint" "npm run format:check" "npm test" "e2e (Playwright, Chromium)")
 GATE_NAMES=()
 GATE_RESULTS=()
 GATE_SECONDS=()
@@ -116,6 +117,8 @@ gate "sqlx prepare --check" "$ROOT/scripts/sqlx-prepare.sh" --check
 # nginx first: a test runs it in front of two replicas (installed with apt when missing).
 cargo_test() { ensure_nginx && timeout --kill-after=30s 35m cargo test --workspace; }
 gate "cargo test" cargo_test
+# Backup while writing, restore, compare (docs/operations.md); reuses cargo test's debug binary.
+gate "backup drill" timeout --kill-after=30s 15m "$ROOT/scripts/backup-drill.sh"
 
 # ---- frontend
 gate "npm ci" npm_ci_if_needed

@@ -1,0 +1,12 @@
+-- A restore of `pg_dump` failed: pg_restore runs with an empty search_path, and COPY into
+-- `posts` computes the stored column `search_document` with the PL/pgSQL function
+-- `post_search_document`, which calls `search_unaccent` by its bare name: "function
+-- search_unaccent(text) does not exist" (found by the backup drill, docs/operations.md). An
+-- SQL function with a standard body (`search_unaccent` itself, `post_search_query`) binds its
+-- names when it is created, a PL/pgSQL body only when it runs.
+--
+-- The function now carries the search_path it was created with (the app's), so it resolves the
+-- same names whatever the caller's path: pg_dump writes the setting into the function's
+-- definition and pg_restore recreates it. It costs each call a setting saved and restored (a
+-- few microseconds per insert); the body, the values and the columns stay the same.
+ALTER FUNCTION post_search_document(TEXT, TEXT, TEXT) SET search_path FROM CURRENT;
