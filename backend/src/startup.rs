@@ -338,9 +338,10 @@ pub async fn operator_pool(config: &Config) -> Result<DbPool, StartupError> {
 /// Through a pooler in transaction mode, neither works: PgBouncer refuses `options`
 /// ("unsupported startup parameter: options"), and a named statement prepared in one
 /// transaction is on a server session the next transaction may not get (PgBouncer 1.18 has
-/// no `max_prepared_statements`). So no `options` and no statement cache: sqlx then sends
-/// every statement unnamed, and the pool runs each in a transaction of its own, which sets
-/// the [`SETTINGS`] with `SET LOCAL` in the `BEGIN`'s round trip (see `repository::pool`).
+/// no `max_prepared_statements`). So no `options` and no statement cache, and the pool runs
+/// each statement in a transaction of its own, whose `BEGIN` sets the [`SETTINGS`] with
+/// `SET LOCAL` and clears the session's prepared statements, in one round trip (see
+/// `repository::pool`).
 /// Role or database settings (`ALTER ROLE ... SET`) would need the operator's privileges and
 /// could silently be missing; a session `SET` (an after-connect hook) would reach only one of
 /// the pooler's server sessions and then leak to its other clients.

@@ -76,13 +76,20 @@ const BEGIN: &str = "BEGIN ISOLATION LEVEL READ COMMITTED";
 /// How a transaction begins through a pooler in transaction mode, which refuses the `options`
 /// startup parameter and lends a session for one transaction only (a session `SET` would be
 /// lost, or leak to other clients): the same `BEGIN`, then the [`SETTINGS`] with `SET LOCAL`,
-/// all in one simple query, so in the same round trip.
+/// then `DEALLOCATE ALL`, all in one simple query, so in the same round trip.
+///
+/// `DEALLOCATE ALL`: without its statement cache sqlx 0.8.6 still prepares every statement
+/// under a name of its own counter (`sqlx_s_1`, `sqlx_s_2`, ...; measured), and never closes
+/// it. The session lent next may hold that name from another client ("prepared statement
+/// \"sqlx_s_1\" already exists"); cleared at the start of each transaction, the names are
+/// the transaction's own.
 static BEGIN_POOLED: LazyLock<String> = LazyLock::new(|| {
-    SETTINGS
+    let begin = SETTINGS
         .iter()
         .fold(BEGIN.to_owned(), |begin, (name, value)| {
             format!("{begin}; SET LOCAL {name} = '{value}'")
-        })
+        });
+    format!("{begin}; DEALLOCATE ALL")
 });
 
 /// `BEGIN`, the work, then `COMMIT` or `ROLLBACK`. A failed statement rolls back too; if the
@@ -116,10 +123,11 @@ fn in_transaction<'c, A: Sync + ?Sized, T: Send>(
 
 /// A single statement in a transaction of its own, committed when it succeeds: how every
 /// statement runs through a pooler in transaction mode. sqlx sends a statement as two
-/// messages each ending in Sync (Parse + Describe, then Bind + Execute), and outside a
+/// exchanges each ending in Sync (Parse + Describe, then Bind + Execute), and outside a
 /// transaction the pooler may give the second to another server session, where the
-/// statement does not exist ("unnamed prepared statement does not exist"). Inside `BEGIN`
-/// ... `COMMIT` both stay on the one session, which also holds the `SET LOCAL`s.
+/// statement does not exist ("prepared statement \"sqlx_s_3\" does not exist", measured).
+/// Inside `BEGIN` ... `COMMIT` both stay on the one session, which also holds the
+/// `SET LOCAL`s.
 fn in_own_transaction<'c, A: Sync + ?Sized, T: Send>(
     db: &'c mut PgConnection,
     (args, query, begin): &'c (&A, Query<A, T>, &'static str),
