@@ -4,6 +4,8 @@
 #   cargo fmt --check · cargo clippy -D warnings · check-deploy (the Kubernetes manifests,
 #   docker-compose.yml and the Dockerfile through their validators) · sqlx prepare --check
 #   (.sqlx/ matches the queries and migrations) · cargo test (PostgreSQL started when needed) ·
+#   cargo test (through PgBouncer): the API suite again through Debian's pgbouncer, installed
+#   with apt when missing ·
 #   npm ci (when needed) · npm run lint · npm run format:check · npm test · e2e (scripts/e2e.sh)
 #
 # A failing gate does not stop the later ones (the summary shows them all), except that the
@@ -17,7 +19,7 @@ install_cleanup
 export CI="${CI:-true}"
 
 PLANNED=("cargo fmt --check" "cargo clippy" "check-deploy" "PostgreSQL" "sqlx prepare --check"
-  "cargo test" "npm ci" "npm run lint" "npm run format:check" "npm test" "e2e (Playwright, Chromium)")
+  "cargo test" "cargo test (through PgBouncer)" "npm ci" "npm run lint" "npm run format:check" "npm test" "e2e (Playwright, Chromium)")
 GATE_NAMES=()
 GATE_RESULTS=()
 GATE_SECONDS=()
@@ -97,6 +99,13 @@ trap on_exit EXIT
 # The functions below are called through `gate`.
 # shellcheck disable=SC2317
 in_frontend() { cd "$FRONTEND_DIR" && "$@" </dev/null; }
+# The API suite once more with every test app's DATABASE_URL through a real PgBouncer in
+# transaction mode (backend/tests/api/pgbouncer.rs); it starts PgBouncer as the user postgres.
+# shellcheck disable=SC2317
+api_through_pgbouncer() {
+  ensure_pgbouncer || return 1
+  TEST_VIA_PGBOUNCER=1 timeout --kill-after=30s 20m cargo test --test api
+}
 
 # ---- backend
 gate "cargo fmt --check" cargo fmt --all -- --check
@@ -114,6 +123,7 @@ gate "sqlx prepare --check" "$ROOT/scripts/sqlx-prepare.sh" --check
 # A test that hangs fails its gate instead of using up CI's time (a cold `cargo test` builds
 # and runs in about 12 minutes here, e2e in about 8).
 gate "cargo test" timeout --kill-after=30s 35m cargo test --workspace
+gate "cargo test (through PgBouncer)" api_through_pgbouncer
 
 # ---- frontend
 gate "npm ci" npm_ci_if_needed
