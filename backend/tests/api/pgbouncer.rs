@@ -141,10 +141,11 @@ async fn what_sqlx_needs_through_pgbouncer_in_transaction_mode() {
     let url = secrecy::ExposeSecret::expose_secret(&app.config.database_url).to_owned();
     let base = PgConnectOptions::from_str(&url).unwrap();
 
-    let refused = PgConnection::connect_with(&base.clone().options([("statement_timeout", "5s")]))
-        .await
-        .err()
-        .expect("PgBouncer refuses the options startup parameter");
+    let with_options = base.clone().options([("statement_timeout", "5s")]);
+    let refused = match PgConnection::connect_with(&with_options).await {
+        Ok(_) => panic!("PgBouncer accepted the options startup parameter"),
+        Err(error) => error,
+    };
     assert!(
         refused
             .to_string()
