@@ -205,6 +205,9 @@ def main() -> None:
         ("votes / the baseline's votes (req/s)", "vote", "vote_before", "rps"),
         (f"list {BIG_TEXT}: now / the baseline (req/s)", "list_new_1m_now",
          "list_new_1m_before", "rps"),
+        ("votes through PgBouncer / direct (req/s)", "vote_pgbouncer", "vote", "rps"),
+        ("creates through PgBouncer / direct (req/s)", "create_text_pgbouncer", "create_text",
+         "rps"),
     ]
     made = [(t, ratios(runs, a, b, k)) for t, a, b, k in comparisons]
     made = [(t, rs) for t, rs in made if rs]

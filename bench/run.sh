@@ -95,11 +95,11 @@ SCENARIO_GROUPS=(
   "list_top_1m list_hot_1m"
   "feed_list_1m feed_new_1m"
   "search_1m post_page_1m"
-  "pgbench vote vote_before"
+  "pgbench vote vote_before vote_pgbouncer"
   "image_small_200 image_304 image_200"
   "image_variant_warm"
   "image_variant_cold"
-  "create_text create_text_unsearched create_1mib"
+  "create_text create_text_unsearched create_1mib create_text_pgbouncer"
   "upload_5mib"
   "sse_idle"
   "event_latency"
@@ -117,6 +117,7 @@ declare -A TITLE=(
   [pgbench]="pgbench: the single vote statement, server stopped (the ceiling)"
   [vote]="POST /update-post-score, random post of $BIG_TEXT, random ±1"
   [vote_before]="the same with the BENCH_BASELINE build, on its own board"
+  [vote_pgbouncer]="the same as vote, DATABASE_URL through PgBouncer in transaction mode (vote's rival)"
   [list_new_1m_now]="GET /post?limit=50, $BIG_TEXT posts (list_new_1m_before's rival)"
   [list_new_1m_before]="the same with the BENCH_BASELINE build, on its own board"
   [image_small_200]="GET /image/{hash}, 250-byte PNG (200)"
@@ -127,6 +128,7 @@ declare -A TITLE=(
   [create_text]="POST /post multipart, no image"
   [create_text_unsearched]="POST /post multipart, no image, on a copy of the board without the search column (create_text's rival)"
   [create_1mib]="POST /post multipart, 1 MiB PNG (new bytes each time)"
+  [create_text_pgbouncer]="the same as create_text, DATABASE_URL through PgBouncer in transaction mode (create_text's rival)"
   [upload_5mib]="POST /post multipart, 5 MiB PNG photo (new bytes each time), $UPLOAD_CLIENTS clients"
   [sse_idle]="GET /events: $SSE_CLIENTS idle event streams held ${DURATION}s"
   [event_latency]="vote → its event on GET /events, under the vote load (p50/p99: event latency)"
@@ -204,6 +206,53 @@ wants() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# PgBouncer: what going through a pooler costs (vote_pgbouncer, create_text_pgbouncer)
+
+PGBOUNCER_PORT=""
+
+# start_pgbouncer — Debian's pgbouncer (installed when missing) in transaction mode in front of
+# PG_ADMIN_URL's server, as the user postgres, on a free port; sets PGBOUNCER_PORT. Its pool per
+# database is the server's (DATABASE_MAX_CONNECTIONS' default, 32).
+start_pgbouncer() {
+  ensure_pgbouncer
+  local dir host port user password i
+  dir="$(mktemp -d)"
+  CLEANUP_DIRS+=("$dir")
+  chmod 755 "$dir"
+  read -r host port user password < <(python3 -c '
+import sys, urllib.parse
+u = urllib.parse.urlsplit(sys.argv[1])
+print(u.hostname or "127.0.0.1", u.port or 5432, urllib.parse.unquote(u.username or "postgres"),
+      urllib.parse.unquote(u.password or ""))' "$PG_ADMIN_URL")
+  PGBOUNCER_PORT="$(free_port)"
+  printf '"%s" "%s"\n' "$user" "$password" >"$dir/users.txt"
+  printf '%s\n' "[databases]" "* = host=$host port=$port" "" "[pgbouncer]" \
+    "listen_addr = 127.0.0.1" "listen_port = $PGBOUNCER_PORT" "unix_socket_dir =" \
+    "auth_type = trust" "auth_file = $dir/users.txt" "pool_mode = transaction" \
+    "default_pool_size = 32" "max_client_conn = 2000" \
+    "ignore_startup_parameters = extra_float_digits" \
+    "log_connections = 0" "log_disconnections = 0" >"$dir/pgbouncer.ini"
+  chmod 644 "$dir/users.txt" "$dir/pgbouncer.ini"
+  start_bg pgbouncer "$RUN_DIR/logs/pgbouncer.log" \
+    su postgres -s /bin/sh -c "exec pgbouncer $dir/pgbouncer.ini"
+  for i in $(seq 1 40); do
+    port_free "$PGBOUNCER_PORT" || return 0
+    sleep 0.25
+  done
+  die "pgbouncer did not listen on 127.0.0.1:$PGBOUNCER_PORT (see $RUN_DIR/logs/pgbouncer.log)"
+}
+
+# pgbouncer_url DATABASE_URL — the same database through PgBouncer.
+pgbouncer_url() {
+  python3 -c '
+import sys, urllib.parse
+u = urllib.parse.urlsplit(sys.argv[1])
+auth = u.netloc.rpartition("@")[0]
+netloc = (auth + "@" if auth else "") + "127.0.0.1:" + sys.argv[2]
+print(urllib.parse.urlunsplit(u._replace(netloc=netloc)))' "$1" "$PGBOUNCER_PORT"
+}
+
+# ---------------------------------------------------------------------------------------------
 # The server
 
 CURRENT_DB=""  # the database the running scenario uses (its backends are PostgreSQL's CPU)
@@ -216,8 +265,15 @@ start_server() { # LABEL [DATABASE_URL, default the big board's] (SERVER_BIN: an
   port="$(free_port)"
   # With the rate limits off: benchmarks measure the service, not its abuse protection.
   # STATIC_DIR only where a scenario serves the app's page (BENCH_STATIC, a folder).
-  test_backend_env "$database_url" bench-access-key bench-secret-key "$port" \
+  # VIA_PGBOUNCER: the pool's connections through PgBouncer, LISTEN and migrations direct.
+  local server_url="$database_url"
+  [[ -n "${VIA_PGBOUNCER:-}" ]] && server_url="$(pgbouncer_url "$database_url")"
+  test_backend_env "$server_url" bench-access-key bench-secret-key "$port" \
     "${BENCH_STATIC:-$RUN_DIR/no-static-dir}" "$SERVER_LOG_LEVEL"
+  if [[ -n "${VIA_PGBOUNCER:-}" ]]; then
+    backend_var DATABASE_POOLER transaction
+    backend_var DATABASE_LISTEN_URL "$database_url"
+  fi
   # /metrics only where a scenario reads it (it costs a little CPU per request).
   METRICS_URL=""
   if [[ -n "${WITH_METRICS:-}" ]]; then
@@ -698,6 +754,7 @@ vote_run() { # NAME DATABASE_URL
   stop_server
 }
 scenario_vote() { vote_run vote "$DATABASE_URL_BENCH"; }
+scenario_vote_pgbouncer() { VIA_PGBOUNCER=1 vote_run vote_pgbouncer "$DATABASE_URL_BENCH"; }
 scenario_vote_before() { SERVER_BIN="$BASELINE_BIN" vote_run vote_before "$DATABASE_URL_BEFORE"; }
 
 # check_votes_500 — correctness, not timing: VOTE_BURST votes of +1 on one post, all sent at
@@ -897,6 +954,9 @@ scenario_create_text() { create_run create_text "$files/create-text"; }
 # whose posts have no search_document (see make_unsearched_copy).
 scenario_create_text_unsearched() {
   create_run create_text_unsearched "$files/create-text" "$DATABASE_URL_UNSEARCHED"
+}
+scenario_create_text_pgbouncer() {
+  VIA_PGBOUNCER=1 create_run create_text_pgbouncer "$files/create-text"
 }
 scenario_create_1mib() { create_run create_1mib "$files/create-1mib"; }
 # Peak RSS while UPLOAD_CLIENTS clients upload 5 MiB photos (random pixels: what decoding,
@@ -1129,6 +1189,9 @@ explain "$DATABASE_URL_BENCH" "top, $BIG_BOARD posts" \
 explain "$DATABASE_URL_BENCH" "hot, $BIG_BOARD posts" \
   "$(app_statement "FROM visible_posts ORDER BY hot DESC, id DESC LIMIT \$1")"
 make_unsearched_copy
+if wants vote_pgbouncer || wants create_text_pgbouncer; then
+  start_pgbouncer
+fi
 explain "$DATABASE_URL_BENCH" "search for tag7 (0.1 % of $BIG_BOARD posts), first page" \
   "$(app_statement "FROM visible_posts, post_search_query(\$1) AS query")" "'tag7'" NULL 0 51
 

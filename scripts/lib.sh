@@ -689,6 +689,17 @@ ensure_nginx() {
   fi
 }
 
+# ensure_pgbouncer — Debian's pgbouncer at /usr/sbin/pgbouncer (the API tests run through it
+# once more, TEST_VIA_PGBOUNCER=1). Debian's package may start a service of its own on 6432; the
+# tests start theirs on a free port.
+ensure_pgbouncer() {
+  if [[ -x /usr/sbin/pgbouncer ]]; then
+    ok "pgbouncer is installed"
+  else
+    apt_install pgbouncer
+  fi
+}
+
 # ---------------------------------------------------------------------------------------------
 # Backend
 

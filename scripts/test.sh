@@ -5,6 +5,8 @@
 #   docker-compose.yml and the Dockerfile through their validators) · sqlx prepare --check
 #   (.sqlx/ matches the queries and migrations) · cargo test (PostgreSQL started when needed) ·
 #   backup drill (scripts/backup-drill.sh, on the binary cargo test built) ·
+#   cargo test (through PgBouncer): the API suite again through Debian's pgbouncer, installed
+#   with apt when missing ·
 #   npm ci (when needed) · npm run lint · npm run format:check · npm test · e2e (scripts/e2e.sh)
 #
 # A failing gate does not stop the later ones (the summary shows them all), except that the
@@ -18,7 +20,8 @@ install_cleanup
 export CI="${CI:-true}"
 
 PLANNED=("cargo fmt --check" "cargo clippy" "check-deploy" "PostgreSQL" "sqlx prepare --check"
-  "cargo test" "backup drill" "npm ci" "npm run lint" "npm run format:check" "npm test" "e2e (Playwright, Chromium)")
+  "cargo test" "cargo test (through PgBouncer)" "backup drill" "npm ci" "npm run lint"
+  "npm run format:check" "npm test" "e2e (Playwright, Chromium)")
 GATE_NAMES=()
 GATE_RESULTS=()
 GATE_SECONDS=()
@@ -98,6 +101,13 @@ trap on_exit EXIT
 # The functions below are called through `gate`.
 # shellcheck disable=SC2317
 in_frontend() { cd "$FRONTEND_DIR" && "$@" </dev/null; }
+# The API suite once more with every test app's DATABASE_URL through a real PgBouncer in
+# transaction mode (backend/tests/api/pgbouncer.rs); it starts PgBouncer as the user postgres.
+# shellcheck disable=SC2317
+api_through_pgbouncer() {
+  ensure_pgbouncer || return 1
+  TEST_VIA_PGBOUNCER=1 timeout --kill-after=30s 20m cargo test --test api
+}
 
 # ---- backend
 gate "cargo fmt --check" cargo fmt --all -- --check
@@ -117,6 +127,7 @@ gate "sqlx prepare --check" "$ROOT/scripts/sqlx-prepare.sh" --check
 # nginx first: a test runs it in front of two replicas (installed with apt when missing).
 cargo_test() { ensure_nginx && timeout --kill-after=30s 35m cargo test --workspace; }
 gate "cargo test" cargo_test
+gate "cargo test (through PgBouncer)" api_through_pgbouncer
 # Backup while writing, restore, compare (docs/operations.md); reuses cargo test's debug binary.
 gate "backup drill" timeout --kill-after=30s 15m "$ROOT/scripts/backup-drill.sh"
 

@@ -32,6 +32,8 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("RATE_LIMIT_REPORTS", "10/10m"),
     ("REPORTS_TO_HIDE", "5"),
     ("PREMODERATE_IMAGES", "off"),
+    ("DATABASE_POOLER", "none"),
+    ("DATABASE_LISTEN_URL", ""),
 ];
 
 /// Secrets are `SecretString`s, whose `Debug` prints `[REDACTED]`: the whole configuration
@@ -39,6 +41,11 @@ pub const ENV_VARS: &[(&str, &str)] = &[
 #[derive(Clone, Debug)]
 pub struct Config {
     pub database_url: SecretString,
+    /// What `database_url` leads to: PostgreSQL itself, or a pooler in transaction mode.
+    pub database_pooler: DatabasePooler,
+    /// A direct connection to PostgreSQL (never through a transaction pooler), for LISTEN
+    /// and the migrations; `None` = `database_url`.
+    pub database_listen_url: Option<SecretString>,
     /// Connections the pool may hold open (besides the one that listens for events).
     pub database_max_connections: usize,
     pub s3: S3Config,
@@ -86,6 +93,16 @@ pub struct S3Config {
     pub access_key: SecretString,
     pub secret_key: SecretString,
     pub region: String,
+}
+
+/// What `DATABASE_URL` leads to (`DATABASE_POOLER`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DatabasePooler {
+    /// PostgreSQL itself, or a pooler in session mode: a connection is one server session.
+    None,
+    /// A pooler in transaction mode (PgBouncer `pool_mode = transaction`): only a
+    /// transaction is sure to stay on one server session. See `startup::connect_options`.
+    Transaction,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -183,12 +200,32 @@ impl Config {
             }
         };
 
+        let pooler = get("DATABASE_POOLER");
+        let database_pooler = match pooler.trim() {
+            "none" => DatabasePooler::None,
+            "transaction" => DatabasePooler::Transaction,
+            _ => {
+                return Err(parse_err(
+                    "DATABASE_POOLER",
+                    &pooler,
+                    "must be none or transaction".into(),
+                ));
+            }
+        };
+        let listen_url = get("DATABASE_LISTEN_URL");
+        let database_listen_url = match listen_url.trim() {
+            "" => None,
+            url => Some(url.to_owned().into()),
+        };
+
         let public = get("PUBLIC_URL");
         let public_url = PublicUrl::parse(&public)
             .map_err(|e| parse_err("PUBLIC_URL", &public, e.to_string()))?;
 
         Ok(Config {
             database_url: get("DATABASE_URL").into(),
+            database_pooler,
+            database_listen_url,
             database_max_connections,
             s3: S3Config {
                 endpoint: get("S3_ENDPOINT"),
@@ -336,6 +373,31 @@ mod tests {
         let error =
             Config::from_lookup(|n| (n == "RATE_LIMIT_POSTS").then(|| "20/10".into())).unwrap_err();
         assert!(error.to_string().contains("N/period"), "{error}");
+    }
+
+    #[test]
+    fn the_pooler_is_none_or_transaction_and_the_listen_url_defaults_to_the_database_url() {
+        use secrecy::ExposeSecret;
+
+        let config = Config::from_lookup(|_| None).unwrap();
+        assert_eq!(config.database_pooler, DatabasePooler::None);
+        assert!(config.database_listen_url.is_none());
+        let config = Config::from_lookup(|name| match name {
+            "DATABASE_POOLER" => Some("transaction".into()),
+            "DATABASE_LISTEN_URL" => Some("postgres://app:secret@db:5432/appdb".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(config.database_pooler, DatabasePooler::Transaction);
+        let listen = config.database_listen_url.unwrap();
+        assert_eq!(
+            listen.expose_secret(),
+            "postgres://app:secret@db:5432/appdb"
+        );
+        let error =
+            Config::from_lookup(|name| (name == "DATABASE_POOLER").then(|| "session".into()))
+                .unwrap_err();
+        assert!(error.to_string().contains("DATABASE_POOLER"), "{error}");
     }
 
     #[test]

@@ -12,13 +12,13 @@ use secrecy::ExposeSecret;
 
 use crate::metrics::{Metrics, Sample};
 use crate::{
-    config::{Config, redact_url},
+    config::{Config, DatabasePooler, redact_url},
     domain::ClientKeyer,
     http::{self, AppState},
     imaging::ImageProcessor,
     repository::{
         DbPool, EventRepository, ModeratorRepository, PostRepository, RateLimitRepository,
-        RepositoryError, VoteBatcher,
+        RepositoryError, SETTINGS, VoteBatcher,
     },
     service::{LiveEvents, ModerationRules, PostService, RateLimiter},
     storage::{ImageCache, ImageStore},
@@ -75,18 +75,19 @@ const BACKGROUND_GRACE: Duration = Duration::from_secs(10);
 
 impl Application {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
-        let options = migrated_database(&config, config.startup_timeout).await?;
-        let listen_options = options.clone().application_name("postboard-listener");
+        let listen_options = migrated_database(&config, config.startup_timeout)
+            .await?
+            .application_name("postboard-listener");
         // One recorder per application, not the process's global one (see `metrics`).
         let metrics = match config.metrics_addr {
             Some(_) => Metrics::prometheus(),
             None => Metrics::disabled(),
         };
-        let pool = DbPool::new(
-            options,
+        let pool = database_pool(
+            &config,
             config.database_max_connections,
             Duration::from_secs(3),
-        )
+        )?
         .with_metrics(metrics.clone());
         let sampled_pool = pool.clone();
 
@@ -274,14 +275,28 @@ async fn fill_in_image_sizes(service: PostService) {
     }
 }
 
-/// The database of `DATABASE_URL` once it answers (within `timeout`) and its migrations are
-/// applied: the options the pools connect with.
+/// The database once it answers (within `timeout`) and its migrations are applied, on the
+/// direct connection (`DATABASE_LISTEN_URL`, or else `DATABASE_URL`): the options of that
+/// connection, for LISTEN. The migrator holds a session advisory lock while it works, which
+/// a pooler in transaction mode would leave on whichever server session took it.
 async fn migrated_database(
     config: &Config,
     timeout: Duration,
 ) -> Result<PgConnectOptions, StartupError> {
-    let options =
-        connect_options(config.database_url.expose_secret()).map_err(StartupError::DatabaseUrl)?;
+    if config.database_pooler == DatabasePooler::Transaction && config.database_listen_url.is_none()
+    {
+        tracing::warn!(
+            "DATABASE_POOLER=transaction without DATABASE_LISTEN_URL: LISTEN and the \
+             migrations go through the pooler too, where they do not work; set \
+             DATABASE_LISTEN_URL to a direct connection to PostgreSQL"
+        );
+    }
+    let direct_url = config
+        .database_listen_url
+        .as_ref()
+        .unwrap_or(&config.database_url);
+    let options = connect_options(direct_url.expose_secret(), DatabasePooler::None)
+        .map_err(StartupError::DatabaseUrl)?;
     let mut connection = wait_for("PostgreSQL", timeout, || {
         PgConnection::connect_with(&options)
     })
@@ -292,26 +307,53 @@ async fn migrated_database(
     Ok(options)
 }
 
+/// The pool of `DATABASE_URL`'s connections, for every statement but LISTEN.
+fn database_pool(
+    config: &Config,
+    max_size: usize,
+    wait_timeout: Duration,
+) -> Result<DbPool, StartupError> {
+    let options = connect_options(config.database_url.expose_secret(), config.database_pooler)
+        .map_err(StartupError::DatabaseUrl)?;
+    let pool = DbPool::new(options, max_size, wait_timeout);
+    Ok(match config.database_pooler {
+        DatabasePooler::None => pool,
+        DatabasePooler::Transaction => pool.through_transaction_pooler(),
+    })
+}
+
 /// One connection to the migrated database, for the operator's commands (`postboard
 /// moderator ...`), which should fail within seconds, not wait as a starting server does.
 pub async fn operator_pool(config: &Config) -> Result<DbPool, StartupError> {
-    let options = migrated_database(config, Duration::from_secs(10)).await?;
-    Ok(DbPool::new(options, 1, Duration::from_secs(10)))
+    migrated_database(config, Duration::from_secs(10)).await?;
+    database_pool(config, 1, Duration::from_secs(10))
 }
 
-fn connect_options(database_url: &str) -> Result<PgConnectOptions, sqlx::Error> {
-    Ok(PgConnectOptions::from_str(database_url)?
-        .application_name("postboard")
-        .options([
-            // No statement may hold a connection (and a request) for long.
-            ("statement_timeout", "5s"),
-            // Every statement of the repository has one right plan, an index walk, whatever
-            // the size of the table. Left to choose, PostgreSQL keeps planning `LIMIT $1`
-            // queries afresh on every execution once the table is large (the generic plan's
-            // estimate for an unknown limit looks costly): a page at 1 000 000 posts cost
-            // more than at 1 000 (BENCHMARKS.md).
-            ("plan_cache_mode", "force_generic_plan"),
-        ]))
+/// The options of a connection to `database_url`, which leads to PostgreSQL or to a pooler.
+///
+/// Straight to PostgreSQL, the [`SETTINGS`] are given once for the session, in the `options`
+/// startup parameter, and sqlx keeps each statement prepared (a named statement, parsed and
+/// planned once per connection).
+///
+/// Through a pooler in transaction mode, neither works: PgBouncer refuses `options`
+/// ("unsupported startup parameter: options"), and a named statement prepared in one
+/// transaction is on a server session the next transaction may not get (PgBouncer 1.18 has
+/// no `max_prepared_statements`). So no `options` and no statement cache, and the pool runs
+/// each statement in a transaction of its own, whose `BEGIN` sets the [`SETTINGS`] with
+/// `SET LOCAL` and clears the session's prepared statements, in one round trip (see
+/// `repository::pool`).
+/// Role or database settings (`ALTER ROLE ... SET`) would need the operator's privileges and
+/// could silently be missing; a session `SET` (an after-connect hook) would reach only one of
+/// the pooler's server sessions and then leak to its other clients.
+fn connect_options(
+    database_url: &str,
+    pooler: DatabasePooler,
+) -> Result<PgConnectOptions, sqlx::Error> {
+    let options = PgConnectOptions::from_str(database_url)?.application_name("postboard");
+    Ok(match pooler {
+        DatabasePooler::None => options.options(SETTINGS.iter().copied()),
+        DatabasePooler::Transaction => options.statement_cache_capacity(0),
+    })
 }
 
 /// Retries `attempt` with exponential backoff until it succeeds or `timeout` passes,

@@ -10,6 +10,10 @@
 mod helpers;
 #[path = "support/images.rs"]
 mod image_fixtures;
+// helpers.rs reads TEST_VIA_PGBOUNCER (only the API suite is run through PgBouncer).
+#[allow(dead_code)]
+#[path = "api/pgbouncer.rs"]
+mod pgbouncer;
 
 use std::{
     io::Write,

@@ -20,7 +20,7 @@ pub use error::{BoxError, RepositoryError};
 pub use event_repository::{EventListener, EventPage, EventRepository, ResumePoint};
 pub use moderation_repository::{ModAction, Moderated, ModeratedPost, OpenReport, QUEUE_LENGTH};
 pub use moderator_repository::{Addition, ModeratorRepository, ModeratorRow};
-pub use pool::DbPool;
+pub use pool::{DbPool, SETTINGS};
 pub use post_lifecycle::{Deletion, StorageWork, WithImage};
 pub use post_repository::{Insertion, NewRow, PostRepository, Refusal};
 pub use rate_limits::{Charge, RateLimitRepository};

@@ -19,7 +19,7 @@
 
 use std::{
     sync::{
-        Arc,
+        Arc, LazyLock,
         atomic::{AtomicU64, Ordering},
     },
     time::Duration,
@@ -58,6 +58,40 @@ pub enum Finish<T> {
     Rollback(T),
 }
 
+/// The settings every statement runs with.
+pub const SETTINGS: &[(&str, &str)] = &[
+    // No statement may hold a connection (and a request) for long.
+    ("statement_timeout", "5s"),
+    // Every statement of the repository has one right plan, an index walk, whatever the size
+    // of the table. Left to choose, PostgreSQL keeps planning `LIMIT $1` queries afresh on
+    // every execution once the table is large (the generic plan's estimate for an unknown
+    // limit looks costly): a page at 1 000 000 posts cost more than at 1 000 (BENCHMARKS.md).
+    ("plan_cache_mode", "force_generic_plan"),
+];
+
+/// How a transaction begins on a connection that is one server session: the [`SETTINGS`]
+/// were given once, when it connected (the `options` startup parameter).
+const BEGIN: &str = "BEGIN ISOLATION LEVEL READ COMMITTED";
+
+/// How a transaction begins through a pooler in transaction mode, which refuses the `options`
+/// startup parameter and lends a session for one transaction only (a session `SET` would be
+/// lost, or leak to other clients): the same `BEGIN`, then the [`SETTINGS`] with `SET LOCAL`,
+/// then `DEALLOCATE ALL`, all in one simple query, so in the same round trip.
+///
+/// `DEALLOCATE ALL`: without its statement cache sqlx 0.8.6 still prepares every statement
+/// under a name of its own counter (`sqlx_s_1`, `sqlx_s_2`, ...; measured), and never closes
+/// it. The session lent next may hold that name from another client ("prepared statement
+/// \"sqlx_s_1\" already exists"); cleared at the start of each transaction, the names are
+/// the transaction's own.
+static BEGIN_POOLED: LazyLock<String> = LazyLock::new(|| {
+    let begin = SETTINGS
+        .iter()
+        .fold(BEGIN.to_owned(), |begin, (name, value)| {
+            format!("{begin}; SET LOCAL {name} = '{value}'")
+        });
+    format!("{begin}; DEALLOCATE ALL")
+});
+
 /// `BEGIN`, the work, then `COMMIT` or `ROLLBACK`. A failed statement rolls back too; if the
 /// rollback itself breaks, that error is returned, since it is the one that says what state
 /// the connection is in.
@@ -66,12 +100,10 @@ pub enum Finish<T> {
 /// before it started, which a statement run after waiting for a lock relies on.
 fn in_transaction<'c, A: Sync + ?Sized, T: Send>(
     db: &'c mut PgConnection,
-    (args, work): &'c (&A, Work<A, T>),
+    (args, work, begin): &'c (&A, Work<A, T>, &'static str),
 ) -> BoxFuture<'c, Result<T, sqlx::Error>> {
     Box::pin(async move {
-        let mut transaction = db
-            .begin_with("BEGIN ISOLATION LEVEL READ COMMITTED")
-            .await?;
+        let mut transaction = db.begin_with(*begin).await?;
         match work(&mut transaction, args).await {
             Ok(Finish::Commit(value)) => {
                 transaction.commit().await?;
@@ -79,6 +111,32 @@ fn in_transaction<'c, A: Sync + ?Sized, T: Send>(
             }
             Ok(Finish::Rollback(value)) => {
                 transaction.rollback().await?;
+                Ok(value)
+            }
+            Err(error) => match transaction.rollback().await {
+                Err(rollback) if is_broken(&rollback) && !is_broken(&error) => Err(rollback),
+                _ => Err(error),
+            },
+        }
+    })
+}
+
+/// A single statement in a transaction of its own, committed when it succeeds: how every
+/// statement runs through a pooler in transaction mode. sqlx sends a statement as two
+/// exchanges each ending in Sync (Parse + Describe, then Bind + Execute), and outside a
+/// transaction the pooler may give the second to another server session, where the
+/// statement does not exist ("prepared statement \"sqlx_s_3\" does not exist", measured).
+/// Inside `BEGIN` ... `COMMIT` both stay on the one session, which also holds the
+/// `SET LOCAL`s.
+fn in_own_transaction<'c, A: Sync + ?Sized, T: Send>(
+    db: &'c mut PgConnection,
+    (args, query, begin): &'c (&A, Query<A, T>, &'static str),
+) -> BoxFuture<'c, Result<T, sqlx::Error>> {
+    Box::pin(async move {
+        let mut transaction = db.begin_with(*begin).await?;
+        match query(&mut transaction, args).await {
+            Ok(value) => {
+                transaction.commit().await?;
                 Ok(value)
             }
             Err(error) => match transaction.rollback().await {
@@ -106,6 +164,9 @@ pub struct DbPool {
     wait_timeout: Duration,
     /// Set on a [`DbPool::share`]: the turns its callers take, one per statement running.
     turns: Option<Arc<Semaphore>>,
+    /// Set by [`DbPool::through_transaction_pooler`]: every statement runs in a transaction
+    /// of its own, which begins with the [`SETTINGS`].
+    pooled: bool,
 }
 
 impl DbPool {
@@ -132,7 +193,24 @@ impl DbPool {
             metrics: MetricsHandle::disabled(),
             wait_timeout,
             turns: None,
+            pooled: false,
         }
+    }
+
+    /// For connections to a pooler in transaction mode (`DATABASE_POOLER=transaction`),
+    /// opened without the `options` startup parameter and without sqlx's cache of named
+    /// statements (see `startup::connect_options`): every statement then runs in a
+    /// transaction of its own that sets the [`SETTINGS`] (see [`in_own_transaction`]).
+    pub fn through_transaction_pooler(self) -> Self {
+        Self {
+            pooled: true,
+            ..self
+        }
+    }
+
+    /// The statement that begins a transaction on this pool's connections.
+    fn begin(&self) -> &'static str {
+        if self.pooled { &BEGIN_POOLED } else { BEGIN }
     }
 
     /// The same connections, of which the reads made through the share hold at most
@@ -158,7 +236,7 @@ impl DbPool {
 
     /// Runs a query that changes nothing. If the connection turns out to be broken, the query
     /// runs once more on a checked or new connection: a read can safely be repeated.
-    pub async fn read<A: Sync + ?Sized, T>(
+    pub async fn read<A: Sync + ?Sized, T: Send>(
         &self,
         args: &A,
         query: Query<A, T>,
@@ -171,7 +249,7 @@ impl DbPool {
     /// broken. For a rate-limit charge (counted twice during a database blip, a request is
     /// refused a little early) the round trip a [`DbPool::write`] spends on proving the
     /// connection alive costs more than it saves.
-    pub async fn write_repeatable<A: Sync + ?Sized, T>(
+    pub async fn write_repeatable<A: Sync + ?Sized, T: Send>(
         &self,
         args: &A,
         statement: Query<A, T>,
@@ -179,17 +257,17 @@ impl DbPool {
         self.run_retrying(args, statement).await
     }
 
-    async fn run_retrying<A: Sync + ?Sized, T>(
+    async fn run_retrying<A: Sync + ?Sized, T: Send>(
         &self,
         args: &A,
         query: Query<A, T>,
     ) -> Result<T, RepositoryError> {
         let _turn = self.take_turn().await?;
-        let first = self.run(self.lend().await?, args, query).await;
+        let first = self.run_statement(self.lend().await?, args, query).await;
         match first {
             Err(error) if is_broken(&error) => {
                 tracing::info!(%error, "database connection was broken; running the query again");
-                Ok(self.run(self.lend().await?, args, query).await?)
+                Ok(self.run_statement(self.lend().await?, args, query).await?)
             }
             other => Ok(other?),
         }
@@ -198,13 +276,13 @@ impl DbPool {
     /// Runs a statement that changes data, on a connection that has just proved alive. A
     /// write that fails after it was sent is never repeated (it may have been applied): the
     /// caller gets [`RepositoryError::Unavailable`].
-    pub async fn write<A: Sync + ?Sized, T>(
+    pub async fn write<A: Sync + ?Sized, T: Send>(
         &self,
         args: &A,
         statement: Query<A, T>,
     ) -> Result<T, RepositoryError> {
         let connection = self.lend_alive().await?;
-        Ok(self.run(connection, args, statement).await?)
+        Ok(self.run_statement(connection, args, statement).await?)
     }
 
     /// Runs `work` in a transaction (`BEGIN` ... `COMMIT`, or `ROLLBACK` when the work says
@@ -219,7 +297,9 @@ impl DbPool {
         work: Work<A, T>,
     ) -> Result<T, RepositoryError> {
         let connection = self.lend_alive().await?;
-        Ok(self.run(connection, &(args, work), in_transaction).await?)
+        Ok(self
+            .run(connection, &(args, work, self.begin()), in_transaction)
+            .await?)
     }
 
     /// The pool's size, idle connections and waiting callers, for metrics.
@@ -271,6 +351,22 @@ impl DbPool {
         }
         let error = last_error.expect("at least one attempt was made");
         Err(RepositoryError::Unavailable(error.into()))
+    }
+
+    /// Runs a single statement on `lent` (see [`DbPool::run`]): through a transaction pooler,
+    /// in a transaction of its own.
+    async fn run_statement<A: Sync + ?Sized, T: Send>(
+        &self,
+        lent: Lent,
+        args: &A,
+        statement: Query<A, T>,
+    ) -> Result<T, sqlx::Error> {
+        if self.pooled {
+            self.run(lent, &(args, statement, self.begin()), in_own_transaction)
+                .await
+        } else {
+            self.run(lent, args, statement).await
+        }
     }
 
     /// Runs `query` on `lent`, then returns the connection to the pool or closes it.

@@ -12,7 +12,11 @@ use hyper_util::{
     rt::{TokioExecutor, TokioIo},
     server::conn::auto::Builder as ConnBuilder,
 };
-use postboard::{config::Config, domain::RateLimit, startup::Application};
+use postboard::{
+    config::{Config, DatabasePooler},
+    domain::RateLimit,
+    startup::Application,
+};
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;
 use sqlx::{Connection, Executor, PgConnection, PgPool};
@@ -63,12 +67,22 @@ pub async fn spawn_fleet_with(
 ) -> Result<(TestApp, Vec<TestServer>), postboard::startup::StartupError> {
     init_logs();
     let db = TestDatabase::create().await;
-    let db_proxy = TcpProxy::start(db.server_addr()).await;
+    // Through PgBouncer, the proxy stands between the app and PgBouncer: cutting it cuts the
+    // app off its pooled connections, as a network fault would.
+    let db_target = match crate::pgbouncer::enabled() {
+        true => crate::pgbouncer::address(db.server_addr()),
+        false => db.server_addr(),
+    };
+    let db_proxy = TcpProxy::start(db_target).await;
     let s3 = S3Server::start().await;
     let s3_proxy = TcpProxy::start(s3.addr).await;
 
     let mut config = Config::from_lookup(|_| None).expect("default configuration");
     config.database_url = db.url_via(db_proxy.addr()).into();
+    if crate::pgbouncer::enabled() {
+        config.database_pooler = DatabasePooler::Transaction;
+        config.database_listen_url = Some(db.url_via(db.server_addr()).into());
+    }
     config.s3.endpoint = format!("http://{}", s3_proxy.addr());
     config.s3.access_key = S3_ACCESS_KEY.to_owned().into();
     config.s3.secret_key = S3_SECRET_KEY.to_owned().into();

@@ -21,6 +21,7 @@ mod metrics;
 mod moderation;
 mod moderator_support;
 mod outages;
+mod pgbouncer;
 mod post_pages;
 mod premoderation;
 mod purge;

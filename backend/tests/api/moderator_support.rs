@@ -11,15 +11,21 @@ use crate::helpers::*;
 /// `postboard moderator ARGS` against the app's database: (exit code, stdout, stderr). Run
 /// without blocking: the app, and the proxy to its database, live on this test's runtime.
 pub async fn operator(app: &TestApp, args: &[&str]) -> (i32, String, String) {
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_postboard"))
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_postboard"));
+    command
         .arg("moderator")
         .args(args)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", app.config.database_url.expose_secret())
-        .output()
-        .await
-        .expect("the binary runs");
+        .env("DATABASE_URL", app.config.database_url.expose_secret());
+    // Through PgBouncer (TEST_VIA_PGBOUNCER=1), as the app's.
+    if app.config.database_pooler == postboard::config::DatabasePooler::Transaction {
+        command.env("DATABASE_POOLER", "transaction");
+    }
+    if let Some(url) = &app.config.database_listen_url {
+        command.env("DATABASE_LISTEN_URL", url.expose_secret());
+    }
+    let output = command.output().await.expect("the binary runs");
     (
         output.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&output.stdout).into_owned(),
