@@ -4,9 +4,9 @@
 #   cargo fmt --check · cargo clippy -D warnings · check-deploy (the Kubernetes manifests,
 #   docker-compose.yml and the Dockerfile through their validators) · sqlx prepare --check
 #   (.sqlx/ matches the queries and migrations) · cargo test (PostgreSQL started when needed) ·
-#   backup drill (scripts/backup-drill.sh, on the binary cargo test built) ·
 #   cargo test (through PgBouncer): the API suite again through Debian's pgbouncer, installed
-#   with apt when missing ·
+#   with apt when missing · backup drill (scripts/backup-drill.sh, on the binary cargo test
+#   built) ·
 #   npm ci (when needed) · npm run lint · npm run format:check · npm test · e2e (scripts/e2e.sh)
 #
 # A failing gate does not stop the later ones (the summary shows them all), except that the
