@@ -162,10 +162,15 @@ impl From<JsonRejection> for ApiError {
 
 impl From<QueryRejection> for ApiError {
     fn from(rejection: QueryRejection) -> Self {
-        ApiError::bad_request(
-            "The query string is malformed (limit must be a whole number).",
-            format!("query: {}", rejection.body_text()),
-        )
+        // axum says "Failed to deserialize query string: width: invalid digit found in
+        // string", or "...: duplicate field `sort`": what follows the prefix names the
+        // parameter, which the client needs to know.
+        let text = rejection.body_text();
+        let user = match text.strip_prefix("Failed to deserialize query string: ") {
+            Some(why) if !why.is_empty() => format!("The query string is malformed ({why})."),
+            _ => "The query string is malformed.".to_owned(),
+        };
+        ApiError::bad_request(user, format!("query: {text}"))
     }
 }
 

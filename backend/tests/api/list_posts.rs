@@ -108,7 +108,14 @@ async fn limit_edges() {
         let message = assert_error(app.get(&format!("/post?limit={bad}")).await, 422).await;
         assert_eq!(message, "Limit must be between 1 and 200.");
     }
-    assert_error(app.get("/post?limit=ten").await, 400).await;
+    // A malformed query names the parameter at fault, whichever it is.
+    let message = assert_error(app.get("/post?limit=ten").await, 400).await;
+    assert!(message.contains("limit"), "{message}");
+    let message = assert_error(app.get("/post?sort=new&sort=top").await, 400).await;
+    assert!(
+        message.contains("sort") && !message.contains("limit"),
+        "{message}"
+    );
     assert_error(app.get("/post?sort=best").await, 422).await;
     assert_error(app.get("/post?cursor=nonsense").await, 422).await;
     assert_error(app.get("/post?cursor=").await, 422).await;
