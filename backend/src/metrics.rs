@@ -47,6 +47,18 @@ const HTTP_DURATION: &str = "postboard_http_request_duration_seconds";
 const DB_POOL_WAIT: &str = "postboard_db_pool_wait_seconds";
 const S3_DURATION: &str = "postboard_s3_request_duration_seconds";
 const S3_ERRORS: &str = "postboard_s3_errors_total";
+/// Every operation the image store sends (`storage::image_store`), and every kind of failure
+/// (`storage::error`): their error series exist from the start, at 0, so that a `rate()` over
+/// them is 0 rather than empty until the first failure.
+const S3_OPERATIONS: &[&str] = &[
+    "head_bucket",
+    "create_bucket",
+    "head_object",
+    "get_object",
+    "put_object",
+    "delete_object",
+];
+const S3_FAILURES: &[&str] = &["unavailable", "refused"];
 const RATE_LIMIT_REFUSALS: &str = "postboard_rate_limit_refusals_total";
 
 /// Prometheus' recorder ignores metadata; the `Recorder` trait asks for some.
@@ -112,11 +124,20 @@ impl Metrics {
                 db_pool_wait,
             })),
         };
-        // Shown from the start at 0, rather than missing until the first refusal.
-        for scope in ["posts", "votes"] {
+        // Shown from the start at 0, rather than missing until the first refusal or failure.
+        for scope in ["posts", "votes", "reports"] {
             metrics
                 .counter(RATE_LIMIT_REFUSALS, vec![Label::new("scope", scope)])
                 .increment(0);
+        }
+        for operation in S3_OPERATIONS {
+            for kind in S3_FAILURES {
+                let labels = vec![
+                    Label::new("operation", *operation),
+                    Label::new("kind", *kind),
+                ];
+                metrics.counter(S3_ERRORS, labels).increment(0);
+            }
         }
         metrics
             .gauge(
@@ -166,6 +187,10 @@ impl Metrics {
         if self.inner.is_none() {
             return;
         }
+        debug_assert!(
+            S3_OPERATIONS.contains(&operation) && failure.is_none_or(|f| S3_FAILURES.contains(&f)),
+            "S3_OPERATIONS / S3_FAILURES must list {operation} / {failure:?}"
+        );
         self.histogram(S3_DURATION, vec![Label::new("operation", operation)])
             .record(elapsed.as_secs_f64());
         if let Some(kind) = failure {

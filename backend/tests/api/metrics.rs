@@ -122,9 +122,18 @@ async fn the_metrics_listener_counts_requests_by_route_template_and_reports_the_
             |n| n >= 1.0,
         );
     }
-    assert!(
-        !text.contains("postboard_s3_errors_total{"),
-        "a missing object is no S3 error:\n{text}"
+    // Every error series exists from the start, and a missing object is no S3 error.
+    for kind in ["unavailable", "refused"] {
+        assert_series(
+            &text,
+            &format!(r#"postboard_s3_errors_total{{operation="head_object",kind="{kind}"}}"#),
+            |n| n == 0.0,
+        );
+    }
+    assert_series(
+        &text,
+        r#"postboard_rate_limit_refusals_total{scope="reports"}"#,
+        |n| n == 0.0,
     );
     assert_series(&text, "postboard_image_cache_hits_total", |n| n >= 1.0);
     // Sizes are the cache's running figures, which catch up with inserts within moments.
