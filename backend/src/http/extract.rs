@@ -38,6 +38,14 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             .map_err(body_rejection)?;
         let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
         if first.is_some_and(|&b| b != b'{') {
+            // Not JSON at all is malformed (400), like broken JSON; JSON that is not an
+            // object breaks the contract's rules (422).
+            if serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_err() {
+                return Err(ApiError::bad_request(
+                    "The request body is not valid JSON.",
+                    "json: body is not JSON",
+                ));
+            }
             return Err(ValidationError::new(
                 "The request body must be a JSON object.",
                 "json: body is not an object",

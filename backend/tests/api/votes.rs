@@ -57,6 +57,15 @@ async fn malformed_votes_are_refused_in_the_contracts_shape() {
     )
     .await;
     assert_error(send("{}", "text/plain").await.unwrap(), 400).await;
+    let message = assert_error(
+        send("not json at all", "application/json").await.unwrap(),
+        400,
+    )
+    .await;
+    assert_eq!(message, "The request body is not valid JSON.");
+    // JSON, but not an object: 422.
+    let message = assert_error(send("[1, 1]", "application/json").await.unwrap(), 422).await;
+    assert_eq!(message, "The request body must be a JSON object.");
     // Well-formed JSON breaking the rules: 422.
     assert_error(
         send("{\"post_id\": 1}", "application/json").await.unwrap(),
