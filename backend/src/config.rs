@@ -217,6 +217,15 @@ impl Config {
             "" => None,
             url => Some(url.to_owned().into()),
         };
+        // LISTEN and the migrations' session lock cannot work through a transaction pooler:
+        // such a configuration is refused at start, not discovered later.
+        if database_pooler == DatabasePooler::Transaction && database_listen_url.is_none() {
+            return Err(parse_err(
+                "DATABASE_LISTEN_URL",
+                "",
+                "must be a direct connection to PostgreSQL when DATABASE_POOLER=transaction".into(),
+            ));
+        }
 
         let public = get("PUBLIC_URL");
         let public_url = PublicUrl::parse(&public)
@@ -398,6 +407,10 @@ mod tests {
             Config::from_lookup(|name| (name == "DATABASE_POOLER").then(|| "session".into()))
                 .unwrap_err();
         assert!(error.to_string().contains("DATABASE_POOLER"), "{error}");
+        let error =
+            Config::from_lookup(|name| (name == "DATABASE_POOLER").then(|| "transaction".into()))
+                .unwrap_err();
+        assert!(error.to_string().contains("DATABASE_LISTEN_URL"), "{error}");
     }
 
     #[test]

@@ -283,14 +283,6 @@ async fn migrated_database(
     config: &Config,
     timeout: Duration,
 ) -> Result<PgConnectOptions, StartupError> {
-    if config.database_pooler == DatabasePooler::Transaction && config.database_listen_url.is_none()
-    {
-        tracing::warn!(
-            "DATABASE_POOLER=transaction without DATABASE_LISTEN_URL: LISTEN and the \
-             migrations go through the pooler too, where they do not work; set \
-             DATABASE_LISTEN_URL to a direct connection to PostgreSQL"
-        );
-    }
     let direct_url = config
         .database_listen_url
         .as_ref()

@@ -113,12 +113,21 @@ fn in_transaction<'c, A: Sync + ?Sized, T: Send>(
                 transaction.rollback().await?;
                 Ok(value)
             }
-            Err(error) => match transaction.rollback().await {
-                Err(rollback) if is_broken(&rollback) && !is_broken(&error) => Err(rollback),
-                _ => Err(error),
-            },
+            Err(error) => Err(roll_back_after(transaction, error).await),
         }
     })
+}
+
+/// Rolls back after `error`, and says which error to report: the rollback's, when it broke
+/// the connection and `error` did not (it says what state the connection is in), else `error`.
+async fn roll_back_after(
+    transaction: sqlx::Transaction<'_, sqlx::Postgres>,
+    error: sqlx::Error,
+) -> sqlx::Error {
+    match transaction.rollback().await {
+        Err(rollback) if is_broken(&rollback) && !is_broken(&error) => rollback,
+        _ => error,
+    }
 }
 
 /// A single statement in a transaction of its own, committed when it succeeds: how every
@@ -139,10 +148,7 @@ fn in_own_transaction<'c, A: Sync + ?Sized, T: Send>(
                 transaction.commit().await?;
                 Ok(value)
             }
-            Err(error) => match transaction.rollback().await {
-                Err(rollback) if is_broken(&rollback) && !is_broken(&error) => Err(rollback),
-                _ => Err(error),
-            },
+            Err(error) => Err(roll_back_after(transaction, error).await),
         }
     })
 }
