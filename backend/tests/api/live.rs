@@ -357,3 +357,121 @@ async fn a_burst_of_score_events_reaches_a_client_that_keeps_reading() {
         seen.insert(event.data["id"].as_i64().unwrap());
     }
 }
+
+/// Event ids must become visible in id order: a reader that has seen event 11 must never
+/// later find a 10 (it would skip it, as a repeat). Many writers at once, through both
+/// replicas and straight into the database, with votes flushing scores meanwhile; a client of
+/// each replica must end with exactly the log's ids, in order, and so must a client that
+/// resumes half way.
+#[tokio::test]
+async fn many_writers_on_two_replicas_never_let_a_reader_see_an_event_fill_a_gap_later() {
+    const WRITERS: usize = 8;
+    const POSTS_EACH: usize = 25;
+    let (app, other, mut on_b) = fleet().await;
+    let mut on_a = EventStream::connect(&app.address, None).await;
+    let first = app.create_ok("first").await["id"].as_i64().unwrap();
+    let start = on_a.next_of("post", WITHIN_A_SECOND).await.id.unwrap();
+    on_b.next_of("post", WITHIN_A_SECOND).await;
+
+    let through_http = (0..WRITERS).map(|writer| {
+        let base = [&app.address, &other.address][writer % 2].clone();
+        let client = app.client.clone();
+        async move {
+            for n in 0..POSTS_EACH {
+                let response = client
+                    .post(format!("{base}/post"))
+                    .multipart(PostForm::new(&format!("w{writer} n{n}"), "x").into_multipart())
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), 201);
+                let vote = client
+                    .post(format!("{base}/update-post-score"))
+                    .json(&serde_json::json!({"post_id": first, "score_increase": 1}))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(vote.status(), 200);
+            }
+        }
+    });
+    let straight_in = (0..WRITERS).map(|_| {
+        let pool = app.db.pool.clone();
+        async move {
+            for _ in 0..POSTS_EACH {
+                sqlx::query("INSERT INTO posts (title, post, username) VALUES ('sql', 'x', 'u')")
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+            }
+        }
+    });
+    let writes = futures::future::join(
+        futures::future::join_all(through_http),
+        futures::future::join_all(straight_in),
+    );
+    let (mut seen_a, mut seen_b) = (Vec::new(), Vec::new());
+    let mut halfway = None;
+    tokio::pin!(writes);
+    // Read while the writers write; remember where the reader was half way.
+    loop {
+        tokio::select! {
+            _ = &mut writes => break,
+            Some(event) = on_a.next_within(Duration::from_secs(5)) => {
+                seen_a.push(event.id.unwrap());
+                if seen_a.len() == WRITERS * POSTS_EACH {
+                    halfway = event.id;
+                }
+            }
+        }
+    }
+    let newest = || async {
+        sqlx::query_scalar::<_, i64>("SELECT max(id) FROM events")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap()
+    };
+    // The last score flush comes within a second.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let newest = newest().await;
+    for (stream, seen) in [(&mut on_a, &mut seen_a), (&mut on_b, &mut seen_b)] {
+        while seen.last().is_none_or(|&last| last < newest) {
+            let event = stream
+                .next_within(Duration::from_secs(5))
+                .await
+                .unwrap_or_else(|| panic!("stalled at {:?} of {newest}", seen.last()));
+            seen.push(event.id.unwrap());
+        }
+    }
+    let logged: Vec<i64> = sqlx::query_scalar("SELECT id FROM events WHERE id > $1 ORDER BY id")
+        .bind(start)
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap();
+    assert!(
+        logged.len() > 2 * WRITERS * POSTS_EACH,
+        "{} events",
+        logged.len()
+    );
+    assert_eq!(seen_a, logged, "the client of A saw every event, in order");
+    assert_eq!(seen_b, logged, "the client of B saw every event, in order");
+
+    let halfway = halfway.expect("the writers made events while they wrote");
+    let mut resumed = EventStream::connect(&other.address, Some(halfway)).await;
+    let mut replayed = Vec::new();
+    while replayed.last().is_none_or(|&last| last < newest) {
+        replayed.push(
+            resumed
+                .next_within(WITHIN_A_SECOND)
+                .await
+                .unwrap()
+                .id
+                .unwrap(),
+        );
+    }
+    let after_halfway: Vec<i64> = logged.into_iter().filter(|&id| id > halfway).collect();
+    assert_eq!(
+        replayed, after_halfway,
+        "a resumed client gets the rest, in order"
+    );
+}
