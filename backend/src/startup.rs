@@ -62,8 +62,8 @@ pub struct Application {
     /// announces the last votes first). The vote writer ends by itself when the last handle
     /// to it is dropped, after writing every vote it was given.
     background_stop: CancellationToken,
-    /// The replica's background work: the vote writer, the event relay, score announcements,
-    /// pruning, filling in image sizes, following purges.
+    /// The replica's background work: the vote writer, the event relay and numbering, score
+    /// announcements, pruning, filling in image sizes, following purges.
     background: JoinSet<()>,
     /// `GET /metrics` on a port of its own, when `METRICS_ADDR` is set.
     metrics: Option<(TcpListener, axum::Router)>,
@@ -140,6 +140,7 @@ impl Application {
         background.spawn(vote_writer);
         background.spawn(live.clone().relay(relay_from, background_stop.clone()));
         background.spawn(live.clone().flush_scores(background_stop.clone()));
+        background.spawn(live.clone().sequence(background_stop.clone()));
         background.spawn(live.clone().prune(background_stop.clone()));
         background.spawn(fill_in_image_sizes(service.clone()));
         background.spawn(service.clone().follow_purges(background_stop.clone()));

@@ -1,5 +1,7 @@
-//! The live event log in PostgreSQL (see the migration `hot_and_events`): events are written by
-//! triggers and by [`EventRepository::emit_scores`], announced with NOTIFY, and read back here.
+//! The live event log in PostgreSQL (see the migrations `hot_and_events` and
+//! `events_without_a_writers_lock`): events are appended by triggers and by
+//! [`EventRepository::emit_scores`], numbered and announced with NOTIFY by
+//! [`EventRepository::sequence`], and read back here.
 
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
 
@@ -45,21 +47,22 @@ impl EventRepository {
         Self { pool, listen_pool }
     }
 
-    /// Up to `limit` events after `after`, oldest first. A `post` event whose post has been
-    /// deleted since is left out (its `delete` event follows).
+    /// Up to `limit` numbered events after `after`, oldest first, each with its post as it is
+    /// now. A `post` or `score` event whose post is no longer visible is left out (its
+    /// `delete` event follows).
     pub async fn after(&self, after: i64, limit: i64) -> Result<EventPage, RepositoryError> {
         let rows = self
             .pool
             .read(&(after, limit), |db, (after, limit)| {
                 Box::pin(async move {
                     sqlx::query!(
-                        r#"SELECT e.id, e.kind, e.post_id, e.score AS event_score,
+                        r#"SELECT e.id AS "id!", e.kind, e.post_id,
                                   p.id AS "found?", p.title AS "title?", p.post AS "post?",
                                   p.username AS "username?", p.score AS "score?", p.image_hash,
                                   p.image_width, p.image_height, p.created_at AS "created_at?",
                                   p.hot AS "hot?"
                            FROM events e
-                           LEFT JOIN visible_posts p ON e.kind = 'post' AND p.id = e.post_id
+                           LEFT JOIN visible_posts p ON e.kind <> 'delete' AND p.id = e.post_id
                            WHERE e.id > $1 ORDER BY e.id LIMIT $2"#,
                         after,
                         limit,
@@ -89,7 +92,7 @@ impl EventRepository {
                     }),
                     "score" => Change::Score {
                         post_id: row.post_id,
-                        score: row.event_score?,
+                        score: row.score?,
                     },
                     _ => Change::Delete {
                         post_id: row.post_id,
@@ -144,13 +147,28 @@ impl EventRepository {
             .await
     }
 
-    /// Writes one `score` event for each of these posts that still exists, with its current
-    /// score. Returns how many were written.
+    /// Appends one `score` event for each of these posts (numbered by the next
+    /// [`EventRepository::sequence`]). Returns how many were written.
     pub async fn emit_scores(&self, post_ids: &[i64]) -> Result<i32, RepositoryError> {
         self.pool
             .write(post_ids, |db, post_ids| {
                 Box::pin(async move {
                     sqlx::query_scalar!(r#"SELECT emit_score_events($1) AS "emitted!""#, post_ids)
+                        .fetch_one(db)
+                        .await
+                })
+            })
+            .await
+    }
+
+    /// Numbers the events appended since the last call with the next ids and notifies the
+    /// listeners (see the migration `events_without_a_writers_lock`). One replica at a time:
+    /// 0 when there was nothing to number, or when another replica was numbering right then.
+    pub async fn sequence(&self) -> Result<i32, RepositoryError> {
+        self.pool
+            .write(&(), |db, ()| {
+                Box::pin(async move {
+                    sqlx::query_scalar!(r#"SELECT sequence_events() AS "numbered!""#)
                         .fetch_one(db)
                         .await
                 })
@@ -168,7 +186,8 @@ impl EventRepository {
                         r#"WITH pruned AS (
                                DELETE FROM events
                                WHERE created_at < now() - interval '10 minutes'
-                                 AND id < (SELECT id FROM events ORDER BY id DESC OFFSET 9999 LIMIT 1)
+                                 AND id < (SELECT id FROM events WHERE id IS NOT NULL
+                                           ORDER BY id DESC OFFSET 9999 LIMIT 1)
                                RETURNING id)
                            UPDATE events_pruned
                            SET through_id = greatest(through_id, (SELECT coalesce(max(id), 0) FROM pruned))

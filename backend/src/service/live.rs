@@ -1,6 +1,7 @@
 //! The live board across replicas. PostgreSQL is the fan-out: every change is an event row
-//! (written by triggers, or by [`LiveEvents::flush_scores`] for votes) announced with NOTIFY.
-//! Each replica runs one relay that LISTENs on a dedicated connection, reads the new events
+//! (written by triggers, or by [`LiveEvents::flush_scores`] for votes). Writers take no lock
+//! for it: the events are numbered in batches, by whichever replica's [`LiveEvents::sequence`]
+//! comes first, and each batch is announced with NOTIFY. Each replica runs one relay that LISTENs on a dedicated connection, reads the new events
 //! from the table and hands them to its own clients through an in-process broadcast channel.
 //! The table, not the notifications, is the source: after a lost connection the relay catches
 //! up from where it was, and a client that reconnects with `Last-Event-ID` is replayed what it
@@ -35,6 +36,8 @@ const BROADCAST_CAPACITY: usize = 16_384;
 const PAGE: i64 = 1000;
 /// Votes are announced at most this often per post and replica.
 const SCORE_FLUSH_EVERY: Duration = Duration::from_millis(250);
+/// Events are numbered (and so sent) this often: their added latency.
+const SEQUENCE_EVERY: Duration = Duration::from_millis(100);
 /// The relay reads the table this often even without a notification: a safety net.
 const POLL_EVERY: Duration = Duration::from_secs(5);
 /// Old events are deleted this often (by every replica; it is idempotent).
@@ -267,6 +270,35 @@ impl LiveEvents {
                 .lock()
                 .expect("never poisoned")
                 .extend(changed);
+            return;
+        }
+        // Numbered now rather than at the next turn: when this replica is stopping, its last
+        // scores go out before it exits.
+        self.sequence_once().await;
+    }
+
+    /// Numbers the events that writers appended (on any replica) a few times a second, until
+    /// `stop` (and once more then, for the last requests' events); see
+    /// [`EventRepository::sequence`].
+    pub async fn sequence(self, stop: CancellationToken) {
+        let mut every = tokio::time::interval(SEQUENCE_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let stopping = tokio::select! {
+                () = stop.cancelled() => true,
+                _ = every.tick() => false,
+            };
+            self.sequence_once().await;
+            if stopping {
+                return;
+            }
+        }
+    }
+
+    async fn sequence_once(&self) {
+        if let Err(error) = self.events.sequence().await {
+            let error = cause_chain(&error);
+            tracing::warn!(%error, "could not number new events; will retry");
         }
     }
 

@@ -17,6 +17,22 @@ async fn fleet() -> (TestApp, TestServer, EventStream) {
     (app, other, events)
 }
 
+/// Waits until the replicas have numbered every event written so far (they do so a few
+/// times a second): only then is an event in the log, with its id.
+async fn all_events_numbered(app: &TestApp) {
+    for _ in 0..100 {
+        let pending: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE id IS NULL")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+        if pending == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("events still without an id after 2 s");
+}
+
 #[tokio::test]
 async fn a_post_a_vote_and_a_delete_made_on_one_replica_reach_the_clients_of_another() {
     let (app, _other, mut events) = fleet().await;
@@ -123,6 +139,7 @@ async fn a_client_that_missed_more_than_is_kept_is_told_to_reload() {
     for title in ["a", "b", "c"] {
         app.create_ok(title).await;
     }
+    all_events_numbered(&app).await;
     // As if the oldest events had been pruned.
     sqlx::query("UPDATE events_pruned SET through_id = 2")
         .execute(&app.db.pool)
@@ -149,6 +166,7 @@ async fn a_client_that_missed_more_than_is_kept_is_told_to_reload() {
 async fn a_client_whose_last_event_was_lost_with_the_log_is_told_to_reload() {
     let (app, other, _events) = fleet().await;
     app.create_ok("seen").await;
+    all_events_numbered(&app).await;
     let last_seen: i64 = sqlx::query_scalar("SELECT max(id) FROM events")
         .fetch_one(&app.db.pool)
         .await
@@ -159,6 +177,7 @@ async fn a_client_whose_last_event_was_lost_with_the_log_is_told_to_reload() {
         .await
         .unwrap();
     app.create_ok("after the crash").await;
+    all_events_numbered(&app).await;
 
     let mut stream = EventStream::connect(&other.address, Some(last_seen)).await;
     let resync = stream.next_of("resync", WITHIN_A_SECOND).await;
