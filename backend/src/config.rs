@@ -5,7 +5,10 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use secrecy::SecretString;
 
-use crate::domain::{PublicUrl, RateLimit, TrustedProxies};
+use crate::{
+    domain::{PublicUrl, RateLimit, TrustedProxies},
+    service::StreamLimits,
+};
 
 /// Every environment variable the server reads, with its default. The repo-file tests check
 /// `docker-compose.yml`, the Dockerfile and the scripts against this list.
@@ -34,6 +37,8 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("PREMODERATE_IMAGES", "off"),
     ("DATABASE_POOLER", "none"),
     ("DATABASE_LISTEN_URL", ""),
+    ("STREAMS_PER_CLIENT", "1000"),
+    ("STREAMS_PER_REPLICA", "10000"),
 ];
 
 /// Secrets are `SecretString`s, whose `Debug` prints `[REDACTED]`: the whole configuration
@@ -84,6 +89,9 @@ pub struct Config {
     pub reports_to_hide: u32,
     /// New posts with an image wait hidden for a moderator (`PREMODERATE_IMAGES=on`).
     pub premoderate_images: bool,
+    /// Live streams (`GET /events`) one replica holds open, per client and in all
+    /// (`STREAMS_PER_CLIENT`, `STREAMS_PER_REPLICA`).
+    pub stream_limits: StreamLimits,
 }
 
 #[derive(Clone, Debug)]
@@ -149,6 +157,21 @@ impl Config {
                     "must be a whole number of at least 1".into(),
                 ));
             }
+        };
+        let count = |name: &'static str| -> Result<usize, ConfigError> {
+            let raw = get(name);
+            match raw.parse::<usize>() {
+                Ok(n) if n >= 1 => Ok(n),
+                _ => Err(parse_err(
+                    name,
+                    &raw,
+                    "must be a whole number of at least 1".into(),
+                )),
+            }
+        };
+        let stream_limits = StreamLimits {
+            per_client: count("STREAMS_PER_CLIENT")?,
+            per_replica: count("STREAMS_PER_REPLICA")?,
         };
         let hsts = get("HSTS_MAX_AGE");
         let hsts_max_age = match hsts.parse::<u64>() {
@@ -263,6 +286,7 @@ impl Config {
             rate_limit_reports: rate_limit("RATE_LIMIT_REPORTS")?,
             reports_to_hide,
             premoderate_images,
+            stream_limits,
             trusted_proxies,
             image_cache_bytes,
             metrics_addr,

@@ -47,6 +47,7 @@ async fn main() -> ExitCode {
         }
     };
     telemetry::init();
+    raise_file_limit(&config);
 
     let app = match startup::Application::build(config).await {
         Ok(app) => app,
@@ -58,4 +59,24 @@ async fn main() -> ExitCode {
     app.run_until_stopped(startup::shutdown_signal()).await;
     tracing::info!("stopped");
     ExitCode::SUCCESS
+}
+
+/// Every live stream is an open file: the soft limit (often 1 024) is raised to the hard one,
+/// and a `STREAMS_PER_REPLICA` that the descriptors cannot hold is named in the log.
+fn raise_file_limit(config: &Config) {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(files) => {
+            tracing::info!(files, "open files limit");
+            // A few hundred for the database pool, object storage and ordinary requests.
+            let streams = config.stream_limits.per_replica as u64;
+            if streams + 512 > files {
+                tracing::warn!(
+                    files,
+                    streams,
+                    "STREAMS_PER_REPLICA is more than the open files limit allows; raise the hard limit (ulimit -Hn, LimitNOFILE) or lower it"
+                );
+            }
+        }
+        Err(error) => tracing::warn!(%error, "could not raise the open files limit"),
+    }
 }

@@ -20,7 +20,7 @@ use crate::{
         DbPool, EventRepository, ModeratorRepository, PostRepository, RateLimitRepository,
         RepositoryError, SETTINGS, VoteBatcher,
     },
-    service::{LiveEvents, ModerationRules, PostService, RateLimiter},
+    service::{LiveEvents, ModerationRules, PostService, RateLimiter, StreamCaps},
     storage::{ImageCache, ImageStore},
     telemetry::cause_chain,
 };
@@ -117,6 +117,7 @@ impl Application {
         let background_stop = CancellationToken::new();
         let live = LiveEvents::new(
             EventRepository::new(pool.clone(), listen_options),
+            StreamCaps::new(config.stream_limits, client_keys.clone()),
             streams_end.clone(),
         );
         let (votes, vote_writer) = VoteBatcher::start(pool.clone());

@@ -90,7 +90,7 @@ impl fmt::Display for TrustedProxies {
 /// A client's identity in the rate-limit table: HMAC-SHA256 of its network (IPv4 address, or
 /// IPv6 /64) under a key that every replica shares and that never leaves the server. Without
 /// the key, no address can be recovered or even tested against it.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ClientKey([u8; 32]);
 
 impl ClientKey {

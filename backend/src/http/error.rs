@@ -255,6 +255,20 @@ impl From<ServiceError> for ApiError {
                     retry_after,
                 )
             }
+            ServiceError::StreamsPerClient { retry_after, .. } => Self::too_many_requests(
+                "You have too many live pages open. Close a few, or try again later.",
+                error.to_string(),
+                retry_after,
+            ),
+            ServiceError::StreamsPerReplica { retry_after, .. } => {
+                let mut refused = Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "The server is following as many live pages as it can. Please try again in a moment.",
+                    error.to_string(),
+                );
+                refused.retry_after_seconds = Some(retry_after_seconds(retry_after));
+                refused
+            }
             ServiceError::DatabaseUnavailable(_) => Self::unavailable("database", error),
             ServiceError::StorageUnavailable(_) => Self::unavailable("object storage", error),
             ServiceError::Internal(_) => Self::internal(error),

@@ -11,7 +11,7 @@ use futures_core::Stream;
 use futures_util::StreamExt;
 use serde_json::json;
 
-use super::{AppState, error::ApiError};
+use super::{AppState, client::ClientAddress, error::ApiError};
 use crate::{
     domain::{Change, LastEventId},
     service::Delivery,
@@ -29,17 +29,20 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
     params(("Last-Event-ID" = Option<String>, Header, description = "The `id:` of the last event received, to resume after it. A value that is not such an id is ignored: the stream starts from now.")),
     responses(
         (status = 200, description = "An endless `text/event-stream`", content_type = "text/event-stream"),
-        (status = 503, description = "Database unavailable", body = super::error::ErrorBody),
+        (status = 429, description = "This client has `STREAMS_PER_CLIENT` streams open on this replica already", body = super::error::ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "Database unavailable, or this replica holds `STREAMS_PER_REPLICA` streams already (then with `Retry-After`)", body = super::error::ErrorBody),
     ))]
 pub async fn events(
     State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
     let last = headers
         .get("last-event-id")
         .and_then(|value| value.to_str().ok())
         .and_then(LastEventId::parse);
-    let deliveries = state.live.subscribe(last).await?;
+    let deliveries = state.live.subscribe(last, client).await?;
     let stream = deliveries.map(|delivery| Ok(to_sse(&delivery)));
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
 }

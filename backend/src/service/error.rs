@@ -50,6 +50,13 @@ pub enum ServiceError {
         limit: RateLimit,
         retry_after: Duration,
     },
+    /// The client has as many live streams open on this replica as it may
+    /// (`STREAMS_PER_CLIENT`).
+    #[error("live streams: {limit} per client open; retry after {retry_after:?}")]
+    StreamsPerClient { limit: usize, retry_after: Duration },
+    /// This replica holds as many live streams as it may (`STREAMS_PER_REPLICA`).
+    #[error("live streams: {limit} per replica open; retry after {retry_after:?}")]
+    StreamsPerReplica { limit: usize, retry_after: Duration },
     /// A moderator banned the client (`until`: `None` for good); the request changed nothing.
     #[error("client banned until {}", .until.map_or("for good".to_owned(), |until| until.to_rfc3339()))]
     Banned { until: Option<DateTime<Utc>> },

@@ -5,10 +5,15 @@
 //! from the table and hands them to its own clients through an in-process broadcast channel.
 //! The table, not the notifications, is the source: after a lost connection the relay catches
 //! up from where it was, and a client that reconnects with `Last-Event-ID` is replayed what it
-//! missed (or told to reload when that is no longer kept).
+//! missed (or told to reload when that is no longer kept). The relay also keeps the newest
+//! events in memory, so that a client coming back after a moment (a deploy's reconnect storm)
+//! is answered without a query; an older `Last-Event-ID` is replayed from the table, a page at
+//! a time as the client reads. Streams are capped per client and per replica
+//! ([`StreamCaps`]).
 
 use std::{
-    collections::HashSet,
+    collections::{HashSet, VecDeque},
+    net::IpAddr,
     sync::{
         Arc, Mutex,
         atomic::{AtomicU64, Ordering},
@@ -20,7 +25,7 @@ use futures_core::Stream;
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio_util::sync::CancellationToken;
 
-use super::ServiceError;
+use super::{ServiceError, StreamCaps};
 use crate::{
     domain::{Event, LastEventId},
     repository::{EventRepository, RepositoryError},
@@ -32,8 +37,12 @@ use crate::{
 /// many posts, a flush is ~1 500 events, sent at once, and a client that is keeping up must
 /// not be dropped because it had not been scheduled yet (1 024 dropped them all).
 const BROADCAST_CAPACITY: usize = 16_384;
-/// Events read from the table at once.
+/// Events the relay reads from the table at once.
 const PAGE: i64 = 1000;
+/// Events read at once for a client replayed from the table: what one such client holds.
+const REPLAY_PAGE: i64 = 200;
+/// The newest events each replica keeps in memory for clients that come back.
+const RECENT_KEPT: usize = 10_000;
 /// Votes are announced at most this often per post and replica.
 const SCORE_FLUSH_EVERY: Duration = Duration::from_millis(250);
 /// Events are numbered (and so sent) this often: their added latency.
@@ -66,6 +75,10 @@ pub struct LiveStats {
 pub struct LiveEvents {
     events: EventRepository,
     broadcast: broadcast::Sender<Arc<Event>>,
+    /// The newest events the relay read, and what it last sent: see [`Recent`]. Locked while
+    /// the relay sends, so a client subscribing sees each event either here or in `broadcast`.
+    recent: Arc<Mutex<Recent>>,
+    caps: StreamCaps,
     changed_scores: Arc<Mutex<HashSet<i64>>>,
     /// Cancelled when the server starts to stop: every client's stream ends, so that the
     /// server is not kept waiting by streams that never end (clients reconnect elsewhere).
@@ -76,10 +89,12 @@ pub struct LiveEvents {
 impl LiveEvents {
     /// `streams_end` ends every client's stream (graceful shutdown). The background loops
     /// below take a token of their own.
-    pub fn new(events: EventRepository, streams_end: CancellationToken) -> Self {
+    pub fn new(events: EventRepository, caps: StreamCaps, streams_end: CancellationToken) -> Self {
         Self {
             events,
             broadcast: broadcast::channel(BROADCAST_CAPACITY).0,
+            recent: Arc::default(),
+            caps,
             changed_scores: Arc::default(),
             streams_end,
             stats: Arc::default(),
@@ -100,46 +115,87 @@ impl LiveEvents {
 
     /// A client's stream: what it missed since `last` (or `resync`), then every new event,
     /// until the client lags behind the broadcast (it is dropped, and resumes with
-    /// `Last-Event-ID`) or the server stops.
+    /// `Last-Event-ID`) or the server stops. Refused when `client` (or this replica) has as
+    /// many streams open as it may.
     pub async fn subscribe(
         &self,
         last: Option<LastEventId>,
+        client: IpAddr,
     ) -> Result<impl Stream<Item = Delivery> + Send + 'static + use<>, ServiceError> {
-        // Subscribed before the table is read: an event is either in what is read, or
-        // broadcast afterwards (or both; repeats are skipped by id).
-        let mut live = self.broadcast.subscribe();
-        let mut missed = Vec::new();
-        let mut sent_up_to = 0;
-        if let Some(LastEventId(last)) = last {
-            let resume = self.events.resume_point(last).await?;
-            if !resume.resumable {
-                missed.push(Delivery::Resync {
-                    newest: resume.newest,
-                });
-                sent_up_to = resume.newest;
-            } else {
-                sent_up_to = last;
-                loop {
-                    let page = self.events.after(sent_up_to, PAGE).await?;
-                    missed.extend(
-                        page.events
-                            .into_iter()
-                            .map(|e| Delivery::Event(Arc::new(e))),
-                    );
-                    sent_up_to = page.through;
-                    if page.complete {
-                        break;
+        let permit = self.caps.admit(client)?;
+        // Subscribed while `recent` is locked, and before the table is read: an event is either
+        // in what is replayed, or broadcast afterwards (or both; repeats are skipped by id).
+        let (mut live, start) = {
+            let recent = self.recent.lock().expect("never poisoned");
+            let live = self.broadcast.subscribe();
+            let start = match last {
+                None => Start::Now,
+                Some(LastEventId(last)) => match recent.after(last) {
+                    Some(events) => Start::Recent {
+                        events,
+                        through: recent.through,
+                    },
+                    None => Start::FromLog(last),
+                },
+            };
+            (live, start)
+        };
+        let start = match start {
+            Start::FromLog(last) => {
+                let resume = self.events.resume_point(last).await?;
+                if resume.resumable {
+                    Start::FromLog(last)
+                } else {
+                    Start::Resync {
+                        newest: resume.newest,
                     }
                 }
             }
-        }
+            start => start,
+        };
+        let events = self.events.clone();
         let stop = self.streams_end.clone();
         let stats = self.stats.clone();
         Ok(async_stream::stream! {
+            let _permit = permit;
             let _client = ClientGuard::new(&stats);
-            for delivery in missed {
-                stats.events_sent.fetch_add(1, Ordering::Relaxed);
-                yield delivery;
+            let mut sent_up_to = 0;
+            match start {
+                Start::Now => {}
+                Start::Resync { newest } => {
+                    sent_up_to = newest;
+                    yield Delivery::Resync { newest };
+                }
+                Start::Recent { events, through } => {
+                    for event in events {
+                        stats.events_sent.fetch_add(1, Ordering::Relaxed);
+                        yield Delivery::Event(event);
+                    }
+                    sent_up_to = through;
+                }
+                Start::FromLog(last) => {
+                    // A page at a time, as the client reads: never the whole backlog at once.
+                    sent_up_to = last;
+                    loop {
+                        let page = match events.after(sent_up_to, REPLAY_PAGE).await {
+                            Ok(page) => page,
+                            Err(error) => {
+                                // The client reconnects and resumes where it got to.
+                                let error = cause_chain(&error);
+                                tracing::warn!(%error, "live events: replay failed; ending the stream");
+                                return;
+                            }
+                        };
+                        for event in page.events {
+                            stats.events_sent.fetch_add(1, Ordering::Relaxed);
+                            yield Delivery::Event(Arc::new(event));
+                        }
+                        sent_up_to = page.through;
+                        if page.complete {
+                            break;
+                        }
+                    }
+                }
             }
             loop {
                 let event = tokio::select! {
@@ -173,6 +229,10 @@ impl LiveEvents {
     /// Start it from the newest event id read before the server accepts clients, so that no
     /// event made after that is skipped.
     pub async fn relay(self, mut position: i64, stop: CancellationToken) {
+        self.recent
+            .lock()
+            .expect("never poisoned")
+            .restart(position);
         while !stop.is_cancelled() {
             let mut listener = match self.events.listen().await {
                 Ok(listener) => listener,
@@ -218,20 +278,28 @@ impl LiveEvents {
             // Nobody to tell: skip ahead without reading the events. A client that subscribes
             // from now on reads what it missed from the table itself, after subscribing; one
             // that subscribed while `newest` was read may have read the table before these
-            // events, so the count is checked again before they are skipped.
+            // events, so the count is checked again (under the lock that subscribing takes)
+            // before they are skipped.
             let newest = self.events.newest_id().await?;
+            let mut recent = self.recent.lock().expect("never poisoned");
             if self.broadcast.receiver_count() == 0 {
                 *position = (*position).max(newest);
+                recent.restart(*position);
                 return Ok(());
             }
         }
         loop {
             let page = self.events.after(*position, PAGE).await?;
             *position = page.through;
+            let mut recent = self.recent.lock().expect("never poisoned");
             for event in page.events {
+                let event = Arc::new(event);
+                recent.keep(event.clone());
                 // No receiver is not an error: no client is connected to this replica.
-                let _ = self.broadcast.send(Arc::new(event));
+                let _ = self.broadcast.send(event);
             }
+            recent.through = page.through;
+            drop(recent);
             if page.complete {
                 return Ok(());
             }
@@ -325,6 +393,58 @@ async fn pause_after(doing: &str, error: &RepositoryError, stop: &CancellationTo
     tokio::select! {
         () = stop.cancelled() => true,
         () = tokio::time::sleep(Duration::from_secs(1)) => false,
+    }
+}
+
+/// Where a client's stream begins.
+enum Start {
+    /// From now on.
+    Now,
+    /// `resync`: what it missed is no longer kept.
+    Resync { newest: i64 },
+    /// These events from memory, then on from `through`.
+    Recent {
+        events: Vec<Arc<Event>>,
+        through: i64,
+    },
+    /// From the table, after this id.
+    FromLog(i64),
+}
+
+/// The newest events the relay has read, oldest first: every event with an id in
+/// `(from, through]` is here, except those the relay left out (see [`EventRepository::after`]).
+#[derive(Default)]
+struct Recent {
+    from: i64,
+    through: i64,
+    events: VecDeque<Arc<Event>>,
+}
+
+impl Recent {
+    /// Empty, from `position` on (the relay starts there, or skipped ahead to there).
+    fn restart(&mut self, position: i64) {
+        self.events.clear();
+        self.from = position;
+        self.through = position;
+    }
+
+    /// Keeps `event`, forgetting the oldest when full.
+    fn keep(&mut self, event: Arc<Event>) {
+        if self.events.len() == RECENT_KEPT
+            && let Some(oldest) = self.events.pop_front()
+        {
+            self.from = oldest.id;
+        }
+        self.events.push_back(event);
+    }
+
+    /// The events after `last`, when this holds all of them.
+    fn after(&self, last: i64) -> Option<Vec<Arc<Event>>> {
+        if !(self.from..=self.through).contains(&last) {
+            return None;
+        }
+        let first = self.events.partition_point(|event| event.id <= last);
+        Some(self.events.range(first..).cloned().collect())
     }
 }
 

@@ -12,6 +12,7 @@ mod rate_limiter;
 mod reports;
 mod search;
 mod shown_images;
+mod stream_caps;
 
 pub use bans::BanMade;
 pub use error::ServiceError;
@@ -19,3 +20,4 @@ pub use live::{Delivery, LiveEvents, LiveStats};
 pub use moderation::{Moderator, NewestFirstPage};
 pub use post_service::{Created, ImageAnswer, ModerationRules, Page, PostService};
 pub use rate_limiter::RateLimiter;
+pub use stream_caps::{StreamCaps, StreamLimits};

@@ -135,7 +135,7 @@ async fn a_client_that_reconnects_with_last_event_id_gets_what_it_missed() {
 
 #[tokio::test]
 async fn a_client_that_missed_more_than_is_kept_is_told_to_reload() {
-    let (app, other, _events) = fleet().await;
+    let (app, _other, _events) = fleet().await;
     for title in ["a", "b", "c"] {
         app.create_ok(title).await;
     }
@@ -145,7 +145,9 @@ async fn a_client_that_missed_more_than_is_kept_is_told_to_reload() {
         .execute(&app.db.pool)
         .await
         .unwrap();
-    let mut stale = EventStream::connect(&other.address, Some(1)).await;
+    // To the replica with no client until now: it kept no events in memory (the other one
+    // would still replay them from there, although the table no longer has them).
+    let mut stale = EventStream::connect(&app.address, Some(1)).await;
     let resync = stale.next_of("resync", WITHIN_A_SECOND).await;
     assert_eq!(resync.data, serde_json::json!({}));
     assert!(resync.id.unwrap() >= 3, "resumes from the newest event");
@@ -156,7 +158,7 @@ async fn a_client_that_missed_more_than_is_kept_is_told_to_reload() {
     );
 
     // An id from the future (another database): the same.
-    let mut lost = EventStream::connect(&other.address, Some(1_000_000)).await;
+    let mut lost = EventStream::connect(&app.address, Some(1_000_000)).await;
     lost.next_of("resync", WITHIN_A_SECOND).await;
 }
 
@@ -164,7 +166,7 @@ async fn a_client_that_missed_more_than_is_kept_is_told_to_reload() {
 /// event went with it cannot be replayed what it missed, even once newer events exist.
 #[tokio::test]
 async fn a_client_whose_last_event_was_lost_with_the_log_is_told_to_reload() {
-    let (app, other, _events) = fleet().await;
+    let (app, _other, _events) = fleet().await;
     app.create_ok("seen").await;
     all_events_numbered(&app).await;
     let last_seen: i64 = sqlx::query_scalar("SELECT max(id) FROM events")
@@ -179,7 +181,8 @@ async fn a_client_whose_last_event_was_lost_with_the_log_is_told_to_reload() {
     app.create_ok("after the crash").await;
     all_events_numbered(&app).await;
 
-    let mut stream = EventStream::connect(&other.address, Some(last_seen)).await;
+    // To the replica with no client: it kept no events in memory.
+    let mut stream = EventStream::connect(&app.address, Some(last_seen)).await;
     let resync = stream.next_of("resync", WITHIN_A_SECOND).await;
     assert!(
         resync.id.unwrap() > last_seen,
@@ -493,4 +496,77 @@ async fn many_writers_on_two_replicas_never_let_a_reader_see_an_event_fill_a_gap
         replayed, after_halfway,
         "a resumed client gets the rest, in order"
     );
+}
+
+/// A client that comes back after more than the replica keeps in memory is replayed from the
+/// table, a page at a time, in order, and then goes on live.
+#[tokio::test]
+async fn a_long_replay_comes_from_the_table_in_order_and_then_goes_live() {
+    const MISSED: i64 = 700;
+    // No client on this replica: its relay keeps nothing in memory.
+    let app = spawn_app().await;
+    app.create_ok("seen").await;
+    all_events_numbered(&app).await;
+    let seen: i64 = sqlx::query_scalar("SELECT max(id) FROM events")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO posts (title, post, username) SELECT 'missed', 'x', 'u' FROM generate_series(1, $1)")
+        .bind(MISSED)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    all_events_numbered(&app).await;
+
+    let mut resumed = EventStream::connect(&app.address, Some(seen)).await;
+    for expected in seen + 1..=seen + MISSED {
+        let event = resumed
+            .next_within(WITHIN_A_SECOND)
+            .await
+            .expect("replayed");
+        assert_eq!((event.event.as_str(), event.id), ("post", Some(expected)));
+    }
+    let later = app.create_ok("later").await;
+    assert_eq!(
+        resumed.next_of("post", WITHIN_A_SECOND).await.data,
+        as_listed(&later)
+    );
+}
+
+#[tokio::test]
+async fn a_client_gets_its_quota_of_streams_and_the_replica_its_total() {
+    let app = spawn_app_with(|config| {
+        config.stream_limits.per_client = 3;
+    })
+    .await;
+    let mut open = Vec::new();
+    for _ in 0..3 {
+        open.push(EventStream::connect(&app.address, None).await);
+    }
+    let refused = app.get("/events").await;
+    assert_eq!(refused.headers()["retry-after"], "30");
+    let message = assert_error(refused, 429).await;
+    assert!(message.contains("too many live pages"), "{message}");
+
+    // A stream that ends gives its place back.
+    drop(open.pop());
+    let mut again = None;
+    for _ in 0..50 {
+        let response = app.get("/events").await;
+        if response.status() == 200 {
+            again = Some(response);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(again.is_some(), "the place was given back");
+
+    let full = spawn_app_with(|config| {
+        config.stream_limits.per_replica = 1;
+    })
+    .await;
+    let _only = EventStream::connect(&full.address, None).await;
+    let refused = full.get("/events").await;
+    assert_eq!(refused.headers()["retry-after"], "5");
+    assert_error(refused, 503).await;
 }
