@@ -208,6 +208,10 @@ def main() -> None:
         ("votes through PgBouncer / direct (req/s)", "vote_pgbouncer", "vote", "rps"),
         ("creates through PgBouncer / direct (req/s)", "create_text_pgbouncer", "create_text",
          "rps"),
+        ("creates / votes of the same round (req/s)", "create_text_now", "vote_beside_creates",
+         "rps"),
+        ("creates / the baseline's creates (req/s)", "create_text_now", "create_text_before",
+         "rps"),
     ]
     made = [(t, ratios(runs, a, b, k)) for t, a, b, k in comparisons]
     made = [(t, rs) for t, rs in made if rs]
@@ -340,6 +344,23 @@ def main() -> None:
                                          and r["held_rss_kib"] < 256 * 1024
                                          for r in runs["sse_idle"]))))
 
+    create_vs_vote = medians.get(comparisons[10][0])
+    create_vs_before = medians.get(comparisons[11][0])
+    issue21 = [
+        target("creates ≥ 0.6× the votes of the same round (req/s, median of the per-round "
+               "ratios)", ["create_text_now", "vote_beside_creates"],
+               lambda: (f"{create_vs_vote:.2f}×", create_vs_vote >= 0.6)),
+        target("PostgreSQL ≤ 300 µs of CPU per create", ["create_text_now"],
+               lambda: (f"{num(pg_per_create('create_text_now'))} µs",
+                        pg_per_create("create_text_now") <= 300)),
+        target("create p99 ≤ 25 ms", ["create_text_now"],
+               lambda: (ms(med_of("create_text_now", "p99_us")),
+                        med_of("create_text_now", "p99_us") <= 25_000)),
+        target("creates / the baseline build's (BENCH_BASELINE; req/s; no target, what moved)",
+               ["create_text_now", "create_text_before"],
+               lambda: (f"{create_vs_before:.2f}×", "info")),
+    ]
+
     def table(title, rows):
         rows = [r for r in rows if r]
         if not rows:
@@ -349,13 +370,15 @@ def main() -> None:
         w("| target | measured | |")
         w("|---|---|---|")
         for name, measured, met in rows:
-            verdict = "not measured" if met is None else ("met" if met else "**MISSED**")
+            verdict = ("not measured" if met is None else "no target" if met == "info"
+                       else "met" if met else "**MISSED**")
             w(f"| {name} | {measured} | {verdict} |")
         w("")
 
     table(f"Targets of issue 13 (medians of {rounds})", issue13)
     table(f"Targets of issue 17 (medians of {rounds})", issue17)
     table(f"Targets of issue 18 (medians of {rounds})", issue18)
+    table(f"Targets of issue 21 (medians of {rounds})", issue21)
     table("Earlier targets", earlier)
     table("Targets of scenarios still to come", later)
 

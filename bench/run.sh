@@ -100,6 +100,7 @@ SCENARIO_GROUPS=(
   "image_variant_warm"
   "image_variant_cold"
   "create_text create_text_unsearched create_1mib create_text_pgbouncer"
+  "create_text_now create_text_before vote_beside_creates"
   "upload_5mib"
   "sse_idle"
   "event_latency"
@@ -128,6 +129,9 @@ declare -A TITLE=(
   [create_text]="POST /post multipart, no image"
   [create_text_unsearched]="POST /post multipart, no image, on a copy of the board without the search column (create_text's rival)"
   [create_1mib]="POST /post multipart, 1 MiB PNG (new bytes each time)"
+  [create_text_now]="POST /post multipart, no image (create_text_before's and vote_beside_creates' rival)"
+  [create_text_before]="the same with the BENCH_BASELINE build, on its own board"
+  [vote_beside_creates]="the same as vote, in the round of create_text_now (issue 21: creates ≥ 0.6× votes)"
   [create_text_pgbouncer]="the same as create_text, DATABASE_URL through PgBouncer in transaction mode (create_text's rival)"
   [upload_5mib]="POST /post multipart, 5 MiB PNG photo (new bytes each time), $UPLOAD_CLIENTS clients"
   [sse_idle]="GET /events: $SSE_CLIENTS idle event streams held ${DURATION}s"
@@ -459,7 +463,7 @@ measure() {
 # wants_baseline — whether a scenario to run needs the BENCH_BASELINE build.
 wants_baseline() {
   local name
-  for name in list_new_1m_now list_new_1m_before vote_before; do
+  for name in list_new_1m_now list_new_1m_before vote_before create_text_before; do
     wants "$name" && return 0
   done
   return 1
@@ -958,6 +962,12 @@ scenario_create_text_unsearched() {
 scenario_create_text_pgbouncer() {
   VIA_PGBOUNCER=1 create_run create_text_pgbouncer "$files/create-text"
 }
+scenario_create_text_now() { create_run create_text_now "$files/create-text"; }
+scenario_create_text_before() {
+  SERVER_BIN="$BASELINE_BIN" create_run create_text_before "$files/create-text" "$DATABASE_URL_BEFORE"
+}
+probe_create_text_before() { probe_baseline; }
+scenario_vote_beside_creates() { vote_run vote_beside_creates "$DATABASE_URL_BENCH"; }
 scenario_create_1mib() { create_run create_1mib "$files/create-1mib"; }
 # Peak RSS while UPLOAD_CLIENTS clients upload 5 MiB photos (random pixels: what decoding,
 # if the server does it, has to chew on), each with new bytes.
