@@ -177,6 +177,9 @@ impl LiveEvents {
                     // A page at a time, as the client reads: never the whole backlog at once.
                     sent_up_to = last;
                     loop {
+                        if stop.is_cancelled() {
+                            return;
+                        }
                         let page = match events.after(sent_up_to, REPLAY_PAGE).await {
                             Ok(page) => page,
                             Err(error) => {
