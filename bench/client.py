@@ -19,12 +19,19 @@
       One event-stream subscriber; COUNT times: vote +1 on POST_ID, then wait for the first
       event whose `data:` JSON names POST_ID (`id` or `post_id`). Prints p50/p90/p99/max of
       the time from sending the vote to receiving its event, and the vote's own latency.
+  client.py storm EVENTS_URL COUNT SECONDS LAST_ID NEWEST_ID
+      A reconnect storm: COUNT event-stream clients connect, spread evenly over SECONDS, each
+      with `Last-Event-ID: LAST_ID`, and read until the event NEWEST_ID. Prints how many got
+      exactly the ids LAST_ID+1..NEWEST_ID in order ("exact"), how many got something else
+      ("wrong", with the first few), the failures by kind, and p50/p99/max of the time from
+      connecting to the last of those events.
   client.py dims FILE
       WIDTHxHEIGHT of a PNG, JPEG, GIF or WebP file ("?" when unknown).
 """
 import argparse
 import asyncio
 import json
+import re
 import struct
 import sys
 import time
@@ -360,6 +367,65 @@ def dims(path: str) -> str:
     return "?"
 
 
+SSE_ID = re.compile(rb"^id: ?(\d+)\r?$", re.M)
+
+
+async def storm(url: str, count: int, seconds: float, last_id: int, newest_id: int) -> dict:
+    host, port, path = split_url(url)
+    data = request_bytes("GET", host, port, path,
+                         {"Accept": "text/event-stream", "Last-Event-ID": str(last_id)})
+    expected = list(range(last_id + 1, newest_id + 1))
+    state = {"exact": 0, "wrong": [], "failed": {}}
+    times = []
+
+    async def one(delay):
+        await asyncio.sleep(delay)
+        t0 = time.monotonic()
+        writer = None
+        try:
+            reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 30)
+            writer.write(data)
+            await writer.drain()
+            status, headers = await asyncio.wait_for(read_head(reader), 30)
+            if status != 200:
+                raise ValueError(f"status {status}")
+            # Read in large pieces and pick the `id:` lines out with a regex: a line at a time,
+            # 10 000 clients' events would be more than this one Python process can parse.
+            ids, pending = [], b""
+            while not ids or ids[-1] < newest_id:
+                chunk = await asyncio.wait_for(reader.read(65536), 30)
+                if not chunk:
+                    raise asyncio.IncompleteReadError(b"", None)
+                pending += chunk
+                cut = pending.rfind(b"\n")
+                ids.extend(int(m) for m in SSE_ID.findall(pending, 0, cut + 1))
+                pending = pending[cut + 1:]
+            times.append(time.monotonic() - t0)
+            if ids == expected:
+                state["exact"] += 1
+            elif len(state["wrong"]) < 5:
+                state["wrong"].append(ids[:20])
+            else:
+                state["wrong"].append(None)
+        except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError) as e:
+            key = str(e) if isinstance(e, ValueError) else type(e).__name__
+            state["failed"][key] = state["failed"].get(key, 0) + 1
+        finally:
+            if writer:
+                writer.close()
+
+    t0 = time.monotonic()
+    await asyncio.gather(*(one(seconds * n / count) for n in range(count)))
+    elapsed = time.monotonic() - t0
+    times.sort()
+    return {"count": count, "exact": state["exact"], "wrong": len(state["wrong"]),
+            "wrong_examples": [w for w in state["wrong"] if w][:5], "failed": state["failed"],
+            "events_each": len(expected), "seconds": round(elapsed, 3),
+            "p50_us": round(percentile(times, 50) * 1e6) if times else None,
+            "p99_us": round(percentile(times, 99) * 1e6) if times else None,
+            "max_us": round(times[-1] * 1e6) if times else None}
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -382,6 +448,12 @@ def main() -> None:
     e.add_argument("post_id", type=int)
     e.add_argument("count", type=int)
     e.add_argument("--gap", type=float, default=0.02)
+    s = sub.add_parser("storm")
+    s.add_argument("url")
+    s.add_argument("count", type=int)
+    s.add_argument("seconds", type=float)
+    s.add_argument("last_id", type=int)
+    s.add_argument("newest_id", type=int)
     d = sub.add_parser("dims")
     d.add_argument("file")
     a = p.parse_args()
@@ -393,6 +465,8 @@ def main() -> None:
         result = asyncio.run(burst(a.url, a.count, a.body))
     elif a.cmd == "fetch":
         result = asyncio.run(fetch(a.list_file, a.concurrency, a.expect))
+    elif a.cmd == "storm":
+        result = asyncio.run(storm(a.url, a.count, a.seconds, a.last_id, a.newest_id))
     elif a.cmd == "hold":
         result = asyncio.run(hold(a.url, a.count, a.seconds, a.server_pid))
     else:

@@ -356,6 +356,15 @@ def main() -> None:
         target("create p99 ≤ 25 ms", ["create_text_now"],
                lambda: (ms(med_of("create_text_now", "p99_us")),
                         med_of("create_text_now", "p99_us") <= 25_000)),
+        target(f"reconnect storm: every client gets exactly what it missed, ≤ 100 database "
+               "statements in all (transactions, minus the same span idle)",
+               ["sse_reconnect_storm"],
+               lambda: (f"{min(r['requests'] for r in runs['sse_reconnect_storm'])} of "
+                        f"{runs['sse_reconnect_storm'][0]['storm_clients']} exact, "
+                        f"{max(r['db_transactions'] for r in runs['sse_reconnect_storm'])} "
+                        "transactions",
+                        all(r["requests"] == r["storm_clients"] and r["db_transactions"] <= 100
+                            for r in runs["sse_reconnect_storm"]))),
         target("creates / the baseline build's (BENCH_BASELINE; req/s; no target, what moved)",
                ["create_text_now", "create_text_before"],
                lambda: (f"{create_vs_before:.2f}×", "info")),

@@ -39,6 +39,8 @@
 #   BENCH_VARIANT_CLIENTS=8   connections of image_variant_cold
 #   BENCH_SSE_CLIENTS=10000   event streams held by sse_idle
 #   BENCH_EVENT_PROBES=200    votes timed to their event by event_latency
+#   BENCH_STORM_CLIENTS=10000 clients that come back within 10 s in sse_reconnect_storm
+#   BENCH_STORM_MISSED=20     events each of them missed
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 
@@ -70,6 +72,9 @@ VARIANT_IMAGES="${BENCH_VARIANT_IMAGES:-100}"
 VARIANT_CLIENTS="${BENCH_VARIANT_CLIENTS:-8}"
 SSE_CLIENTS="${BENCH_SSE_CLIENTS:-10000}"
 EVENT_PROBES="${BENCH_EVENT_PROBES:-200}"
+STORM_CLIENTS="${BENCH_STORM_CLIENTS:-10000}"
+STORM_MISSED="${BENCH_STORM_MISSED:-20}"
+STORM_SECONDS=10
 BENCH_DIR="$ROOT/bench"
 target_dir="${CARGO_TARGET_DIR:-$ROOT/target}"
 bin="$target_dir/release/postboard"
@@ -103,6 +108,7 @@ SCENARIO_GROUPS=(
   "create_text_now create_text_before vote_beside_creates"
   "upload_5mib"
   "sse_idle"
+  "sse_reconnect_storm"
   "event_latency"
 )
 BIG_TEXT="$(python3 -c "print(f'{$BIG_BOARD:,}'.replace(',', ' '))")"
@@ -135,6 +141,7 @@ declare -A TITLE=(
   [create_text_pgbouncer]="the same as create_text, DATABASE_URL through PgBouncer in transaction mode (create_text's rival)"
   [upload_5mib]="POST /post multipart, 5 MiB PNG photo (new bytes each time), $UPLOAD_CLIENTS clients"
   [sse_idle]="GET /events: $SSE_CLIENTS idle event streams held ${DURATION}s"
+  [sse_reconnect_storm]="GET /events: $STORM_CLIENTS clients come back within ${STORM_SECONDS}s, each $STORM_MISSED events behind (p50/p99: until its last missed event)"
   [event_latency]="vote → its event on GET /events, under the vote load (p50/p99: event latency)"
 )
 declare -A AFTER=([vote]=check_votes_500)
@@ -995,6 +1002,7 @@ probe_events() {
 }
 probe_sse_idle() { probe_events; }
 probe_event_latency() { probe_events; }
+probe_sse_reconnect_storm() { probe_events; }
 
 # SSE_CLIENTS event streams opened and held DURATION seconds: the server's resident memory
 # (VmRSS, read while all are held) is the figure; "requests" are the streams that opened.
@@ -1021,6 +1029,60 @@ PY
   record_run sse_idle "$RUN_DIR/raw/$tag.json" "$RUN_DIR/raw/$tag.cpu.json" \
     "$RUN_DIR/raw/$tag.load-cpu"
   stop_server
+}
+
+# A deploy's reconnect storm: STORM_CLIENTS clients come back within STORM_SECONDS, each with
+# a Last-Event-ID STORM_MISSED events old. A watcher stream keeps the replica's relay reading
+# (as on a replica that serves clients), so the replica holds those events in memory. Figures:
+# the clients that got exactly what they missed, in order, and the database transactions the
+# storm cost: xact_commit of the board's database over the storm, minus the same span idle
+# just before (the replicas' numbering ticks, the sampler).
+scenario_sse_reconnect_storm() {
+  local tag="sse_reconnect_storm-r$ROUND" watcher newest before during idle
+  start_server "$tag"
+  curl -sN "$BASE_URL/events" >/dev/null &
+  watcher=$!
+  sleep 0.5
+  psql_db "$DATABASE_URL_BENCH" -c "INSERT INTO posts (title, post, username)
+    SELECT 'storm', 'missed', 'bench' FROM generate_series(1, $STORM_MISSED)"
+  sleep 1 # numbered, read by the relay
+  newest="$(psql_db "$DATABASE_URL_BENCH" -c "SELECT max(id) FROM events")"
+  log "sse_reconnect_storm (round $ROUND of $REPEAT): $STORM_CLIENTS clients back within ${STORM_SECONDS}s"
+  before="$(database_transactions)"
+  sleep "$STORM_SECONDS"
+  idle=$(($(database_transactions) - before))
+  before="$(database_transactions)"
+  start_sampler "$RUN_DIR/raw/$tag.cpu.json"
+  timed "$RUN_DIR/raw/$tag.load-cpu" "${LOAD_PREFIX[@]}" python3 "$BENCH_DIR/client.py" storm \
+    "$BASE_URL/events" "$STORM_CLIENTS" "$STORM_SECONDS" "$((newest - STORM_MISSED))" "$newest" \
+    >"$RUN_DIR/raw/$tag.storm.json"
+  stop_sampler
+  during=$(($(database_transactions) - before))
+  kill "$watcher" 2>/dev/null || true
+  python3 - "$RUN_DIR/raw/$tag.storm.json" "$during" "$idle" >"$RUN_DIR/raw/$tag.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+failed = sum(s["failed"].values())
+print(json.dumps({"requests": s["exact"], "count_label": "clients resumed exactly",
+                  "seconds": s["seconds"], "p50_us": s["p50_us"], "p90_us": None,
+                  "p99_us": s["p99_us"], "max_us": s["max_us"],
+                  "status_errors": failed + s["wrong"], "unexpected": s["wrong"],
+                  "socket_errors": 0, "timeouts": s["failed"].get("TimeoutError", 0),
+                  "storm_clients": s["count"], "wrong_examples": s["wrong_examples"],
+                  "db_transactions": int(sys.argv[2]) - int(sys.argv[3]),
+                  "db_transactions_idle": int(sys.argv[3])}))
+PY
+  record_run sse_reconnect_storm "$RUN_DIR/raw/$tag.json" "$RUN_DIR/raw/$tag.cpu.json" \
+    "$RUN_DIR/raw/$tag.load-cpu"
+  stop_server
+}
+
+# database_transactions — commits so far in the big board's database (PostgreSQL publishes them
+# within a second: wait that long first).
+database_transactions() {
+  sleep 1.5
+  psql_db "$DATABASE_URL_BENCH" -c \
+    "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
 }
 
 # Event latency under the vote load: wrk votes on posts 1..N-1 as in `vote` (warm-up, then the

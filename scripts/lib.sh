@@ -637,6 +637,8 @@ test_backend_env() {
   backend_var RATE_LIMIT_POSTS off
   backend_var RATE_LIMIT_VOTES off
   backend_var RATE_LIMIT_REPORTS off
+  # Every client here is 127.0.0.1: one client to the per-client cap of live streams.
+  backend_var STREAMS_PER_CLIENT 1000000
 }
 
 # ---------------------------------------------------------------------------------------------
