@@ -147,17 +147,7 @@ impl Config {
         let max_image_bytes = max.parse().map_err(|e: std::num::ParseIntError| {
             parse_err("MAX_IMAGE_BYTES", &max, e.to_string())
         })?;
-        let connections = get("DATABASE_MAX_CONNECTIONS");
-        let database_max_connections = match connections.parse::<usize>() {
-            Ok(n) if n >= 1 => n,
-            _ => {
-                return Err(parse_err(
-                    "DATABASE_MAX_CONNECTIONS",
-                    &connections,
-                    "must be a whole number of at least 1".into(),
-                ));
-            }
-        };
+        // A whole number of at least 1.
         let count = |name: &'static str| -> Result<usize, ConfigError> {
             let raw = get(name);
             match raw.parse::<usize>() {
@@ -169,6 +159,7 @@ impl Config {
                 )),
             }
         };
+        let database_max_connections = count("DATABASE_MAX_CONNECTIONS")?;
         let stream_limits = StreamLimits {
             per_client: count("STREAMS_PER_CLIENT")?,
             per_replica: count("STREAMS_PER_REPLICA")?,

@@ -147,8 +147,9 @@ impl EventRepository {
             .await
     }
 
-    /// Appends one `score` event for each of these posts (numbered by the next
-    /// [`EventRepository::sequence`]). Returns how many were written.
+    /// Writes one `score` event for each of these posts, numbered at once (after the events
+    /// appended before; see the migration `score_events_numbered_at_once`), and notifies the
+    /// listeners. Returns how many were written.
     pub async fn emit_scores(&self, post_ids: &[i64]) -> Result<i32, RepositoryError> {
         self.pool
             .write(post_ids, |db, post_ids| {

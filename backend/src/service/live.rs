@@ -341,11 +341,7 @@ impl LiveEvents {
                 .lock()
                 .expect("never poisoned")
                 .extend(changed);
-            return;
         }
-        // Numbered now rather than at the next turn: when this replica is stopping, its last
-        // scores go out before it exits.
-        self.sequence_once().await;
     }
 
     /// Numbers the events that writers appended (on any replica) a few times a second, until
