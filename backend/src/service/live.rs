@@ -313,17 +313,7 @@ impl LiveEvents {
     /// more then, so that the last votes are announced before the process exits: cancel
     /// `stop` once no request is left).
     pub async fn flush_scores(self, stop: CancellationToken) {
-        let mut every = tokio::time::interval(SCORE_FLUSH_EVERY);
-        loop {
-            let stopping = tokio::select! {
-                () = stop.cancelled() => true,
-                _ = every.tick() => false,
-            };
-            self.flush_scores_once().await;
-            if stopping {
-                return;
-            }
-        }
+        every_until_stopped(SCORE_FLUSH_EVERY, &stop, || self.flush_scores_once()).await;
     }
 
     async fn flush_scores_once(&self) {
@@ -348,18 +338,7 @@ impl LiveEvents {
     /// `stop` (and once more then, for the last requests' events); see
     /// [`EventRepository::sequence`].
     pub async fn sequence(self, stop: CancellationToken) {
-        let mut every = tokio::time::interval(SEQUENCE_EVERY);
-        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            let stopping = tokio::select! {
-                () = stop.cancelled() => true,
-                _ = every.tick() => false,
-            };
-            self.sequence_once().await;
-            if stopping {
-                return;
-            }
-        }
+        every_until_stopped(SEQUENCE_EVERY, &stop, || self.sequence_once()).await;
     }
 
     async fn sequence_once(&self) {
@@ -381,6 +360,27 @@ impl LiveEvents {
                 let error = cause_chain(&error);
                 tracing::warn!(%error, "could not prune old events");
             }
+        }
+    }
+}
+
+/// Runs `once` every `period` (a late turn delays the next ones, rather than bunching them)
+/// until `stop`, and once more then, so that what the last requests left is not lost.
+async fn every_until_stopped<F: Future<Output = ()>>(
+    period: Duration,
+    stop: &CancellationToken,
+    mut once: impl FnMut() -> F,
+) {
+    let mut every = tokio::time::interval(period);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let stopping = tokio::select! {
+            () = stop.cancelled() => true,
+            _ = every.tick() => false,
+        };
+        once().await;
+        if stopping {
+            return;
         }
     }
 }
