@@ -145,9 +145,10 @@ async fn a_client_that_missed_more_than_is_kept_is_told_to_reload() {
         .execute(&app.db.pool)
         .await
         .unwrap();
-    // To the replica with no client until now: it kept no events in memory (the other one
-    // would still replay them from there, although the table no longer has them).
-    let mut stale = EventStream::connect(&app.address, Some(1)).await;
+    // To a replica started now: it holds no events in memory. (One that holds them replays
+    // them from there, as to a client that never left, although the table no longer has them.)
+    let fresh = app.spawn_replica().await;
+    let mut stale = EventStream::connect(&fresh.address, Some(1)).await;
     let resync = stale.next_of("resync", WITHIN_A_SECOND).await;
     assert_eq!(resync.data, serde_json::json!({}));
     assert!(resync.id.unwrap() >= 3, "resumes from the newest event");
@@ -158,7 +159,7 @@ async fn a_client_that_missed_more_than_is_kept_is_told_to_reload() {
     );
 
     // An id from the future (another database): the same.
-    let mut lost = EventStream::connect(&app.address, Some(1_000_000)).await;
+    let mut lost = EventStream::connect(&fresh.address, Some(1_000_000)).await;
     lost.next_of("resync", WITHIN_A_SECOND).await;
 }
 
@@ -181,8 +182,11 @@ async fn a_client_whose_last_event_was_lost_with_the_log_is_told_to_reload() {
     app.create_ok("after the crash").await;
     all_events_numbered(&app).await;
 
-    // To the replica with no client: it kept no events in memory.
-    let mut stream = EventStream::connect(&app.address, Some(last_seen)).await;
+    // To a replica started after the crash, as the other replicas would be after a failover.
+    // (One that still holds the lost events in memory replays them, as to a client that never
+    // left: live clients got them too.)
+    let fresh = app.spawn_replica().await;
+    let mut stream = EventStream::connect(&fresh.address, Some(last_seen)).await;
     let resync = stream.next_of("resync", WITHIN_A_SECOND).await;
     assert!(
         resync.id.unwrap() > last_seen,
