@@ -252,7 +252,7 @@ fn sampler(pool: DbPool, live: &LiveEvents, service: &PostService) -> http::Samp
             db_pool_open: connections.size,
             db_pool_idle: connections.available,
             db_pool_waiting: connections.waiting,
-            sse_clients: count(&stats.clients),
+            sse_clients: live.open_streams() as u64,
             sse_events_sent_total: count(&stats.events_sent),
             sse_clients_dropped_total: count(&stats.clients_dropped),
             event_listener_reconnects_total: count(&stats.listener_reconnects),

@@ -65,7 +65,6 @@ pub enum Delivery {
 /// Counts for metrics and tests.
 #[derive(Debug, Default)]
 pub struct LiveStats {
-    pub clients: AtomicU64,
     pub events_sent: AtomicU64,
     pub clients_dropped: AtomicU64,
     pub listener_reconnects: AtomicU64,
@@ -103,6 +102,11 @@ impl LiveEvents {
 
     pub fn stats(&self) -> &LiveStats {
         &self.stats
+    }
+
+    /// Streams open on this replica now.
+    pub fn open_streams(&self) -> usize {
+        self.caps.open()
     }
 
     /// Notes that a vote changed this post's score; it is announced with the next flush.
@@ -158,7 +162,6 @@ impl LiveEvents {
         let stats = self.stats.clone();
         Ok(async_stream::stream! {
             let _permit = permit;
-            let _client = ClientGuard::new(&stats);
             let mut sent_up_to = 0;
             match start {
                 Start::Now => {}
@@ -444,21 +447,5 @@ impl Recent {
         }
         let first = self.events.partition_point(|event| event.id <= last);
         Some(self.events.range(first..).cloned().collect())
-    }
-}
-
-/// Counts a connected client for as long as its stream lives.
-struct ClientGuard(Arc<LiveStats>);
-
-impl ClientGuard {
-    fn new(stats: &Arc<LiveStats>) -> Self {
-        stats.clients.fetch_add(1, Ordering::Relaxed);
-        Self(stats.clone())
-    }
-}
-
-impl Drop for ClientGuard {
-    fn drop(&mut self) {
-        self.0.clients.fetch_sub(1, Ordering::Relaxed);
     }
 }
