@@ -39,6 +39,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("DATABASE_LISTEN_URL", ""),
     ("STREAMS_PER_CLIENT", "1000"),
     ("STREAMS_PER_REPLICA", "10000"),
+    ("STREAM_BACKLOG_BYTES", "1048576"),
 ];
 
 /// Secrets are `SecretString`s, whose `Debug` prints `[REDACTED]`: the whole configuration
@@ -65,6 +66,9 @@ pub struct Config {
     /// A request head (request line and headers) must arrive whole within this long, and a
     /// keep-alive connection idle for this long is closed (`http::serve`).
     pub header_timeout: Duration,
+    /// A connection whose client reads nothing of the response for this long is closed (a
+    /// live-event client that stopped reading; `http::serve`).
+    pub send_timeout: Duration,
     /// A request body that sends nothing for this long is answered 408.
     pub body_idle_timeout: Duration,
     /// A request body that has not arrived whole after this long is answered 408.
@@ -163,6 +167,7 @@ impl Config {
         let stream_limits = StreamLimits {
             per_client: count("STREAMS_PER_CLIENT")?,
             per_replica: count("STREAMS_PER_REPLICA")?,
+            backlog_bytes: count("STREAM_BACKLOG_BYTES")?,
         };
         let hsts = get("HSTS_MAX_AGE");
         let hsts_max_age = match hsts.parse::<u64>() {
@@ -269,6 +274,7 @@ impl Config {
             startup_timeout: Duration::from_secs(60),
             request_timeout: Duration::from_secs(90),
             header_timeout: Duration::from_secs(10),
+            send_timeout: Duration::from_secs(60),
             body_idle_timeout: Duration::from_secs(15),
             body_timeout: Duration::from_secs(60),
             hsts_max_age,

@@ -14,7 +14,7 @@ use crate::metrics::{Metrics, Sample};
 use crate::{
     config::{Config, DatabasePooler, redact_url},
     domain::ClientKeyer,
-    http::{self, AppState},
+    http::{self, AppState, ConnectionDeadlines},
     imaging::ImageProcessor,
     repository::{
         DbPool, EventRepository, ModeratorRepository, PostRepository, RateLimitRepository,
@@ -53,8 +53,8 @@ pub enum StartupError {
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
-    /// Deadline for each request head (`Config::header_timeout`).
-    header_timeout: Duration,
+    /// `Config::header_timeout` and `Config::send_timeout`.
+    deadlines: ConnectionDeadlines,
     /// Cancelled as soon as the server is asked to stop: ends the live streams, which would
     /// otherwise keep the graceful shutdown waiting.
     streams_end: CancellationToken,
@@ -168,7 +168,10 @@ impl Application {
         Ok(Self {
             listener,
             router,
-            header_timeout: config.header_timeout,
+            deadlines: ConnectionDeadlines {
+                head: config.header_timeout,
+                send: config.send_timeout,
+            },
             streams_end,
             background_stop,
             background,
@@ -201,23 +204,18 @@ impl Application {
         // the background work (its handle on the service lets the vote writer finish).
         if let Some((listener, router)) = self.metrics.take() {
             let stop = self.background_stop.clone();
-            let header_timeout = self.header_timeout;
+            let deadlines = self.deadlines;
             self.background.spawn(async move {
                 if let Ok(address) = listener.local_addr() {
                     tracing::info!(%address, "serving metrics at /metrics");
                 }
-                http::serve(listener, router, header_timeout, stop.cancelled_owned()).await;
+                http::serve(listener, router, deadlines, stop.cancelled_owned()).await;
             });
         }
-        http::serve(
-            self.listener,
-            self.router,
-            self.header_timeout,
-            async move {
-                shutdown.await;
-                streams_end.cancel();
-            },
-        )
+        http::serve(self.listener, self.router, self.deadlines, async move {
+            shutdown.await;
+            streams_end.cancel();
+        })
         .await;
         self.streams_end.cancel();
         self.background_stop.cancel();

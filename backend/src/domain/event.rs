@@ -23,6 +23,23 @@ pub enum Change {
     },
 }
 
+impl Event {
+    /// About the bytes it takes on the wire (its text fields plus a fixed part for the rest of
+    /// its JSON and the SSE framing): what a client that stops reading is measured behind by.
+    pub fn approximate_size(&self) -> usize {
+        match &self.change {
+            Change::Post(post) => {
+                300 + post.title.len()
+                    + post.post.len()
+                    + post.username.len()
+                    + post.image_hash.as_ref().map_or(0, String::len)
+            }
+            Change::Score { .. } => 60,
+            Change::Delete { .. } => 40,
+        }
+    }
+}
+
 impl Change {
     /// The SSE event name.
     pub fn name(&self) -> &'static str {

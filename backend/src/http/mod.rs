@@ -21,6 +21,7 @@ mod post_page;
 mod posts;
 mod reports;
 mod security;
+mod send_deadline;
 mod server;
 mod spa;
 
@@ -28,7 +29,7 @@ pub use self::metrics::{Sampler, metrics_router};
 pub use error::{ApiError, ErrorBody, ErrorDetail};
 pub use extract::TEXT_PART_MAX_BYTES;
 pub use security::{CONTENT_SECURITY_POLICY, MAX_REQUEST_ID_LEN};
-pub use server::serve;
+pub use server::{ConnectionDeadlines, serve};
 
 use std::{sync::Arc, time::Duration};
 
@@ -94,7 +95,6 @@ fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(posts::list_posts, posts::create_post))
         .routes(routes!(posts::update_post_score))
-        .routes(routes!(events::events))
         .routes(routes!(post_page::get_post, deleting::delete_post))
         .routes(routes!(post_page::post_page))
         .routes(routes!(reports::report_post))
@@ -115,6 +115,12 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(docs::openapi_json))
         .routes(routes!(docs::docs_page))
         .routes(routes!(docs::docs_asset))
+        // Every answer above is compressed when the client accepts it and it is worth it; the
+        // event stream never is, and its response body should not carry a compressor's state
+        // (about 6 KB) for the hours a stream stays open. (The app's own files are compressed
+        // ahead of time: `spa`.)
+        .layer(CompressionLayer::new())
+        .routes(routes!(events::events))
 }
 
 /// The whole application: routes, the SPA fallback and the middleware stack (counting every
@@ -166,7 +172,6 @@ pub fn router(state: AppState, config: &Config, metrics: &Metrics) -> Router {
             )
             .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
             .layer(cors(&config.cors_origins))
-            .layer(CompressionLayer::new())
             .layer(middleware::from_fn(errors::shape_error_responses))
             .layer(TimeoutLayer::with_status_code(
                 StatusCode::SERVICE_UNAVAILABLE,

@@ -4,25 +4,37 @@
 //! client that sends its request a byte at a time (slowloris), or opens connections and sends
 //! nothing, holds a connection and its task for as long as it likes, and a few thousand such
 //! clients exhaust the process's file descriptors. Here each request head must arrive whole
-//! within `header_timeout` of the connection being ready for it, which also closes a keep-alive
+//! within `deadlines.head` of the connection being ready for it, which also closes a keep-alive
 //! connection left idle for that long. Bodies have their own deadlines (`body_deadline`), and
-//! a response in progress (a live event stream) is not affected. A connection closed after an
+//! a response in progress (a live event stream) is bounded only by `deadlines.send`: a client
+//! that reads nothing for that long is cut (`send_deadline`). A connection closed after an
 //! answer that left the request body unread closes gently (`drain`), so a proxy still sending
 //! that body reads the answer instead of a reset.
 
 use std::{future::Future, io, time::Duration};
 
 use axum::{Router, extract::ConnectInfo, http::Request};
-use hyper::{body::Incoming, server::conn::http1};
+use hyper::{body::Incoming, server::conn::http1, service::service_fn};
 use hyper_util::{
     rt::{TokioIo, TokioTimer},
     server::graceful::GracefulShutdown,
-    service::TowerToHyperService,
 };
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 
-use super::drain::{CloseGently, GentleClose};
+use super::{
+    drain::{CloseGently, GentleClose},
+    send_deadline::SendDeadline,
+};
+
+/// How long a connection may keep the server waiting.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionDeadlines {
+    /// For each request head to arrive whole.
+    pub head: Duration,
+    /// For a write to the client to make progress (a client that stops reading).
+    pub send: Duration,
+}
 
 /// Serves `router` on `listener` until `shutdown` completes; then accepts nothing more, lets
 /// every connection finish the request it is on, and returns once all are closed. Each request
@@ -30,7 +42,7 @@ use super::drain::{CloseGently, GentleClose};
 pub async fn serve(
     listener: TcpListener,
     router: Router,
-    header_timeout: Duration,
+    deadlines: ConnectionDeadlines,
     shutdown: impl Future<Output = ()>,
 ) {
     // HTTP/1 only, as browsers speak it without TLS (hyper-util's auto-detection of HTTP/2
@@ -38,7 +50,7 @@ pub async fn serve(
     let mut connections = http1::Builder::new();
     connections
         .timer(TokioTimer::new())
-        .header_read_timeout(header_timeout);
+        .header_read_timeout(deadlines.head);
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -53,17 +65,22 @@ pub async fn serve(
             },
         };
         let close = CloseGently::default();
-        let service = router.clone().map_request({
-            let close = close.clone();
+        let service = service_fn({
+            let (router, close) = (router.clone(), close.clone());
             move |mut request: Request<Incoming>| {
                 request.extensions_mut().insert(ConnectInfo(peer));
                 request.extensions_mut().insert(close.clone());
-                request
+                // Boxed: hyper keeps the place of a request's future for the connection's whole
+                // life (a live stream's: hours), so that place should be small.
+                Box::pin(router.clone().oneshot(request))
             }
         });
         let connection = graceful.watch(connections.serve_connection(
-            TokioIo::new(GentleClose::new(stream, close)),
-            TowerToHyperService::new(service),
+            TokioIo::new(SendDeadline::new(
+                GentleClose::new(stream, close),
+                deadlines.send,
+            )),
+            service,
         ));
         tokio::spawn(async move {
             // A client that hung up or timed out is nothing to report.

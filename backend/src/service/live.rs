@@ -32,10 +32,12 @@ use crate::{
     telemetry::cause_chain,
 };
 
-/// Events kept for slow clients before they are dropped (they resume with Last-Event-ID).
-/// Above what one score flush of a heavy vote load makes: at 6 000 votes a second spread over
-/// many posts, a flush is ~1 500 events, sent at once, and a client that is keeping up must
-/// not be dropped because it had not been scheduled yet (1 024 dropped them all).
+/// Events kept for slow clients (one ring that all of this replica's clients share) before they
+/// are dropped (they resume with Last-Event-ID); a client is usually cut sooner, at
+/// `StreamLimits::backlog_bytes` behind. Above what one score flush of a heavy vote load
+/// makes: at 6 000 votes a second spread over many posts, a flush is ~1 500 events, sent at
+/// once, and a client that is keeping up must not be dropped because it had not been scheduled
+/// yet (1 024 dropped them all).
 const BROADCAST_CAPACITY: usize = 16_384;
 /// Events the relay reads from the table at once.
 const PAGE: i64 = 1000;
@@ -70,10 +72,20 @@ pub struct LiveStats {
     pub listener_reconnects: AtomicU64,
 }
 
+/// An event as the relay broadcasts it: with the relay's running total of event bytes
+/// ([`Event::approximate_size`]) through it, so that a client can tell how far behind it is.
+#[derive(Clone)]
+struct Relayed {
+    event: Arc<Event>,
+    bytes_through: u64,
+}
+
 #[derive(Clone)]
 pub struct LiveEvents {
     events: EventRepository,
-    broadcast: broadcast::Sender<Arc<Event>>,
+    broadcast: broadcast::Sender<Relayed>,
+    /// The running total of event bytes the relay has broadcast (see [`Relayed`]).
+    bytes_relayed: Arc<AtomicU64>,
     /// The newest events the relay read, and what it last sent: see [`Recent`]. Locked while
     /// the relay sends, so a client subscribing sees each event either here or in `broadcast`.
     recent: Arc<Mutex<Recent>>,
@@ -92,6 +104,7 @@ impl LiveEvents {
         Self {
             events,
             broadcast: broadcast::channel(BROADCAST_CAPACITY).0,
+            bytes_relayed: Arc::default(),
             recent: Arc::default(),
             caps,
             changed_scores: Arc::default(),
@@ -118,8 +131,8 @@ impl LiveEvents {
     }
 
     /// A client's stream: what it missed since `last` (or `resync`), then every new event,
-    /// until the client lags behind the broadcast (it is dropped, and resumes with
-    /// `Last-Event-ID`) or the server stops. Refused when `client` (or this replica) has as
+    /// until the client falls `backlog_bytes` behind the newest event (it is cut, and resumes
+    /// with `Last-Event-ID`) or the server stops. Refused when `client` (or this replica) has as
     /// many streams open as it may.
     pub async fn subscribe(
         &self,
@@ -160,6 +173,8 @@ impl LiveEvents {
         let events = self.events.clone();
         let stop = self.streams_end.clone();
         let stats = self.stats.clone();
+        let bytes_relayed = self.bytes_relayed.clone();
+        let backlog_bytes = self.caps.limits().backlog_bytes as u64;
         Ok(async_stream::stream! {
             let _permit = permit;
             let mut sent_up_to = 0;
@@ -183,7 +198,9 @@ impl LiveEvents {
                         if stop.is_cancelled() {
                             return;
                         }
-                        let page = match events.after(sent_up_to, REPLAY_PAGE).await {
+                        // Boxed: in place, the query's state would make every stream's state
+                        // this large, for as long as it stays open.
+                        let page = match Box::pin(events.after(sent_up_to, REPLAY_PAGE)).await {
                             Ok(page) => page,
                             Err(error) => {
                                 // The client reconnects and resumes where it got to.
@@ -209,8 +226,19 @@ impl LiveEvents {
                     received = live.recv() => received,
                 };
                 match event {
-                    Ok(event) if event.id <= sent_up_to => {}
-                    Ok(event) => {
+                    Ok(relayed) if relayed.event.id <= sent_up_to => {}
+                    Ok(relayed)
+                        if bytes_relayed
+                            .load(Ordering::Relaxed)
+                            .saturating_sub(relayed.bytes_through)
+                            > backlog_bytes =>
+                    {
+                        // This client reads slower than the board changes: it resumes (with
+                        // Last-Event-ID) from a replay, a page at a time, or gets `resync`.
+                        stats.clients_dropped.fetch_add(1, Ordering::Relaxed);
+                        break;
+                    }
+                    Ok(Relayed { event, .. }) => {
                         sent_up_to = event.id;
                         stats.events_sent.fetch_add(1, Ordering::Relaxed);
                         yield Delivery::Event(event);
@@ -301,8 +329,15 @@ impl LiveEvents {
             for event in page.events {
                 let event = Arc::new(event);
                 recent.keep(event.clone());
+                // Only the relay adds to it (under the lock), so a load and a store will do.
+                let bytes_through =
+                    self.bytes_relayed.load(Ordering::Relaxed) + event.approximate_size() as u64;
+                self.bytes_relayed.store(bytes_through, Ordering::Relaxed);
                 // No receiver is not an error: no client is connected to this replica.
-                let _ = self.broadcast.send(event);
+                let _ = self.broadcast.send(Relayed {
+                    event,
+                    bytes_through,
+                });
             }
             recent.through = page.through;
             drop(recent);

@@ -23,6 +23,11 @@ const RETRY_REPLICA_AFTER: Duration = Duration::from_secs(5);
 pub struct StreamLimits {
     pub per_client: usize,
     pub per_replica: usize,
+    /// How far (in [`Event::approximate_size`] bytes) a stream may fall behind the newest
+    /// event before it is cut (the client resumes with `Last-Event-ID`).
+    ///
+    /// [`Event::approximate_size`]: crate::domain::Event::approximate_size
+    pub backlog_bytes: usize,
 }
 
 #[derive(Clone)]

@@ -574,3 +574,102 @@ async fn a_client_gets_its_quota_of_streams_and_the_replica_its_total() {
     assert_eq!(refused.headers()["retry-after"], "5");
     assert_error(refused, 503).await;
 }
+
+/// Inserts `count` posts of `text_bytes` bytes of text each straight into the table (as
+/// another replica's writers would), and waits until their events are numbered.
+async fn insert_posts(app: &TestApp, count: i64, text_bytes: i32) {
+    sqlx::query(
+        "INSERT INTO posts (title, post, username)
+         SELECT 'bulk', repeat('x', $2), 'u' FROM generate_series(1, $1)",
+    )
+    .bind(count)
+    .bind(text_bytes)
+    .execute(&app.db.pool)
+    .await
+    .unwrap();
+    all_events_numbered(app).await;
+}
+
+/// A client more than `backlog_bytes` behind the newest event is cut; it resumes with
+/// `Last-Event-ID` and gets exactly the rest, in order.
+#[tokio::test]
+async fn a_client_that_falls_behind_by_more_than_the_backlog_is_cut_and_resumes_exactly() {
+    const POSTS: i64 = 600;
+    let app = spawn_app_with(|config| config.stream_limits.backlog_bytes = 64 * 1024).await;
+    let mut slow = EventStream::connect(&app.address, None).await;
+    app.create_ok("first").await;
+    let first_id = slow.next_of("post", WITHIN_A_SECOND).await.id.unwrap();
+    // ~2.4 MB of events, broadcast a page (1 000 events) at a time: far more than 64 KiB ahead.
+    insert_posts(&app, POSTS, 4000).await;
+    let mut last = first_id;
+    while let Some(event) = slow.next_within(Duration::from_secs(2)).await {
+        assert_eq!(event.id, Some(last + 1), "in order, no gap");
+        last += 1;
+    }
+    assert!(
+        last < first_id + POSTS,
+        "cut before the end of the burst (got through {last})"
+    );
+
+    let mut resumed = EventStream::connect(&app.address, Some(last)).await;
+    for expected in last + 1..=first_id + POSTS {
+        let event = resumed.next_within(Duration::from_secs(2)).await;
+        assert_eq!(event.map(|e| e.id), Some(Some(expected)));
+    }
+}
+
+/// A client that stops reading is cut once the server has waited `send_timeout` to write to
+/// it: its connection and its place among the stream caps are given back.
+#[tokio::test]
+async fn a_client_that_stops_reading_is_cut_after_the_send_timeout() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let app = spawn_app_with(|config| {
+        config.send_timeout = Duration::from_secs(1);
+        config.stream_limits.per_client = 1;
+        // Only the send timeout cuts it here.
+        config.stream_limits.backlog_bytes = usize::MAX / 2;
+    })
+    .await;
+    let address: std::net::SocketAddr = app.address.trim_start_matches("http://").parse().unwrap();
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut stalled = socket.connect(address).await.unwrap();
+    stalled
+        .write_all(b"GET /events HTTP/1.1\r\nHost: test\r\nAccept: text/event-stream\r\n\r\n")
+        .await
+        .unwrap();
+    let mut head = [0u8; 512];
+    let read = stalled.read(&mut head).await.unwrap();
+    assert!(
+        head[..read].starts_with(b"HTTP/1.1 200"),
+        "{:?}",
+        String::from_utf8_lossy(&head[..read])
+    );
+    assert_eq!(
+        app.get("/events").await.status(),
+        429,
+        "the stream holds the client's one place"
+    );
+
+    // Far more than the socket buffers hold; the client reads none of it.
+    insert_posts(&app, 2000, 4000).await;
+    let mut place_given_back = false;
+    for _ in 0..100 {
+        let response = app.get("/events").await;
+        if response.status() == 200 {
+            place_given_back = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(place_given_back, "the stalled stream was cut within 10 s");
+
+    // What the buffers held, then the end.
+    let mut rest = Vec::new();
+    let ended = tokio::time::timeout(Duration::from_secs(10), stalled.read_to_end(&mut rest)).await;
+    assert!(
+        matches!(ended, Ok(Ok(_)) | Ok(Err(_))),
+        "the server closed the connection"
+    );
+}
