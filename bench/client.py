@@ -10,11 +10,16 @@
       Fixed work, for requests that must each be new (image variants made cold). Prints a
       summary in the shape of wrk.lua's: requests, seconds, rps, p50_us, p90_us, p99_us,
       max_us, status_errors, unexpected, socket_errors, timeouts, bytes.
-  client.py hold URL COUNT SECONDS [--server-pid PID]
-      COUNT connections to an event stream (GET, Accept: text/event-stream), held open for
-      SECONDS once all are open. Prints how many opened, answered 200 with
-      text/event-stream, and were still open at the end; with --server-pid, the server's
-      VmRSS / VmHWM (KiB) read while all of them were held.
+  client.py fanout EVENTS_URL COUNT CREATE_URL CREATES [--server-pid PID] [--sources N]
+          [--gap SECONDS] [--stalled K]
+      COUNT event streams, spread over N source addresses (127.0.0.1..N: one address has
+      about 28 000 ephemeral ports); with --server-pid, the server's VmRSS before the first
+      and while all are held. Then CREATES posts, one every --gap seconds (multipart POST to
+      CREATE_URL, each titled with a marker), and for each the time from sending it to its
+      `post` event arriving at every stream. --stalled: K more streams that read nothing
+      (they fill their server-side backlog and must be cut at its bound, not slow the rest);
+      prints how many of them the server closed. Prints p50/p90/p99/max of the arrival
+      latencies, deliveries missing, and the memory figures.
   client.py event-latency EVENTS_URL VOTE_URL POST_ID COUNT [--gap SECONDS]
       One event-stream subscriber; COUNT times: vote +1 on POST_ID, then wait for the first
       event whose `data:` JSON names POST_ID (`id` or `post_id`). Prints p50/p90/p99/max of
@@ -194,59 +199,135 @@ def server_memory(pid):
     return out
 
 
-async def hold(url: str, count: int, seconds: float, server_pid) -> dict:
+class FanoutStream(asyncio.Protocol):
+    """One event stream, read with a protocol (a callback per chunk, no task per read: the
+    client must keep up with tens of thousands of streams on a shared machine). Notes when
+    each marker of `markers` arrives; `stalled` streams read nothing after the head."""
+
+    def __init__(self, request: bytes, markers, sent_at, latencies, stalled: bool):
+        self.request, self.markers, self.sent_at = request, markers, sent_at
+        self.latencies, self.stalled = latencies, stalled
+        self.opened = asyncio.get_running_loop().create_future()
+        self.closed = asyncio.get_running_loop().create_future()
+        self.head, self.pending, self.next_marker = b"", b"", 0
+        self.transport = None
+
+    def connection_made(self, transport):
+        self.transport = transport
+        transport.write(self.request)
+
+    def data_received(self, chunk):
+        now = time.monotonic()
+        if not self.opened.done():
+            self.head += chunk
+            if b"\r\n\r\n" not in self.head:
+                return
+            head, _, chunk = self.head.partition(b"\r\n\r\n")
+            lines = head.decode("latin-1").split("\r\n")
+            if lines[0].split()[1] != "200" or "text/event-stream" not in head.decode("latin-1"):
+                self.opened.set_exception(ValueError(lines[0]))
+                self.transport.close()
+                return
+            self.opened.set_result(True)
+            if self.stalled:
+                self.transport.pause_reading()
+        if self.stalled:
+            return  # what it reads at the end (the buffers) is not timed
+        self.pending += chunk
+        while (self.next_marker < len(self.markers)
+               and self.markers[self.next_marker] in self.pending):
+            k = self.next_marker
+            self.latencies[k].append(now - self.sent_at[k])
+            self.pending = self.pending[self.pending.index(self.markers[k]):]
+            self.next_marker += 1
+        self.pending = self.pending[-200:]
+
+    def connection_lost(self, exc):
+        if not self.opened.done():
+            self.opened.set_exception(exc or ConnectionResetError("closed before the head"))
+        if not self.closed.done():
+            self.closed.set_result(True)
+
+
+def multipart_create(host, port, path, title) -> bytes:
+    boundary = "fanoutboundary"
+    fields = {"title": title, "post": "fanout probe", "username": "bench"}
+    body = "".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+                   f"{value}\r\n" for name, value in fields.items())
+    body += f"--{boundary}--\r\n"
+    return request_bytes("POST", host, port, path,
+                         {"Content-Type": f"multipart/form-data; boundary={boundary}"},
+                         body.encode())
+
+
+async def fanout(url: str, count: int, create_url: str, creates: int, server_pid, sources: int,
+                 gap: float, stalled: int) -> dict:
+    loop = asyncio.get_running_loop()
     host, port, path = split_url(url)
-    data = request_bytes("GET", host, port, path, {"Accept": "text/event-stream"})
-    state = {"opened": 0, "ok": 0, "failed": {}, "open_now": 0}
-    all_open = asyncio.Event()
-    release = asyncio.Event()
+    request = request_bytes("GET", host, port, path, {"Accept": "text/event-stream"})
+    idle_memory = server_memory(server_pid) if server_pid else {}
+    markers = [f"fanout-{time.time_ns()}-{k}".encode() for k in range(creates)]
+    sent_at = [0.0] * creates
+    latencies = [[] for _ in range(creates)]
+    failed = {}
     gate = asyncio.Semaphore(200)  # connections being set up at a time
 
-    def settled():
-        if state["ok"] + sum(state["failed"].values()) == count:
-            all_open.set()
-
-    async def one():
+    async def one(n, is_stalled):
         try:
             async with gate:
-                reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 30)
-                state["opened"] += 1
-                writer.write(data)
-                await writer.drain()
-                status, headers = await asyncio.wait_for(read_head(reader), 30)
-            if status != 200 or not headers.get("content-type", "").startswith(
-                    "text/event-stream"):
-                raise ValueError(f"{status} {headers.get('content-type', '')}")
-        except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError) as e:
-            key = type(e).__name__ if not isinstance(e, ValueError) else str(e)
-            state["failed"][key] = state["failed"].get(key, 0) + 1
-            settled()
-            return
-        state["ok"] += 1
-        state["open_now"] += 1
-        settled()
-        reading = asyncio.create_task(reader.read(-1))  # ends when the server closes
-        done, _ = await asyncio.wait({reading, asyncio.create_task(release.wait())},
-                                     return_when=asyncio.FIRST_COMPLETED)
-        if reading in done:
-            state["open_now"] -= 1
-        else:
-            reading.cancel()
-        writer.close()
+                _, stream = await asyncio.wait_for(loop.create_connection(
+                    lambda: FanoutStream(request, markers, sent_at, latencies, is_stalled),
+                    host, port, local_addr=(f"127.0.0.{1 + n % sources}", 0)), 30)
+                await asyncio.wait_for(stream.opened, 30)
+            return stream
+        except (OSError, asyncio.TimeoutError, ValueError) as e:
+            key = str(e) if isinstance(e, ValueError) else type(e).__name__
+            failed[key] = failed.get(key, 0) + 1
+            return None
 
     t0 = time.monotonic()
-    tasks = [asyncio.create_task(one()) for _ in range(count)]
-    await all_open.wait()
+    opened = await asyncio.gather(*(one(n, n >= count) for n in range(count + stalled)))
+    streams = [s for s in opened[:count] if s]
+    stalled_streams = [s for s in opened[count:] if s]
     opened_s = time.monotonic() - t0
-    await asyncio.sleep(seconds)
-    memory = server_memory(server_pid) if server_pid else {}
-    alive = state["open_now"]
-    release.set()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    return {"count": count, "opened": state["opened"], "ok": state["ok"],
-            "failed": state["failed"], "alive_at_end": alive, "seconds_to_open": round(opened_s, 3),
-            "held_s": seconds, "server_rss_kib": memory.get("VmRSS"),
-            "server_hwm_kib": memory.get("VmHWM")}
+    await asyncio.sleep(3)  # the server settles (its allocator, the relay's first reads)
+    held_memory = server_memory(server_pid) if server_pid else {}
+    c_host, c_port, c_path = split_url(create_url)
+    create_statuses = {}
+    for k in range(creates):
+        reader, writer = await asyncio.open_connection(c_host, c_port)
+        sent_at[k] = time.monotonic()
+        writer.write(multipart_create(c_host, c_port, c_path, markers[k].decode()))
+        await writer.drain()
+        status, headers = await read_head(reader)
+        await read_body(reader, headers)
+        writer.close()
+        create_statuses[str(status)] = create_statuses.get(str(status), 0) + 1
+        await asyncio.sleep(gap)
+    # The last events may still be on their way (at most 10 s more).
+    alive = [s for s in streams if not s.closed.done()]
+    deadline = time.monotonic() + 10
+    while (sum(map(len, latencies)) < creates * len(alive) and time.monotonic() < deadline):
+        await asyncio.sleep(0.1)
+    # Whether the server closed the streams that read nothing: read what the buffers hold.
+    for s in stalled_streams:
+        s.transport.resume_reading()
+    await asyncio.sleep(2)
+    stalled_closed = sum(s.closed.done() for s in stalled_streams)
+    for s in streams + stalled_streams:
+        s.transport.close()
+    every = sorted(l for per_create in latencies for l in per_create)
+    us = lambda p: round(percentile(every, p) * 1e6) if every else None
+    idle_kib, held_kib = idle_memory.get("VmRSS"), held_memory.get("VmRSS")
+    return {"count": count, "ok": len(streams), "failed": failed,
+            "alive_at_end": len(alive), "seconds_to_open": round(opened_s, 3), "sources": sources,
+            "creates": creates, "create_statuses": create_statuses,
+            "deliveries": len(every), "missing": creates * len(alive) - len(every),
+            "p50_us": us(50), "p90_us": us(90), "p99_us": us(99), "max_us": us(100),
+            "stalled": stalled, "stalled_closed": stalled_closed,
+            "server_idle_rss_kib": idle_kib, "server_rss_kib": held_kib,
+            "server_kib_per_stream": round((held_kib - idle_kib) / len(streams), 2)
+            if idle_kib and held_kib and streams else None}
 
 
 async def event_latency(events_url: str, vote_url: str, post_id: int, count: int,
@@ -437,11 +518,15 @@ def main() -> None:
     f.add_argument("list_file")
     f.add_argument("concurrency", type=int)
     f.add_argument("--expect", type=int)
-    h = sub.add_parser("hold")
-    h.add_argument("url")
-    h.add_argument("count", type=int)
-    h.add_argument("seconds", type=float)
-    h.add_argument("--server-pid", type=int)
+    o = sub.add_parser("fanout")
+    o.add_argument("url")
+    o.add_argument("count", type=int)
+    o.add_argument("create_url")
+    o.add_argument("creates", type=int)
+    o.add_argument("--server-pid", type=int)
+    o.add_argument("--sources", type=int, default=1)
+    o.add_argument("--gap", type=float, default=1.0)
+    o.add_argument("--stalled", type=int, default=0)
     e = sub.add_parser("event-latency")
     e.add_argument("events_url")
     e.add_argument("vote_url")
@@ -467,8 +552,9 @@ def main() -> None:
         result = asyncio.run(fetch(a.list_file, a.concurrency, a.expect))
     elif a.cmd == "storm":
         result = asyncio.run(storm(a.url, a.count, a.seconds, a.last_id, a.newest_id))
-    elif a.cmd == "hold":
-        result = asyncio.run(hold(a.url, a.count, a.seconds, a.server_pid))
+    elif a.cmd == "fanout":
+        result = asyncio.run(fanout(a.url, a.count, a.create_url, a.creates, a.server_pid,
+                                    a.sources, a.gap, a.stalled))
     else:
         result = asyncio.run(event_latency(a.events_url, a.vote_url, a.post_id, a.count, a.gap))
     print(json.dumps(result))

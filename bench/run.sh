@@ -37,7 +37,8 @@
 #   BENCH_UPLOAD_CLIENTS=8 connections of upload_5mib
 #   BENCH_VARIANT_IMAGES=100  distinct photos per round of image_variant_cold
 #   BENCH_VARIANT_CLIENTS=8   connections of image_variant_cold
-#   BENCH_SSE_CLIENTS=10000   event streams held by sse_idle
+#   BENCH_SSE_CLIENTS=50000   event streams held by sse_idle_50k and sse_fanout (at most what
+#                          the open-files hard limit allows, less 1 000: the figure says so)
 #   BENCH_EVENT_PROBES=200    votes timed to their event by event_latency
 #   BENCH_STORM_CLIENTS=10000 clients that come back within 10 s in sse_reconnect_storm
 #   BENCH_STORM_MISSED=20     events each of them missed
@@ -70,7 +71,7 @@ VOTE_BURST="${BENCH_VOTE_BURST:-500}"
 UPLOAD_CLIENTS="${BENCH_UPLOAD_CLIENTS:-8}"
 VARIANT_IMAGES="${BENCH_VARIANT_IMAGES:-100}"
 VARIANT_CLIENTS="${BENCH_VARIANT_CLIENTS:-8}"
-SSE_CLIENTS="${BENCH_SSE_CLIENTS:-10000}"
+SSE_CLIENTS="${BENCH_SSE_CLIENTS:-50000}"
 EVENT_PROBES="${BENCH_EVENT_PROBES:-200}"
 STORM_CLIENTS="${BENCH_STORM_CLIENTS:-10000}"
 STORM_MISSED="${BENCH_STORM_MISSED:-20}"
@@ -85,6 +86,17 @@ for setting in REPEAT DURATION CONNECTIONS THREADS BIG_BOARD VOTE_BURST UPLOAD_C
   [[ "${!setting}" =~ ^[1-9][0-9]*$ ]] || die "BENCH_$setting must be a positive whole number"
 done
 [[ "$WARMUP" =~ ^[0-9]+$ ]] || die "BENCH_WARMUP must be a whole number"
+# Every stream is an open file in the server and in the client: both get the hard limit, and
+# where that is too low for SSE_CLIENTS (a container's), the streams are fewer.
+ulimit -n "$(ulimit -Hn)"
+SSE_STREAMS="$SSE_CLIENTS"
+SSE_STREAMS_NOTE=""
+if [[ "$(ulimit -Hn)" != unlimited ]] && ((SSE_CLIENTS + 1000 > $(ulimit -Hn))); then
+  SSE_STREAMS=$(($(ulimit -Hn) - 1000))
+  SSE_STREAMS_NOTE=" (not $SSE_CLIENTS: the open-files hard limit here is $(ulimit -Hn))"
+fi
+SSE_CREATES=5
+SSE_STALLED=10
 
 # ---------------------------------------------------------------------------------------------
 # The scenarios: groups that alternate, one function per scenario.
@@ -107,7 +119,7 @@ SCENARIO_GROUPS=(
   "create_text create_text_unsearched create_1mib create_text_pgbouncer"
   "create_text_now create_text_before vote_beside_creates"
   "upload_5mib"
-  "sse_idle"
+  "sse_idle_50k sse_fanout"
   "sse_reconnect_storm"
   "event_latency"
 )
@@ -140,7 +152,8 @@ declare -A TITLE=(
   [vote_beside_creates]="the same as vote, in the round of create_text_now (issue 21: creates ≥ 0.6× votes)"
   [create_text_pgbouncer]="the same as create_text, DATABASE_URL through PgBouncer in transaction mode (create_text's rival)"
   [upload_5mib]="POST /post multipart, 5 MiB PNG photo (new bytes each time), $UPLOAD_CLIENTS clients"
-  [sse_idle]="GET /events: $SSE_CLIENTS idle event streams held ${DURATION}s"
+  [sse_idle_50k]="GET /events: $SSE_STREAMS idle event streams from 50 source addresses$SSE_STREAMS_NOTE (figure: the server's RSS per stream above its idle RSS)"
+  [sse_fanout]="GET /events: $SSE_STREAMS streams + $SSE_STALLED that read nothing; $SSE_CREATES creates, 1 s apart (p50/p99: create sent → its post event at every stream)"
   [sse_reconnect_storm]="GET /events: $STORM_CLIENTS clients come back within ${STORM_SECONDS}s, each $STORM_MISSED events behind (p50/p99: until its last missed event)"
   [event_latency]="vote → its event on GET /events, under the vote load (p50/p99: event latency)"
 )
@@ -281,6 +294,7 @@ start_server() { # LABEL [DATABASE_URL, default the big board's] (SERVER_BIN: an
   [[ -n "${VIA_PGBOUNCER:-}" ]] && server_url="$(pgbouncer_url "$database_url")"
   test_backend_env "$server_url" bench-access-key bench-secret-key "$port" \
     "${BENCH_STATIC:-$RUN_DIR/no-static-dir}" "$SERVER_LOG_LEVEL"
+  backend_var STREAMS_PER_REPLICA 1000000 # the streams scenarios measure the streams, not the cap
   if [[ -n "${VIA_PGBOUNCER:-}" ]]; then
     backend_var DATABASE_POOLER transaction
     backend_var DATABASE_LISTEN_URL "$database_url"
@@ -1000,36 +1014,48 @@ probe_events() {
   fi
   [[ "$EVENTS_PROBE" == ok ]] || SKIP_REASON="$EVENTS_PROBE"
 }
-probe_sse_idle() { probe_events; }
+probe_sse_idle_50k() { probe_events; }
+probe_sse_fanout() { probe_events; }
 probe_event_latency() { probe_events; }
 probe_sse_reconnect_storm() { probe_events; }
 
-# SSE_CLIENTS event streams opened and held DURATION seconds: the server's resident memory
-# (VmRSS, read while all are held) is the figure; "requests" are the streams that opened.
-scenario_sse_idle() {
-  local tag="sse_idle-r$ROUND"
+# fanout_run NAME CREATES STALLED — SSE_STREAMS event streams, spread over 50 source addresses
+# (one address has ~28 000 ephemeral ports), held while CREATES posts are made 1 s apart, and
+# STALLED more streams that read nothing (client.py fanout). Figures: the server's RSS per
+# stream above its RSS before the first; each create's post event's latency at every stream.
+fanout_run() {
+  local name="$1" creates="$2" stalled="$3" tag="$1-r$ROUND"
   start_server "$tag"
-  log "sse_idle (round $ROUND of $REPEAT): $SSE_CLIENTS event streams held ${DURATION}s"
+  log "$name (round $ROUND of $REPEAT): $SSE_STREAMS event streams, $creates creates"
+  sleep 2 # the server's memory settles after startup
   start_sampler "$RUN_DIR/raw/$tag.cpu.json"
-  timed "$RUN_DIR/raw/$tag.load-cpu" "${LOAD_PREFIX[@]}" python3 "$BENCH_DIR/client.py" hold \
-    "$BASE_URL/events" "$SSE_CLIENTS" "$DURATION" --server-pid "$BACKEND_PID" \
-    >"$RUN_DIR/raw/$tag.hold.json"
+  timed "$RUN_DIR/raw/$tag.load-cpu" "${LOAD_PREFIX[@]}" python3 "$BENCH_DIR/client.py" fanout \
+    "$BASE_URL/events" "$SSE_STREAMS" "$BASE_URL/post" "$creates" --server-pid "$BACKEND_PID" \
+    --sources 50 --gap 1 --stalled "$stalled" >"$RUN_DIR/raw/$tag.fanout.json"
   stop_sampler
-  python3 - "$RUN_DIR/raw/$tag.hold.json" >"$RUN_DIR/raw/$tag.json" <<'PY'
+  python3 - "$RUN_DIR/raw/$tag.fanout.json" "$creates" >"$RUN_DIR/raw/$tag.json" <<'PY'
 import json, sys
-h = json.load(open(sys.argv[1]))
-failed = sum(h["failed"].values())
-print(json.dumps({"requests": h["ok"], "count_label": "streams held", "seconds": h["held_s"],
-                  "streams_alive": h["alive_at_end"],
-                  "held_rss_kib": h["server_rss_kib"], "status_errors": failed,
-                  "unexpected": failed, "socket_errors": 0,
-                  "timeouts": h["failed"].get("TimeoutError", 0),
-                  "seconds_to_open": h["seconds_to_open"]}))
+f = json.load(open(sys.argv[1]))
+creates = int(sys.argv[2])
+failed = sum(f["failed"].values())
+wrong = failed + f["missing"] + sum(n for s, n in f["create_statuses"].items() if s != "201")
+figures = {"p50_us": f["p50_us"], "p90_us": f["p90_us"], "p99_us": f["p99_us"],
+           "max_us": f["max_us"]} if creates else {}
+print(json.dumps({"requests": f["ok"], "count_label": "streams held", "seconds": 3 + creates,
+                  **figures, "status_errors": wrong, "unexpected": wrong, "socket_errors": 0,
+                  "timeouts": f["failed"].get("TimeoutError", 0),
+                  "streams_alive": f["alive_at_end"], "seconds_to_open": f["seconds_to_open"],
+                  "idle_rss_kib": f["server_idle_rss_kib"], "held_rss_kib": f["server_rss_kib"],
+                  "kib_per_stream": f["server_kib_per_stream"], "deliveries": f["deliveries"],
+                  "missing": f["missing"], "stalled": f["stalled"],
+                  "stalled_closed": f["stalled_closed"]}))
 PY
-  record_run sse_idle "$RUN_DIR/raw/$tag.json" "$RUN_DIR/raw/$tag.cpu.json" \
+  record_run "$name" "$RUN_DIR/raw/$tag.json" "$RUN_DIR/raw/$tag.cpu.json" \
     "$RUN_DIR/raw/$tag.load-cpu"
   stop_server
 }
+scenario_sse_idle_50k() { fanout_run sse_idle_50k 0 0; }
+scenario_sse_fanout() { fanout_run sse_fanout "$SSE_CREATES" "$SSE_STALLED"; }
 
 # A deploy's reconnect storm: STORM_CLIENTS clients come back within STORM_SECONDS, each with
 # a Last-Event-ID STORM_MISSED events old. A watcher stream keeps the replica's relay reading
