@@ -115,6 +115,7 @@ mod tests {
             StreamLimits {
                 per_client,
                 per_replica,
+                backlog_bytes: 1 << 20,
             },
             ClientKeyer::new([7; 32]),
         )
