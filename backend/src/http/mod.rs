@@ -117,8 +117,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(docs::docs_asset))
         // Every answer above is compressed when the client accepts it and it is worth it; the
         // event stream never is, and its response body should not carry a compressor's state
-        // (about 6 KB) for the hours a stream stays open. (The app's own files are compressed
-        // ahead of time: `spa`.)
+        // (about 6 KB) for the hours a stream stays open. (The app's files: `spa`.)
         .layer(CompressionLayer::new())
         .routes(routes!(events::events))
 }

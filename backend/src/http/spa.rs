@@ -6,7 +6,8 @@
 //! cached by browsers for a year and never revalidated; everything else (`index.html`, which
 //! names the current bundles, and files kept under their own name, like `favicon.ico`) is
 //! revalidated on every use. The build writes Brotli and gzip copies (`.br`, `.gz`) of its text
-//! files, sent to clients that accept them instead of compressing on every response.
+//! files, sent to clients that accept them instead of compressing on every response; a file
+//! without such a copy is compressed as it is sent.
 
 use std::path::{Path, PathBuf};
 
@@ -18,8 +19,11 @@ use axum::{
     middleware::{self, Next},
     response::{IntoResponse, Response},
 };
-use tower::{Layer, ServiceExt};
-use tower_http::services::{ServeDir, ServeFile};
+use tower::{ServiceBuilder, ServiceExt};
+use tower_http::{
+    compression::CompressionLayer,
+    services::{ServeDir, ServeFile},
+};
 
 use super::errors::route_not_found;
 
@@ -41,7 +45,12 @@ pub fn fallback<S: Clone + Send + Sync + 'static>(router: Router<S>, dir: &Path)
         .precompressed_gzip()
         .call_fallback_on_method_not_allowed(true)
         .fallback(app_shell.into_service());
-    router.fallback_service(middleware::from_fn(caching_headers).layer(files))
+    router.fallback_service(
+        ServiceBuilder::new()
+            .layer(CompressionLayer::new())
+            .layer(middleware::from_fn(caching_headers))
+            .service(files),
+    )
 }
 
 async fn spa_index(index: PathBuf, request: Request) -> Response {
