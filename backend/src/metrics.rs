@@ -86,6 +86,7 @@ pub struct Sample {
     pub sse_clients: u64,
     pub sse_events_sent_total: u64,
     pub sse_clients_dropped_total: u64,
+    pub sse_replay_pages_read_total: u64,
     pub event_listener_reconnects_total: u64,
     pub image_cache_capacity_bytes: u64,
     pub image_cache_bytes: u64,
@@ -246,7 +247,7 @@ impl Metrics {
         for (name, value) in gauges {
             self.gauge(name, Vec::new()).set(value);
         }
-        let counters: [(&'static str, u64); 6] = [
+        let counters: [(&'static str, u64); 7] = [
             (
                 "postboard_sse_events_sent_total",
                 sample.sse_events_sent_total,
@@ -254,6 +255,10 @@ impl Metrics {
             (
                 "postboard_sse_clients_dropped_total",
                 sample.sse_clients_dropped_total,
+            ),
+            (
+                "postboard_sse_replay_pages_read_total",
+                sample.sse_replay_pages_read_total,
             ),
             (
                 "postboard_event_listener_reconnects_total",
@@ -396,6 +401,11 @@ fn describe(recorder: &PrometheusRecorder) {
             "postboard_sse_clients_dropped_total",
             None,
             "Live clients dropped for falling behind (they resume with Last-Event-ID)",
+        ),
+        (
+            "postboard_sse_replay_pages_read_total",
+            None,
+            "Pages of the event log read for clients replayed from the table (shared between clients that replay the same stretch)",
         ),
         (
             "postboard_event_listener_reconnects_total",

@@ -253,6 +253,7 @@ fn sampler(pool: DbPool, live: &LiveEvents, service: &PostService) -> http::Samp
             sse_clients: live.open_streams() as u64,
             sse_events_sent_total: count(&stats.events_sent),
             sse_clients_dropped_total: count(&stats.clients_dropped),
+            sse_replay_pages_read_total: count(&stats.replay_pages_read),
             event_listener_reconnects_total: count(&stats.listener_reconnects),
             image_cache_capacity_bytes: cache.capacity_bytes,
             image_cache_bytes: cache.bytes,

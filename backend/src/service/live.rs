@@ -25,7 +25,7 @@ use futures_core::Stream;
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio_util::sync::CancellationToken;
 
-use super::{ServiceError, StreamCaps};
+use super::{ServiceError, StreamCaps, replay_pages::ReplayPages};
 use crate::{
     domain::{Event, LastEventId},
     repository::{EventRepository, RepositoryError},
@@ -41,8 +41,6 @@ use crate::{
 const BROADCAST_CAPACITY: usize = 16_384;
 /// Events the relay reads from the table at once.
 const PAGE: i64 = 1000;
-/// Events read at once for a client replayed from the table: what one such client holds.
-const REPLAY_PAGE: i64 = 200;
 /// The newest events each replica keeps in memory for clients that come back.
 const RECENT_KEPT: usize = 10_000;
 /// Votes are announced at most this often per post and replica.
@@ -69,6 +67,8 @@ pub enum Delivery {
 pub struct LiveStats {
     pub events_sent: AtomicU64,
     pub clients_dropped: AtomicU64,
+    /// Pages of the log read for replays ([`ReplayPages`]).
+    pub replay_pages_read: AtomicU64,
     pub listener_reconnects: AtomicU64,
 }
 
@@ -89,6 +89,8 @@ pub struct LiveEvents {
     /// The newest events the relay read, and what it last sent: see [`Recent`]. Locked while
     /// the relay sends, so a client subscribing sees each event either here or in `broadcast`.
     recent: Arc<Mutex<Recent>>,
+    /// What clients from further back than `recent` are replayed from.
+    replay_pages: ReplayPages,
     caps: StreamCaps,
     changed_scores: Arc<Mutex<HashSet<i64>>>,
     /// Cancelled when the server starts to stop: every client's stream ends, so that the
@@ -101,15 +103,17 @@ impl LiveEvents {
     /// `streams_end` ends every client's stream (graceful shutdown). The background loops
     /// below take a token of their own.
     pub fn new(events: EventRepository, caps: StreamCaps, streams_end: CancellationToken) -> Self {
+        let stats = Arc::<LiveStats>::default();
         Self {
             events,
             broadcast: broadcast::channel(BROADCAST_CAPACITY).0,
             bytes_relayed: Arc::default(),
             recent: Arc::default(),
+            replay_pages: ReplayPages::new(stats.clone()),
             caps,
             changed_scores: Arc::default(),
             streams_end,
-            stats: Arc::default(),
+            stats,
         }
     }
 
@@ -171,6 +175,7 @@ impl LiveEvents {
             start => start,
         };
         let events = self.events.clone();
+        let replay_pages = self.replay_pages.clone();
         let stop = self.streams_end.clone();
         let stats = self.stats.clone();
         let bytes_relayed = self.bytes_relayed.clone();
@@ -200,7 +205,7 @@ impl LiveEvents {
                         }
                         // Boxed: in place, the query's state would make every stream's state
                         // this large, for as long as it stays open.
-                        let page = match Box::pin(events.after(sent_up_to, REPLAY_PAGE)).await {
+                        let page = match Box::pin(replay_pages.after(&events, sent_up_to)).await {
                             Ok(page) => page,
                             Err(error) => {
                                 // The client reconnects and resumes where it got to.
@@ -209,11 +214,12 @@ impl LiveEvents {
                                 return;
                             }
                         };
-                        for event in page.events {
+                        // A shared page may begin before where this client is.
+                        for event in page.events.iter().filter(|event| event.id > sent_up_to) {
                             stats.events_sent.fetch_add(1, Ordering::Relaxed);
-                            yield Delivery::Event(Arc::new(event));
+                            yield Delivery::Event(event.clone());
                         }
-                        sent_up_to = page.through;
+                        sent_up_to = sent_up_to.max(page.through);
                         if page.complete {
                             break;
                         }

@@ -9,6 +9,7 @@ mod post_deletion;
 mod post_service;
 mod purge;
 mod rate_limiter;
+mod replay_pages;
 mod reports;
 mod search;
 mod shown_images;

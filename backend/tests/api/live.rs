@@ -673,3 +673,50 @@ async fn a_client_that_stops_reading_is_cut_after_the_send_timeout() {
         "the server closed the connection"
     );
 }
+
+/// Clients that come back from further than the replica's memory at about the same point (a
+/// deploy) share the pages read from the table: each gets exactly what it missed, and the
+/// table is read about once for all of them, not once for each.
+#[tokio::test]
+async fn clients_replaying_the_same_stretch_share_the_pages_read_from_the_table() {
+    const MISSED: i64 = 1000;
+    const CLIENTS: i64 = 20;
+    let app = spawn_app_with(crate::metrics::with_metrics).await;
+    app.create_ok("seen").await;
+    all_events_numbered(&app).await;
+    let seen: i64 = sqlx::query_scalar("SELECT max(id) FROM events")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    insert_posts(&app, MISSED, 10).await;
+    let metrics = app.metrics_address.clone().expect("a metrics listener");
+    let pages_read = || async {
+        let text = crate::metrics::scrape(&metrics).await;
+        crate::metrics::value(&text, "postboard_sse_replay_pages_read_total").unwrap_or(0.0)
+    };
+    let before = pages_read().await;
+
+    // Each from its own point within the first pages.
+    let replays = (0..CLIENTS).map(|n| {
+        let (address, from) = (app.address.clone(), seen + n * 17);
+        async move {
+            let mut client = EventStream::connect(&address, Some(from)).await;
+            let mut ids = Vec::new();
+            while ids.len() < (seen + MISSED - from) as usize {
+                let event = client.next_within(Duration::from_secs(5)).await;
+                ids.push(event.expect("replayed").id.unwrap());
+            }
+            assert_eq!(ids, (from + 1..=seen + MISSED).collect::<Vec<_>>());
+        }
+    });
+    futures::future::join_all(replays).await;
+
+    let read = pages_read().await - before;
+    // Alone, each client would read 5 or 6 pages (200 events each): over 100 in all. Shared,
+    // each full page is read once, and the last (the end of the log) by each client that
+    // gets there once it was read.
+    assert!(
+        read <= 6.0 + CLIENTS as f64,
+        "{read} pages read for {CLIENTS} clients"
+    );
+}

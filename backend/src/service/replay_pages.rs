@@ -1,0 +1,128 @@
+//! Pages of the event log read for clients that come back from further back than the relay's
+//! memory reaches, shared between them. After a deploy, many clients come back from about the
+//! same point: each page is read from the table once, by whichever client asks first, and the
+//! others are handed the same page (or wait for it), instead of each client reading the whole
+//! stretch itself.
+//!
+//! Pages start on multiples of [`REPLAY_PAGE`] (a client that resumes within a page is handed
+//! the whole page and skips what it has), so clients that resume from different points share
+//! the pages after their first. Only full pages are kept: the last page of the log grows.
+//! A kept page holds its posts as they were when it was read; anything that changed since has
+//! its own event further on.
+
+use std::{
+    collections::{HashMap, VecDeque},
+    sync::{Arc, Mutex, atomic::Ordering},
+};
+
+use tokio::sync::OnceCell;
+
+use super::LiveStats;
+use crate::{
+    domain::Event,
+    repository::{EventRepository, RepositoryError},
+};
+
+/// Events read at once for a replay: what one replaying client holds beyond the shared pages.
+pub const REPLAY_PAGE: i64 = 200;
+/// Pages kept (the oldest is forgotten first): at most this × [`REPLAY_PAGE`] events.
+const PAGES_KEPT: usize = 50;
+
+/// A stretch of the log, as replayed: shared by the clients it is handed to.
+pub struct ReplayPage {
+    pub events: Vec<Arc<Event>>,
+    /// The last id read (events left out included): where the next page starts.
+    pub through: i64,
+    /// Whether this page reached the newest event.
+    pub complete: bool,
+}
+
+type Slot = Arc<OnceCell<Arc<ReplayPage>>>;
+
+#[derive(Clone)]
+pub struct ReplayPages {
+    kept: Arc<Mutex<Kept>>,
+    stats: Arc<LiveStats>,
+}
+
+#[derive(Default)]
+struct Kept {
+    by_start: HashMap<i64, Slot>,
+    oldest_first: VecDeque<i64>,
+}
+
+impl ReplayPages {
+    pub fn new(stats: Arc<LiveStats>) -> Self {
+        Self {
+            kept: Arc::default(),
+            stats,
+        }
+    }
+
+    /// The page holding the events just after `after`: read from `events` unless another
+    /// client read it (or is reading it) already.
+    pub async fn after(
+        &self,
+        events: &EventRepository,
+        after: i64,
+    ) -> Result<Arc<ReplayPage>, RepositoryError> {
+        let start = after - after.rem_euclid(REPLAY_PAGE);
+        let slot = self.slot(start);
+        let read = slot.get_or_try_init(|| self.read(events, start)).await;
+        let page = match read {
+            Ok(page) => page.clone(),
+            Err(error) => {
+                self.forget(start, &slot);
+                return Err(error);
+            }
+        };
+        if page.complete {
+            // The end of the log, which grows: read afresh next time.
+            self.forget(start, &slot);
+        }
+        Ok(page)
+    }
+
+    async fn read(
+        &self,
+        events: &EventRepository,
+        start: i64,
+    ) -> Result<Arc<ReplayPage>, RepositoryError> {
+        self.stats.replay_pages_read.fetch_add(1, Ordering::Relaxed);
+        let page = events.after(start, REPLAY_PAGE).await?;
+        Ok(Arc::new(ReplayPage {
+            events: page.events.into_iter().map(Arc::new).collect(),
+            through: page.through,
+            complete: page.complete,
+        }))
+    }
+
+    fn slot(&self, start: i64) -> Slot {
+        let mut kept = self.kept.lock().expect("never poisoned");
+        if let Some(slot) = kept.by_start.get(&start) {
+            return slot.clone();
+        }
+        if kept.oldest_first.len() == PAGES_KEPT
+            && let Some(oldest) = kept.oldest_first.pop_front()
+        {
+            kept.by_start.remove(&oldest);
+        }
+        let slot = Slot::default();
+        kept.by_start.insert(start, slot.clone());
+        kept.oldest_first.push_back(start);
+        slot
+    }
+
+    /// Forgets the page at `start` if it is still `slot`.
+    fn forget(&self, start: i64, slot: &Slot) {
+        let mut kept = self.kept.lock().expect("never poisoned");
+        if kept
+            .by_start
+            .get(&start)
+            .is_some_and(|kept| Arc::ptr_eq(kept, slot))
+        {
+            kept.by_start.remove(&start);
+            kept.oldest_first.retain(|kept| *kept != start);
+        }
+    }
+}
