@@ -29,7 +29,8 @@
       with `Last-Event-ID: LAST_ID`, and read until the event NEWEST_ID. Prints how many got
       exactly the ids LAST_ID+1..NEWEST_ID in order ("exact"), how many got something else
       ("wrong", with the first few), the failures by kind, and p50/p99/max of the time from
-      connecting to the last of those events.
+      connecting to the last of those events, and of the time to the first (first_p50_us,
+      first_p99_us).
   client.py dims FILE
       WIDTHxHEIGHT of a PNG, JPEG, GIF or WebP file ("?" when unknown).
 """
@@ -457,7 +458,7 @@ async def storm(url: str, count: int, seconds: float, last_id: int, newest_id: i
                          {"Accept": "text/event-stream", "Last-Event-ID": str(last_id)})
     expected = list(range(last_id + 1, newest_id + 1))
     state = {"exact": 0, "wrong": [], "failed": {}}
-    times = []
+    times, first_times = [], []
 
     async def one(delay):
         await asyncio.sleep(delay)
@@ -479,6 +480,8 @@ async def storm(url: str, count: int, seconds: float, last_id: int, newest_id: i
                     raise asyncio.IncompleteReadError(b"", None)
                 pending += chunk
                 cut = pending.rfind(b"\n")
+                if not ids:
+                    first_times.append(time.monotonic() - t0)
                 ids.extend(int(m) for m in SSE_ID.findall(pending, 0, cut + 1))
                 pending = pending[cut + 1:]
             times.append(time.monotonic() - t0)
@@ -499,12 +502,15 @@ async def storm(url: str, count: int, seconds: float, last_id: int, newest_id: i
     await asyncio.gather(*(one(seconds * n / count) for n in range(count)))
     elapsed = time.monotonic() - t0
     times.sort()
+    first_times.sort()
     return {"count": count, "exact": state["exact"], "wrong": len(state["wrong"]),
             "wrong_examples": [w for w in state["wrong"] if w][:5], "failed": state["failed"],
             "events_each": len(expected), "seconds": round(elapsed, 3),
             "p50_us": round(percentile(times, 50) * 1e6) if times else None,
             "p99_us": round(percentile(times, 99) * 1e6) if times else None,
-            "max_us": round(times[-1] * 1e6) if times else None}
+            "max_us": round(times[-1] * 1e6) if times else None,
+            "first_p50_us": round(percentile(first_times, 50) * 1e6) if first_times else None,
+            "first_p99_us": round(percentile(first_times, 99) * 1e6) if first_times else None}
 
 
 def main() -> None:

@@ -335,6 +335,16 @@ def main() -> None:
                "the per-round ratios)", ["list_new_1m_now", "list_new_1m_before"],
                lambda: (f"{list_vs_before:.2f}×", list_vs_before >= 0.95)),
     ]
+    def round_ratio(name, rival, key):
+        """The median over rounds of name's key / rival's key in the same round."""
+        rivals = {r["round"]: r.get(key) for r in runs.get(rival, [])}
+        return median([r[key] / rivals[r["round"]] for r in runs.get(name, [])
+                       if r.get(key) and rivals.get(r["round"])])
+
+    def replay_growth():
+        return [r["peak_rss_kib"] - r["idle_rss_kib"] for r in runs["list_beside_replays"]]
+
+    REPLAY_TEXT = "100 clients replaying 20 000 events each from the table"
     create_vs_vote = medians.get(comparisons[10][0])
     create_vs_before = medians.get(comparisons[11][0])
     issue21 = [
@@ -372,6 +382,19 @@ def main() -> None:
                         f"{max(r['missing'] for r in runs['sse_fanout'])} missing",
                         med_of("sse_fanout", "p99_us") <= 1_000_000
                         and all(r["missing"] == 0 for r in runs["sse_fanout"]))),
+        target(f"{REPLAY_TEXT}: server RSS grows ≤ 64 MiB, every client's first event "
+               "≤ 100 ms (p99) and exactly what it missed, GET /post p99 ≤ 2× the same list "
+               "alone (median of the per-round ratios)", ["list_beside_replays", "list_alone"],
+               lambda: (f"+{mib(max(replay_growth()))} RSS, first event p99 "
+                        f"{ms(max(r['replays']['first_p99_us'] for r in runs['list_beside_replays']))}"
+                        f", {min(r['replays']['exact'] for r in runs['list_beside_replays'])} of "
+                        f"{runs['list_beside_replays'][0]['replays']['count']} exact, list p99 "
+                        f"{round_ratio('list_beside_replays', 'list_alone', 'p99_us'):.2f}×",
+                        max(replay_growth()) <= 64 * 1024
+                        and all(r["replays"]["first_p99_us"] <= 100_000
+                                and r["replays"]["exact"] == r["replays"]["count"]
+                                for r in runs["list_beside_replays"])
+                        and round_ratio("list_beside_replays", "list_alone", "p99_us") <= 2)),
         target("creates / the baseline build's (BENCH_BASELINE; req/s; no target, what moved)",
                ["create_text_now", "create_text_before"],
                lambda: (f"{create_vs_before:.2f}×", "info")),

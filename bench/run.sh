@@ -76,6 +76,8 @@ EVENT_PROBES="${BENCH_EVENT_PROBES:-200}"
 STORM_CLIENTS="${BENCH_STORM_CLIENTS:-10000}"
 STORM_MISSED="${BENCH_STORM_MISSED:-20}"
 STORM_SECONDS=10
+REPLAY_CLIENTS=100
+REPLAY_EVENTS=20000
 BENCH_DIR="$ROOT/bench"
 target_dir="${CARGO_TARGET_DIR:-$ROOT/target}"
 bin="$target_dir/release/postboard"
@@ -121,6 +123,7 @@ SCENARIO_GROUPS=(
   "upload_5mib"
   "sse_idle_50k sse_fanout"
   "sse_reconnect_storm"
+  "list_beside_replays list_alone"
   "event_latency"
 )
 BIG_TEXT="$(python3 -c "print(f'{$BIG_BOARD:,}'.replace(',', ' '))")"
@@ -155,6 +158,8 @@ declare -A TITLE=(
   [sse_idle_50k]="GET /events: $SSE_STREAMS idle event streams from 50 source addresses$SSE_STREAMS_NOTE (figure: the server's RSS per stream above its idle RSS)"
   [sse_fanout]="GET /events: $SSE_STREAMS streams + $SSE_STALLED that read nothing; $SSE_CREATES creates, 1 s apart (p50/p99: create sent → its post event at every stream)"
   [sse_reconnect_storm]="GET /events: $STORM_CLIENTS clients come back within ${STORM_SECONDS}s, each $STORM_MISSED events behind (p50/p99: until its last missed event)"
+  [list_beside_replays]="GET /post?limit=50 while $REPLAY_CLIENTS event-stream clients each replay $REPLAY_EVENTS events from the table (figures: the list's; the replays' in the run list)"
+  [list_alone]="the same list with no replay (list_beside_replays' rival)"
   [event_latency]="vote → its event on GET /events, under the vote load (p50/p99: event latency)"
 )
 declare -A AFTER=([vote]=check_votes_500)
@@ -461,6 +466,14 @@ json_string() { python3 -c 'import json, sys; print(json.dumps(sys.argv[1]))' "$
 # the measured seconds with the CPU sampler around them; appends the run to results.jsonl.
 # WRK_CONNECTIONS overrides the connections (e.g. 8 uploaders).
 measure() {
+  measure_load "$@"
+  record_run "$1" "$RUN_DIR/raw/$1-r$ROUND.json" "$RUN_DIR/raw/$1-r$ROUND.cpu.json" \
+    "$RUN_DIR/raw/$1-r$ROUND.load-cpu"
+}
+
+# measure_load NAME URL [ENV=VALUE...] — measure's run, without recording it (for a scenario
+# that adds figures of its own to the record).
+measure_load() {
   local name="$1" url="$2"
   shift 2
   local tag="$name-r$ROUND" conns="${WRK_CONNECTIONS:-$CONNECTIONS}" threads="$THREADS"
@@ -477,8 +490,6 @@ measure() {
     --latency "$url" >"$RUN_DIR/raw/$tag.wrk.txt"
   stop_sampler
   kill -0 "$BACKEND_PID" 2>/dev/null || die "the server died during $name"
-  record_run "$name" "$RUN_DIR/raw/$tag.json" "$RUN_DIR/raw/$tag.cpu.json" \
-    "$RUN_DIR/raw/$tag.load-cpu"
 }
 
 # wants_baseline — whether a scenario to run needs the BENCH_BASELINE build.
@@ -1102,6 +1113,33 @@ PY
     "$RUN_DIR/raw/$tag.load-cpu"
   stop_server
 }
+
+# Replays beside the list: REPLAY_EVENTS posts are written straight to the table, then a server
+# starts (its memory of recent events begins after them, so they come from the table, 200 at a
+# time) and REPLAY_CLIENTS clients come back at once, each with a Last-Event-ID before all of
+# them, while wrk lists the first page. The list's figures are the run's; the replays' are
+# added to it: each client's time to its first event and to its last, whether each got exactly
+# the ids it missed, and the server's RSS growth (VmHWM over the run minus VmRSS before).
+scenario_list_beside_replays() {
+  local tag="list_beside_replays-r$ROUND" url="/post?limit=50" newest idle_kib replays
+  psql_db "$DATABASE_URL_BENCH" -c "INSERT INTO posts (title, post, username)
+    SELECT 'replayed', repeat('x', 200), 'bench' FROM generate_series(1, $REPLAY_EVENTS)"
+  start_server "$tag"
+  sleep 1 # the server numbers the new events (10 times a second)
+  newest="$(psql_db "$DATABASE_URL_BENCH" -c "SELECT max(id) FROM events")"
+  idle_kib="$(awk '/^VmRSS:/ {print $2}' "/proc/$BACKEND_PID/status")"
+  log "list_beside_replays (round $ROUND of $REPEAT): $REPLAY_CLIENTS clients replay $REPLAY_EVENTS events each"
+  "${LOAD_PREFIX[@]}" python3 "$BENCH_DIR/client.py" storm "$BASE_URL/events" "$REPLAY_CLIENTS" 0 \
+    "$((newest - REPLAY_EVENTS))" "$newest" >"$RUN_DIR/raw/$tag.replays.json" &
+  replays=$!
+  WARMUP=0 measure_load list_beside_replays "$BASE_URL$url" BENCH_MODE=get
+  wait "$replays" || die "the replay clients failed"
+  record_run list_beside_replays "$RUN_DIR/raw/$tag.json" "$RUN_DIR/raw/$tag.cpu.json" \
+    "$RUN_DIR/raw/$tag.load-cpu" "replays=$(cat "$RUN_DIR/raw/$tag.replays.json")" \
+    "idle_rss_kib=$idle_kib"
+  stop_server
+}
+scenario_list_alone() { list_run list_alone "$DATABASE_URL_BENCH" "/post?limit=50"; }
 
 # database_transactions — commits so far in the big board's database (PostgreSQL publishes them
 # within a second: wait that long first).
