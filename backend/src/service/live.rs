@@ -25,7 +25,10 @@ use futures_core::Stream;
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio_util::sync::CancellationToken;
 
-use super::{ServiceError, StreamCaps, replay_pages::ReplayPages};
+use super::{
+    ServiceError, StreamCaps,
+    replay_pages::{REPLAY_PAGE, ReplayPages},
+};
 use crate::{
     domain::{Event, LastEventId},
     repository::{EventRepository, RepositoryError},
@@ -190,7 +193,10 @@ impl LiveEvents {
                     yield Delivery::Resync { newest };
                 }
                 Start::Recent { events, through } => {
-                    for event in events {
+                    for (n, event) in events.into_iter().enumerate() {
+                        if n > 0 && n as i64 % REPLAY_PAGE == 0 {
+                            tokio::task::yield_now().await;
+                        }
                         stats.events_sent.fetch_add(1, Ordering::Relaxed);
                         yield Delivery::Event(event);
                     }
@@ -223,6 +229,7 @@ impl LiveEvents {
                         if page.complete {
                             break;
                         }
+                        tokio::task::yield_now().await;
                     }
                 }
             }
