@@ -162,7 +162,7 @@ declare -A TITLE=(
   [list_alone]="the same list with no replay (list_beside_replays' rival)"
   [event_latency]="vote → its event on GET /events, under the vote load (p50/p99: event latency)"
 )
-declare -A AFTER=([vote]=check_votes_500)
+declare -A AFTER=([vote]=check_votes_500 [sse_fanout]=check_stream_cap)
 
 # ---------------------------------------------------------------------------------------------
 # Tools
@@ -300,6 +300,7 @@ start_server() { # LABEL [DATABASE_URL, default the big board's] (SERVER_BIN: an
   test_backend_env "$server_url" bench-access-key bench-secret-key "$port" \
     "${BENCH_STATIC:-$RUN_DIR/no-static-dir}" "$SERVER_LOG_LEVEL"
   backend_var STREAMS_PER_REPLICA 1000000 # the streams scenarios measure the streams, not the cap
+  [[ -n "${STREAMS_PER_CLIENT:-}" ]] && backend_var STREAMS_PER_CLIENT "$STREAMS_PER_CLIENT"
   if [[ -n "${VIA_PGBOUNCER:-}" ]]; then
     backend_var DATABASE_POOLER transaction
     backend_var DATABASE_LISTEN_URL "$database_url"
@@ -1066,6 +1067,29 @@ PY
   stop_server
 }
 scenario_sse_idle_50k() { fanout_run sse_idle_50k 0 0; }
+
+# One client (one source address) asks for 3 000 streams of a server with the default
+# STREAMS_PER_CLIENT (1 000): exactly 1 000 open, the rest are refused with 429.
+check_stream_cap() {
+  local out="$RUN_DIR/raw/stream-cap.json" verdict ok detail
+  log "Check: one client asks for 3 000 event streams (STREAMS_PER_CLIENT=1000)"
+  STREAMS_PER_CLIENT=1000 start_server stream-cap
+  python3 "$BENCH_DIR/client.py" fanout "$BASE_URL/events" 3000 "$BASE_URL/post" 0 >"$out"
+  stop_server
+  verdict="$(python3 - "$out" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+refused = sum(n for key, n in r["failed"].items() if key.startswith("HTTP/1.1 429"))
+print(int(r["ok"] == 1000 and refused == 2000))
+print(f"{r['ok']} opened, {refused} refused with 429, other failures: "
+      + json.dumps({k: n for k, n in r["failed"].items() if not k.startswith("HTTP/1.1 429")}))
+PY
+)"
+  ok="${verdict%%$'\n'*}"
+  detail="${verdict#*$'\n'}"
+  record_check stream_cap "$ok" "3 000 streams asked by one client: 1 000 open, 2 000 refused (429)" "$detail"
+  if ((ok)); then echo "   ok: $detail"; else echo "   FAILED: $detail"; fi
+}
 scenario_sse_fanout() { fanout_run sse_fanout "$SSE_CREATES" "$SSE_STALLED"; }
 
 # A deploy's reconnect storm: STORM_CLIENTS clients come back within STORM_SECONDS, each with
