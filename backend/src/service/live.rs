@@ -194,6 +194,8 @@ impl LiveEvents {
                 }
                 Start::Recent { events, through } => {
                     for (n, event) in events.into_iter().enumerate() {
+                        // Other tasks get a turn after each page's worth: a long replay must
+                        // not hold a worker thread (the requests behind it wait).
                         if n > 0 && n as i64 % REPLAY_PAGE == 0 {
                             tokio::task::yield_now().await;
                         }
@@ -229,6 +231,7 @@ impl LiveEvents {
                         if page.complete {
                             break;
                         }
+                        // Other tasks get a turn after each page (as above).
                         tokio::task::yield_now().await;
                     }
                 }
