@@ -33,6 +33,30 @@ async fn all_events_numbered(app: &TestApp) {
     panic!("events still without an id after 2 s");
 }
 
+/// The newest event's id, once every event written so far is numbered.
+async fn newest_event_id(app: &TestApp) -> i64 {
+    all_events_numbered(app).await;
+    sqlx::query_scalar("SELECT max(id) FROM events")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap()
+}
+
+/// Inserts `count` posts of `text_bytes` bytes of text each straight into the table (as
+/// another replica's writers would), and waits until their events are numbered.
+async fn insert_posts(app: &TestApp, count: i64, text_bytes: i32) {
+    sqlx::query(
+        "INSERT INTO posts (title, post, username)
+         SELECT 'bulk', repeat('x', $2), 'u' FROM generate_series(1, $1)",
+    )
+    .bind(count)
+    .bind(text_bytes)
+    .execute(&app.db.pool)
+    .await
+    .unwrap();
+    all_events_numbered(app).await;
+}
+
 #[tokio::test]
 async fn a_post_a_vote_and_a_delete_made_on_one_replica_reach_the_clients_of_another() {
     let (app, _other, mut events) = fleet().await;
@@ -169,11 +193,7 @@ async fn a_client_that_missed_more_than_is_kept_is_told_to_reload() {
 async fn a_client_whose_last_event_was_lost_with_the_log_is_told_to_reload() {
     let (app, _other, _events) = fleet().await;
     app.create_ok("seen").await;
-    all_events_numbered(&app).await;
-    let last_seen: i64 = sqlx::query_scalar("SELECT max(id) FROM events")
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap();
+    let last_seen = newest_event_id(&app).await;
     app.create_ok("lost with the log").await;
     sqlx::query("TRUNCATE events")
         .execute(&app.db.pool)
@@ -510,17 +530,8 @@ async fn a_long_replay_comes_from_the_table_in_order_and_then_goes_live() {
     // No client on this replica: its relay keeps nothing in memory.
     let app = spawn_app().await;
     app.create_ok("seen").await;
-    all_events_numbered(&app).await;
-    let seen: i64 = sqlx::query_scalar("SELECT max(id) FROM events")
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap();
-    sqlx::query("INSERT INTO posts (title, post, username) SELECT 'missed', 'x', 'u' FROM generate_series(1, $1)")
-        .bind(MISSED)
-        .execute(&app.db.pool)
-        .await
-        .unwrap();
-    all_events_numbered(&app).await;
+    let seen = newest_event_id(&app).await;
+    insert_posts(&app, MISSED, 1).await;
 
     let mut resumed = EventStream::connect(&app.address, Some(seen)).await;
     for expected in seen + 1..=seen + MISSED {
@@ -573,21 +584,6 @@ async fn a_client_gets_its_quota_of_streams_and_the_replica_its_total() {
     let refused = full.get("/events").await;
     assert_eq!(refused.headers()["retry-after"], "5");
     assert_error(refused, 503).await;
-}
-
-/// Inserts `count` posts of `text_bytes` bytes of text each straight into the table (as
-/// another replica's writers would), and waits until their events are numbered.
-async fn insert_posts(app: &TestApp, count: i64, text_bytes: i32) {
-    sqlx::query(
-        "INSERT INTO posts (title, post, username)
-         SELECT 'bulk', repeat('x', $2), 'u' FROM generate_series(1, $1)",
-    )
-    .bind(count)
-    .bind(text_bytes)
-    .execute(&app.db.pool)
-    .await
-    .unwrap();
-    all_events_numbered(app).await;
 }
 
 /// A client more than `backlog_bytes` behind the newest event is cut; it resumes with
@@ -683,11 +679,7 @@ async fn clients_replaying_the_same_stretch_share_the_pages_read_from_the_table(
     const CLIENTS: i64 = 20;
     let app = spawn_app_with(crate::metrics::with_metrics).await;
     app.create_ok("seen").await;
-    all_events_numbered(&app).await;
-    let seen: i64 = sqlx::query_scalar("SELECT max(id) FROM events")
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap();
+    let seen = newest_event_id(&app).await;
     insert_posts(&app, MISSED, 10).await;
     let metrics = app.metrics_address.clone().expect("a metrics listener");
     let pages_read = || async {
