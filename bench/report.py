@@ -395,6 +395,17 @@ def main() -> None:
                                 and r["replays"]["exact"] == r["replays"]["count"]
                                 for r in runs["list_beside_replays"])
                         and round_ratio("list_beside_replays", "list_alone", "p99_us") <= 2)),
+        target("two replicas with a live client each: creates within 10 % of one replica with "
+               "none (req/s, median of the per-round ratios)",
+               ["create_two_replicas_live", "create_one_replica"],
+               lambda: (f"{round_ratio('create_two_replicas_live', 'create_one_replica', 'rps'):.2f}×",
+                        round_ratio("create_two_replicas_live", "create_one_replica", "rps")
+                        >= 0.9)),
+        target("two replicas with a live client each: votes within 10 % of one replica with "
+               "none (req/s, median of the per-round ratios)",
+               ["vote_two_replicas_live", "vote_one_replica"],
+               lambda: (f"{round_ratio('vote_two_replicas_live', 'vote_one_replica', 'rps'):.2f}×",
+                        round_ratio("vote_two_replicas_live", "vote_one_replica", "rps") >= 0.9)),
         target("creates / the baseline build's (BENCH_BASELINE; req/s; no target, what moved)",
                ["create_text_now", "create_text_before"],
                lambda: (f"{create_vs_before:.2f}×", "info")),

@@ -120,6 +120,7 @@ SCENARIO_GROUPS=(
   "image_variant_cold"
   "create_text create_text_unsearched create_1mib create_text_pgbouncer"
   "create_text_now create_text_before vote_beside_creates"
+  "create_one_replica create_two_replicas_live vote_one_replica vote_two_replicas_live"
   "upload_5mib"
   "sse_idle_50k sse_fanout"
   "sse_reconnect_storm"
@@ -151,6 +152,10 @@ declare -A TITLE=(
   [create_text_unsearched]="POST /post multipart, no image, on a copy of the board without the search column (create_text's rival)"
   [create_1mib]="POST /post multipart, 1 MiB PNG (new bytes each time)"
   [create_text_now]="POST /post multipart, no image (create_text_before's and vote_beside_creates' rival)"
+  [create_one_replica]="POST /post multipart, no image, one replica, no live client (create_two_replicas_live's rival)"
+  [create_two_replicas_live]="the same split over two replicas, a live client on each (events read and sent by both)"
+  [vote_one_replica]="POST /update-post-score as in vote, one replica, no live client (vote_two_replicas_live's rival)"
+  [vote_two_replicas_live]="the same split over two replicas, a live client on each"
   [create_text_before]="the same with the BENCH_BASELINE build, on its own board"
   [vote_beside_creates]="the same as vote, in the round of create_text_now (issue 21: creates ≥ 0.6× votes)"
   [create_text_pgbouncer]="the same as create_text, DATABASE_URL through PgBouncer in transaction mode (create_text's rival)"
@@ -285,6 +290,10 @@ print(urllib.parse.urlunsplit(u._replace(netloc=netloc)))' "$1" "$PGBOUNCER_PORT
 # The server
 
 CURRENT_DB=""  # the database the running scenario uses (its backends are PostgreSQL's CPU)
+SAMPLER_EXTRA=() # more processes for the CPU sampler (a second replica)
+SECOND_BASE_URL="" # a second replica that measure_load splits the load with
+SECOND_PID=""
+LIVE_CLIENTS=() # `curl -N /events` on each replica of a TWO_REPLICAS scenario
 BACKEND_PID=""
 
 start_server() { # LABEL [DATABASE_URL, default the big board's] (SERVER_BIN: another binary)
@@ -328,11 +337,28 @@ start_server() { # LABEL [DATABASE_URL, default the big board's] (SERVER_BIN: an
   fi
   [[ "$(cat "/proc/$BACKEND_PID/comm")" == "postboard" ]] ||
     die "PID $BACKEND_PID is not the server ($(cat "/proc/$BACKEND_PID/comm"))"
+  # TWO_REPLICAS: a second replica on the same database (measure splits the load over both),
+  # and a live client on each, so that every event is read and sent by both.
+  if [[ -n "${TWO_REPLICAS:-}" ]]; then
+    local first_pid="$BACKEND_PID" first_url="$BASE_URL"
+    TWO_REPLICAS="" start_server "$label-b" "$database_url"
+    SECOND_PID="$BACKEND_PID" SECOND_BASE_URL="$BASE_URL"
+    BACKEND_PID="$first_pid" BASE_URL="$first_url"
+    curl -sN "$BASE_URL/events" >/dev/null 2>&1 &
+    LIVE_CLIENTS=($!)
+    curl -sN "$SECOND_BASE_URL/events" >/dev/null 2>&1 &
+    LIVE_CLIENTS+=($!)
+  fi
 }
 
 stop_server() {
   [[ -n "$BACKEND_PID" ]] && stop_bg "$BACKEND_PID" postboard >/dev/null
   BACKEND_PID=""
+  if [[ -n "$SECOND_PID" ]]; then
+    kill "${LIVE_CLIENTS[@]}" 2>/dev/null || true
+    stop_bg "$SECOND_PID" postboard >/dev/null
+    SECOND_PID="" SECOND_BASE_URL="" LIVE_CLIENTS=()
+  fi
 }
 
 # kib_hwm PID — peak resident set (VmHWM) of PID in KiB.
@@ -375,7 +401,8 @@ find_postmaster() {
 # start_sampler OUT — bench/cpusample.py's first reading of the server, s3s-fs and PostgreSQL's
 # processes for CURRENT_DB; stop_sampler takes the last one and writes OUT.
 start_sampler() {
-  local args=(--pid "server=$BACKEND_PID" --pid "s3=$S3_PID" --db "$CURRENT_DB")
+  local args=(--pid "server=$BACKEND_PID" --pid "s3=$S3_PID" --db "$CURRENT_DB"
+    "${SAMPLER_EXTRA[@]}")
   [[ -n "$PG_POSTMASTER" ]] && args+=(--postmaster "$PG_POSTMASTER" --cluster-name "$PG_CLUSTER")
   python3 "$BENCH_DIR/cpusample.py" "$1" "${args[@]}" --timeout $((DURATION * 4 + 600)) \
     >"$1.ready" &
@@ -485,12 +512,58 @@ measure_load() {
     "${LOAD_PREFIX[@]}" env "$@" BENCH_RESULT=/dev/null \
       "${WRK[@]}" "${wrk_args[@]}" -d"${WARMUP}s" "$url" >/dev/null
   fi
+  if [[ -n "$SECOND_BASE_URL" ]]; then
+    measure_two_replicas "$name" "$url" "$@"
+    return
+  fi
   start_sampler "$RUN_DIR/raw/$tag.cpu.json"
   timed "$RUN_DIR/raw/$tag.load-cpu" "${LOAD_PREFIX[@]}" env "$@" \
     BENCH_RESULT="$RUN_DIR/raw/$tag.json" "${WRK[@]}" "${wrk_args[@]}" -d"${DURATION}s" \
     --latency "$url" >"$RUN_DIR/raw/$tag.wrk.txt"
   stop_sampler
   kill -0 "$BACKEND_PID" 2>/dev/null || die "the server died during $name"
+}
+
+# measure_two_replicas NAME URL [ENV=VALUE...] — measure_load's run split over the server and
+# the one at SECOND_BASE_URL (SECOND_PID): one wrk each, half the connections each, at once.
+# The run's figures: requests and req/s summed, the higher p50/p99 of the two, the servers' CPU
+# summed (as `server`).
+measure_two_replicas() {
+  local name="$1" url="$2"
+  shift 2
+  local tag="$name-r$ROUND" half=$((${WRK_CONNECTIONS:-$CONNECTIONS} / 2))
+  local wrk_args=(-t1 -c"$half" --timeout 10s -s "$BENCH_DIR/wrk.lua" -d"${DURATION}s" --latency)
+  local second_url="${url/#$BASE_URL/$SECOND_BASE_URL}"
+  log "$name (round $ROUND of $REPEAT): two wrk -t1 -c$half -d${DURATION}s, $url and $second_url"
+  if ((WARMUP > 0)); then # measure_load warmed the first
+    "${LOAD_PREFIX[@]}" env "$@" BENCH_RESULT=/dev/null \
+      "${WRK[@]}" -t1 -c"$half" --timeout 10s -s "$BENCH_DIR/wrk.lua" -d"${WARMUP}s" \
+      "$second_url" >/dev/null
+  fi
+  SAMPLER_EXTRA=(--pid "server2=$SECOND_PID")
+  start_sampler "$RUN_DIR/raw/$tag.cpu.json"
+  SAMPLER_EXTRA=()
+  timed "$RUN_DIR/raw/$tag.load-cpu" bash -c '
+    "${@:4}" "$1" >"$3.a.txt" & first=$!
+    "${@:4}" "$2" >"$3.b.txt"; b=$?
+    wait "$first" && exit "$b"' wrk-pair "$url" "$second_url" "$RUN_DIR/raw/$tag" \
+    "${LOAD_PREFIX[@]}" env "$@" BENCH_RESULT=/dev/null "${WRK[@]}" "${wrk_args[@]}"
+  stop_sampler
+  kill -0 "$BACKEND_PID" 2>/dev/null && kill -0 "$SECOND_PID" 2>/dev/null ||
+    die "a server died during $name"
+  python3 - "$RUN_DIR/raw/$tag" <<'PY'
+import json, sys
+tag = sys.argv[1]
+a, b = (json.loads(open(f"{tag}.{x}.txt").read().split("result: ", 1)[1]) for x in "ab")
+merged = {k: a[k] + b[k] for k in ("requests", "rps", "status_errors", "socket_errors",
+                                   "timeouts", "bytes")}
+merged.update({k: max(a[k], b[k]) for k in ("seconds", "p50_us", "p90_us", "p99_us",
+                                            "max_us", "unexpected")})
+json.dump(merged, open(f"{tag}.json", "w"))
+cpu = json.load(open(f"{tag}.cpu.json"))
+cpu["server_cpu_s"] = round(cpu["server_cpu_s"] + cpu.pop("server2_cpu_s"), 3)
+json.dump(cpu, open(f"{tag}.cpu.json", "w"))
+PY
 }
 
 # wants_baseline — whether a scenario to run needs the BENCH_BASELINE build.
@@ -791,6 +864,10 @@ vote_run() { # NAME DATABASE_URL
   stop_server
 }
 scenario_vote() { vote_run vote "$DATABASE_URL_BENCH"; }
+scenario_vote_one_replica() { vote_run vote_one_replica "$DATABASE_URL_BENCH"; }
+scenario_vote_two_replicas_live() {
+  TWO_REPLICAS=1 vote_run vote_two_replicas_live "$DATABASE_URL_BENCH"
+}
 scenario_vote_pgbouncer() { VIA_PGBOUNCER=1 vote_run vote_pgbouncer "$DATABASE_URL_BENCH"; }
 scenario_vote_before() { SERVER_BIN="$BASELINE_BIN" vote_run vote_before "$DATABASE_URL_BEFORE"; }
 
@@ -987,6 +1064,10 @@ create_run() { # NAME BODY_PREFIX [DATABASE_URL, default the big board's]
   stop_server
 }
 scenario_create_text() { create_run create_text "$files/create-text"; }
+scenario_create_one_replica() { create_run create_one_replica "$files/create-text"; }
+scenario_create_two_replicas_live() {
+  TWO_REPLICAS=1 create_run create_two_replicas_live "$files/create-text"
+}
 # What keeping the search index costs a create: the same creates on a copy of the big board
 # whose posts have no search_document (see make_unsearched_copy).
 scenario_create_text_unsearched() {
