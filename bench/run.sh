@@ -120,7 +120,7 @@ SCENARIO_GROUPS=(
   "image_variant_cold"
   "create_text create_text_unsearched create_1mib create_text_pgbouncer"
   "create_text_now create_text_before vote_beside_creates"
-  "create_one_replica create_two_replicas_live vote_one_replica vote_two_replicas_live"
+  "create_one_replica create_two_replicas create_two_replicas_live vote_one_replica vote_two_replicas vote_two_replicas_live"
   "upload_5mib"
   "sse_idle_50k sse_fanout"
   "sse_reconnect_storm"
@@ -153,8 +153,10 @@ declare -A TITLE=(
   [create_1mib]="POST /post multipart, 1 MiB PNG (new bytes each time)"
   [create_text_now]="POST /post multipart, no image (create_text_before's and vote_beside_creates' rival)"
   [create_one_replica]="POST /post multipart, no image, one replica, no live client (create_two_replicas_live's rival)"
+  [create_two_replicas]="the same split over two replicas, no live client (what two processes cost without events sent)"
   [create_two_replicas_live]="the same split over two replicas, a live client on each (events read and sent by both)"
   [vote_one_replica]="POST /update-post-score as in vote, one replica, no live client (vote_two_replicas_live's rival)"
+  [vote_two_replicas]="the same split over two replicas, no live client"
   [vote_two_replicas_live]="the same split over two replicas, a live client on each"
   [create_text_before]="the same with the BENCH_BASELINE build, on its own board"
   [vote_beside_creates]="the same as vote, in the round of create_text_now (issue 21: creates ≥ 0.6× votes)"
@@ -338,12 +340,14 @@ start_server() { # LABEL [DATABASE_URL, default the big board's] (SERVER_BIN: an
   [[ "$(cat "/proc/$BACKEND_PID/comm")" == "postboard" ]] ||
     die "PID $BACKEND_PID is not the server ($(cat "/proc/$BACKEND_PID/comm"))"
   # TWO_REPLICAS: a second replica on the same database (measure splits the load over both),
-  # and a live client on each, so that every event is read and sent by both.
+  # and (unless TWO_REPLICAS=quiet) a live client on each, so that every event is read and sent
+  # by both.
   if [[ -n "${TWO_REPLICAS:-}" ]]; then
     local first_pid="$BACKEND_PID" first_url="$BASE_URL"
     TWO_REPLICAS="" start_server "$label-b" "$database_url"
     SECOND_PID="$BACKEND_PID" SECOND_BASE_URL="$BASE_URL"
     BACKEND_PID="$first_pid" BASE_URL="$first_url"
+    [[ "$TWO_REPLICAS" == quiet ]] && return
     curl -sN "$BASE_URL/events" >/dev/null 2>&1 &
     LIVE_CLIENTS=($!)
     curl -sN "$SECOND_BASE_URL/events" >/dev/null 2>&1 &
@@ -865,6 +869,9 @@ vote_run() { # NAME DATABASE_URL
 }
 scenario_vote() { vote_run vote "$DATABASE_URL_BENCH"; }
 scenario_vote_one_replica() { vote_run vote_one_replica "$DATABASE_URL_BENCH"; }
+scenario_vote_two_replicas() {
+  TWO_REPLICAS=quiet vote_run vote_two_replicas "$DATABASE_URL_BENCH"
+}
 scenario_vote_two_replicas_live() {
   TWO_REPLICAS=1 vote_run vote_two_replicas_live "$DATABASE_URL_BENCH"
 }
@@ -1065,6 +1072,9 @@ create_run() { # NAME BODY_PREFIX [DATABASE_URL, default the big board's]
 }
 scenario_create_text() { create_run create_text "$files/create-text"; }
 scenario_create_one_replica() { create_run create_one_replica "$files/create-text"; }
+scenario_create_two_replicas() {
+  TWO_REPLICAS=quiet create_run create_two_replicas "$files/create-text"
+}
 scenario_create_two_replicas_live() {
   TWO_REPLICAS=1 create_run create_two_replicas_live "$files/create-text"
 }
