@@ -165,8 +165,6 @@ impl LiveEvents {
             (live, start)
         };
         let start = match start {
-            // Where others are being replayed from (a deploy's clients): no query.
-            Start::FromLog(last) if self.replay_pages.covers(last) => Start::FromLog(last),
             Start::FromLog(last) => {
                 let resume = self.events.resume_point(last).await?;
                 if resume.resumable {

@@ -83,17 +83,6 @@ impl ReplayPages {
         Ok(page)
     }
 
-    /// Whether a kept page already holds what comes just after `last`: a client resuming
-    /// there can be replayed from it, whatever the table has pruned since.
-    pub fn covers(&self, last: i64) -> bool {
-        let start = last - last.rem_euclid(REPLAY_PAGE);
-        let kept = self.kept.lock().expect("never poisoned");
-        kept.by_start
-            .get(&start)
-            .and_then(|slot| slot.get())
-            .is_some_and(|page| page.through > last)
-    }
-
     async fn read(
         &self,
         events: &EventRepository,
