@@ -57,20 +57,51 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
-/// Reads a JSON integer the way JSON Schema counts them: `42` and `42.0` are both the integer
-/// 42 (a client or a generator may write either); `42.5` is not an integer.
+/// Reads a JSON integer the way JSON Schema counts them: `42`, `42.0` and `4.2e1` are all the
+/// integer 42 (a client or a generator may write any of them); `42.5` is not an integer, and
+/// neither is `0.99999999999999999999`, which a float would round to 1. So the number is read
+/// from its text, exactly, never through a float.
 pub fn json_integer<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
     use serde::{Deserialize, de::Error};
-    let number = serde_json::Number::deserialize(deserializer)?;
-    if let Some(n) = number.as_i64() {
-        return Ok(n);
+    let raw = Box::<serde_json::value::RawValue>::deserialize(deserializer)?;
+    exact_integer(raw.get())
+        .ok_or_else(|| D::Error::custom(format!("expected an integer, got {}", raw.get())))
+}
+
+/// The integer a JSON number literal stands for exactly, or `None` when it is not a number,
+/// not whole, or outside `i64`.
+fn exact_integer(literal: &str) -> Option<i64> {
+    let (negative, unsigned) = match literal.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, literal),
+    };
+    let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
+        Some(at) => (&unsigned[..at], unsigned[at + 1..].parse::<i32>().ok()?),
+        None => (unsigned, 0),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let is_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || !is_digits(whole) || !is_digits(fraction) {
+        return None;
     }
-    match number.as_f64() {
-        Some(f) if f.fract() == 0.0 && f >= i64::MIN as f64 && f < i64::MAX as f64 => Ok(f as i64),
-        _ => Err(D::Error::custom(format!(
-            "expected an integer, got {number}"
-        ))),
+    // The value is `digits × 10^scale`; trailing zeros move into the scale.
+    let digits = format!("{whole}{fraction}");
+    let significant = digits.trim_start_matches('0').trim_end_matches('0');
+    if significant.is_empty() {
+        return Some(0);
     }
+    let trailing_zeros = digits.len() - digits.trim_end_matches('0').len();
+    let scale = i64::from(exponent) - fraction.len() as i64 + trailing_zeros as i64;
+    if scale < 0 {
+        return None; // a fraction is left
+    }
+    let mut value = significant.parse::<i128>().ok()?;
+    for _ in 0..scale {
+        value = value
+            .checked_mul(10)
+            .filter(|v| *v <= i128::from(u64::MAX))?;
+    }
+    i64::try_from(if negative { -value } else { value }).ok()
 }
 
 fn is_json(headers: &HeaderMap) -> bool {
@@ -274,5 +305,40 @@ mod tests {
         assert!(!check("text/json"));
         assert!(!check("text/plain"));
         assert!(!is_json(&HeaderMap::new()));
+    }
+
+    #[test]
+    fn json_integers_are_read_exactly() {
+        for (literal, value) in [
+            ("1", 1),
+            ("-1", -1),
+            ("0", 0),
+            ("-0", 0),
+            ("1.0", 1),
+            ("-1.000", -1),
+            ("4.2e1", 42),
+            ("100e-2", 1),
+            ("0.0e5", 0),
+            ("9223372036854775807", i64::MAX),
+            ("-9223372036854775808", i64::MIN),
+            ("92233720368547758.07e2", i64::MAX),
+        ] {
+            assert_eq!(exact_integer(literal), Some(value), "{literal}");
+        }
+        for literal in [
+            "0.99999999999999999999",
+            "1.5",
+            "1e-1",
+            "9223372036854775808",
+            "1e19",
+            "1e999999999999",
+            "\"1\"",
+            "true",
+            "",
+            "-",
+            ".5",
+        ] {
+            assert_eq!(exact_integer(literal), None, "{literal}");
+        }
     }
 }

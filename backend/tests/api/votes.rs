@@ -99,6 +99,13 @@ async fn malformed_votes_are_refused_in_the_contracts_shape() {
         422,
     )
     .await;
+    // A float that would round to 1 is not the integer 1 (only 1 and -1 are votes).
+    let nearly_one = format!("{{\"post_id\": {id}, \"score_increase\": 0.99999999999999999999}}");
+    assert_error(
+        send(nearly_one.leak(), "application/json").await.unwrap(),
+        422,
+    )
+    .await;
     let post: Value = app.get("/post").await.json().await.unwrap();
     assert_eq!(post[0]["id"], id);
     assert_eq!(post[0]["score"], 0);
