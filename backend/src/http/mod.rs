@@ -13,12 +13,14 @@ mod events;
 mod extract;
 mod feed;
 mod health;
+mod host_header;
 mod images;
 mod metrics;
 mod moderation;
 mod openapi;
 mod post_page;
 mod posts;
+mod protocol_refusals;
 mod reports;
 mod security;
 mod send_deadline;
@@ -165,13 +167,14 @@ pub fn router(state: AppState, config: &Config, metrics: &Metrics) -> Router {
                             .get::<RequestId>()
                             .and_then(|id| id.header_value().to_str().ok())
                             .unwrap_or("-");
-                        tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
+tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
                     })
                     .on_response(DefaultOnResponse::new().level(Level::INFO)),
             )
             .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
             .layer(cors(&config.cors_origins))
             .layer(middleware::from_fn(errors::shape_error_responses))
+            .layer(middleware::from_fn(host_header::require_one_host))
             .layer(TimeoutLayer::with_status_code(
                 StatusCode::SERVICE_UNAVAILABLE,
                 config.request_timeout,

@@ -9,7 +9,8 @@
 //! a response in progress (a live event stream) is bounded only by `deadlines.send`: a client
 //! that reads nothing for that long is cut (`send_deadline`). A connection closed after an
 //! answer that left the request body unread closes gently (`drain`), so a proxy still sending
-//! that body reads the answer instead of a reset.
+//! that body reads the answer instead of a reset. A request hyper itself refuses (a malformed
+//! or oversized head) is answered with the error body too (`protocol_refusals`).
 
 use std::{future::Future, io, time::Duration};
 
@@ -24,6 +25,7 @@ use tower::ServiceExt;
 
 use super::{
     drain::{CloseGently, GentleClose},
+    protocol_refusals::ShapedProtocolRefusals,
     send_deadline::SendDeadline,
 };
 
@@ -77,7 +79,7 @@ pub async fn serve(
         });
         let connection = graceful.watch(connections.serve_connection(
             TokioIo::new(SendDeadline::new(
-                GentleClose::new(stream, close),
+                GentleClose::new(ShapedProtocolRefusals::new(stream), close),
                 deadlines.send,
             )),
             service,

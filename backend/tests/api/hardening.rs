@@ -360,3 +360,78 @@ async fn connections_that_send_no_whole_request_head_are_closed() {
     let post = events.next_of("post", Duration::from_secs(5)).await;
     assert_eq!(post.data["id"], id);
 }
+
+/// RFC 9112 §3.2: exactly one `Host` on HTTP/1.1, else 400 in the error shape; HTTP/1.0 may
+/// leave it out.
+#[tokio::test]
+async fn a_request_needs_exactly_one_host_header() {
+    let app = spawn_app().await;
+    for (what, head, message) in [
+        (
+            "two Host headers",
+            "GET /post HTTP/1.1\r\nHost: test\r\nHost: elsewhere\r\nConnection: close\r\n\r\n",
+            "The request has more than one Host header.",
+        ),
+        (
+            "no Host header",
+            "GET /post HTTP/1.1\r\nConnection: close\r\n\r\n",
+            "The request has no Host header.",
+        ),
+    ] {
+        let (answer, _) = raw_request(&app, head.to_owned(), b"").await;
+        assert!(answer.starts_with("HTTP/1.1 400"), "{what}: {answer}");
+        let body = answer.split_once("\r\n\r\n").map_or("", |(_, body)| body);
+        let body: Value = serde_json::from_str(body).unwrap_or_else(|_| panic!("{what}: {answer}"));
+        assert_eq!(body["detail"]["user_message"], message, "{what}");
+    }
+    let (answer, _) = raw_request(&app, "GET /post HTTP/1.0\r\n\r\n".to_owned(), b"").await;
+    assert!(
+        answer.starts_with("HTTP/1.0 200"),
+        "HTTP/1.0 without Host: {answer}"
+    );
+}
+
+/// What hyper refuses before the app sees a request (a malformed head, a huge request target,
+/// too many headers) still gets the error body, and the connection is closed.
+#[tokio::test]
+async fn requests_the_http_parser_refuses_get_the_error_shape() {
+    let app = spawn_app().await;
+    let many_headers: String = (0..200).map(|i| format!("X-Header-{i}: {i}\r\n")).collect();
+    for (what, head, status, message) in [
+        (
+            "a header line without a colon",
+            "GET /post HTTP/1.1\r\nHost: test\r\nno colon here\r\n\r\n".to_owned(),
+            "400",
+            "The request could not be read as HTTP.",
+        ),
+        (
+            "a request target of 70 000 bytes",
+            format!("GET /{} HTTP/1.1\r\nHost: test\r\n\r\n", "a".repeat(70_000)),
+            "414",
+            "The request's address is too long.",
+        ),
+        (
+            "200 headers",
+            format!("GET /post HTTP/1.1\r\nHost: test\r\n{many_headers}\r\n"),
+            "431",
+            "The request's headers are too large.",
+        ),
+    ] {
+        let (answer, _) = raw_request(&app, head, b"").await;
+        assert!(
+            answer.starts_with(&format!("HTTP/1.1 {status} ")),
+            "{what}: {answer}"
+        );
+        let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+        let head = head.to_ascii_lowercase();
+        assert!(
+            head.contains("\r\ncontent-type: application/json\r\n"),
+            "{what}: {head}"
+        );
+        assert!(head.contains("\r\nconnection: close\r\n"), "{what}: {head}");
+        let body: Value = serde_json::from_str(body).unwrap_or_else(|_| panic!("{what}: {answer}"));
+        assert_eq!(body["detail"]["user_message"], message, "{what}");
+    }
+    // The server is none the worse.
+    assert_eq!(app.get("/post").await.status(), 200);
+}
