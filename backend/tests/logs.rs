@@ -67,12 +67,23 @@ impl Write for CapturedLogs {
     }
 }
 
-#[tokio::test]
-async fn neither_client_addresses_nor_delete_tokens_reach_the_logs() {
+impl CapturedLogs {
+    fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
+/// One test at a time: each installs its own subscriber, and a callsite's interest is decided
+/// across all subscribers alive when it is first hit.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Captures this thread's log lines through `filter` (as `RUST_LOG` would set it) until the
+/// guard is dropped.
+fn capture(filter: &str) -> (CapturedLogs, tracing::subscriber::DefaultGuard) {
     let logs = CapturedLogs::default();
     let subscriber = tracing_subscriber::fmt()
         .with_env_filter(postboard::telemetry::without_client_addresses(
-            tracing_subscriber::EnvFilter::new("trace"),
+            tracing_subscriber::EnvFilter::new(filter),
         ))
         .with_ansi(false)
         .with_writer({
@@ -80,7 +91,13 @@ async fn neither_client_addresses_nor_delete_tokens_reach_the_logs() {
             move || logs.clone()
         })
         .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    (logs, tracing::subscriber::set_default(subscriber))
+}
+
+#[tokio::test]
+async fn neither_client_addresses_nor_delete_tokens_reach_the_logs() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let (logs, _guard) = capture("trace");
 
     // Requests come from 127.0.0.9, an address nothing else in a test uses (the test's
     // servers all listen on 127.0.0.1, the configuration names only its /30): the proxy,
@@ -132,7 +149,7 @@ async fn neither_client_addresses_nor_delete_tokens_reach_the_logs() {
         .unwrap();
     assert_eq!(deleted.status(), 204);
 
-    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let text = logs.text();
     assert!(
         text.contains("finished processing request"),
         "the request log is captured"
@@ -147,4 +164,31 @@ async fn neither_client_addresses_nor_delete_tokens_reach_the_logs() {
         let line = text.lines().find(|line| line.contains(secret));
         assert!(line.is_none(), "the log shows {secret}: {line:?}");
     }
+}
+
+/// Operators often log at `warn`: a failure's line still names its request, so it can be
+/// found from the `X-Request-Id` a client reports.
+#[tokio::test]
+async fn a_failures_log_line_carries_the_request_id_at_warn_level() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let (logs, _guard) = capture("warn");
+    let app = spawn_app().await;
+    app.s3_proxy.cut().await;
+
+    let response = app
+        .create(PostForm::new("t", "p").file(png(5), "a.png", "image/png"))
+        .await;
+    assert_eq!(response.status(), 503);
+    let id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+
+    let text = logs.text();
+    let line = text
+        .lines()
+        .find(|line| line.contains("request failed"))
+        .unwrap_or_else(|| panic!("no failure logged: {text}"));
+    assert!(line.contains(" WARN "), "{line}");
+    assert!(line.contains(&format!("request_id={id}")), "{line}");
 }
