@@ -152,7 +152,7 @@ impl PostService {
                 Insertion::Refused(refusal) => return Err(refusal.into()),
             },
             Some(image) => {
-                let fingerprint = self.fingerprint(image).await;
+                let fingerprint = self.fingerprint(image).await?;
                 let upload = || -> BoxFuture<'_, Result<(), StorageError>> {
                     Box::pin(self.images.put(image))
                 };
@@ -175,18 +175,22 @@ impl PostService {
         })
     }
 
-    /// The upload's fingerprint, to compare with blocked pictures. An image the decoders can't
-    /// read (browsers may) has none, and is compared by its bytes only.
-    async fn fingerprint(&self, image: &CleanImage) -> Option<Fingerprint> {
+    /// The upload's fingerprint, to compare with blocked pictures. Decoding it also proves
+    /// the file whole: a damaged one (a truncated JPEG, which only its header vouched for) is
+    /// refused, as no variant could ever be made of it. A format our decoders can't scale
+    /// (arithmetic-coded JPEG, an over-large 16-bit PNG) is kept, served as the original,
+    /// and compared by its bytes only.
+    async fn fingerprint(&self, image: &CleanImage) -> Result<Option<Fingerprint>, ServiceError> {
         match self
             .imaging
             .fingerprint(image.kind, image.bytes.clone())
             .await
         {
-            Ok(fingerprint) => Some(fingerprint),
+            Ok(fingerprint) => Ok(Some(fingerprint)),
+            Err(error @ ImagingError::Malformed(_)) => Err(error.into()),
             Err(error) => {
                 tracing::info!(%error, image = %image.hash, "no fingerprint for the upload");
-                None
+                Ok(None)
             }
         }
     }

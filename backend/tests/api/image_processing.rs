@@ -269,6 +269,29 @@ async fn a_decompression_bomb_is_refused_before_it_is_decoded() {
     assert_eq!(app.post_count().await, 0);
 }
 
+/// A JPEG cut off in its image data has a header that reads well; only decoding finds the
+/// damage. Stored, it would show as a broken image (no variant can be made of it), so it is
+/// refused, and nothing is stored.
+#[tokio::test]
+async fn a_jpeg_cut_off_in_its_data_is_refused() {
+    let app = spawn_app().await;
+    let whole = jpeg_of(&gradient(640, 480), None);
+    let cut = whole[..whole.len() * 2 / 3].to_vec();
+
+    let response = app
+        .create(PostForm::new("t", "p").file(cut, "cut.jpg", "image/jpeg"))
+        .await;
+    let message = assert_error(response, 422).await;
+    assert_eq!(message, "The image file is damaged and cannot be read.");
+    assert_eq!(app.post_count().await, 0);
+    assert!(
+        app.s3.objects(&app.config.s3.bucket).is_empty(),
+        "nothing uploaded"
+    );
+
+    post_image(&app, whole).await;
+}
+
 /// Posts stored before sizes were recorded get them when a server starts.
 #[tokio::test]
 async fn older_images_get_their_size_filled_in_at_startup() {
