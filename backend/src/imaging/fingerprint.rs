@@ -18,7 +18,7 @@ use crate::domain::{FINGERPRINT_BITS, Fingerprint, ImageKind};
 
 /// The width the picture is decoded to before hashing: far more than the 9×9 the hash looks
 /// at, so that trimming a few per cent still moves the content by whole pixels.
-const HASHED_WIDTH: u32 = 256;
+pub const HASHED_WIDTH: u32 = 256;
 
 /// The borders (a fraction of the width and of the height, on every side) that a blocked
 /// picture is also fingerprinted without: a copy cut by up to ~8 % is caught.

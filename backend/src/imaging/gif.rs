@@ -91,6 +91,7 @@ pub fn walk(src: &[u8]) -> Result<Walk<'_>, ImagingError> {
             width,
             height,
             orientation: 1,
+            coefficient_bytes: 0,
         },
         out,
     })

@@ -35,6 +35,7 @@ pub fn walk(src: &[u8]) -> Result<Walk<'_>, ImagingError> {
     let mut orientation = None;
     let mut exif_seen = false;
     let mut scans = 0u32;
+    let mut coefficient_bytes = 0;
     loop {
         let start = pos;
         // A marker is 0xFF, optional 0xFF fill bytes, then its code.
@@ -117,6 +118,10 @@ pub fn walk(src: &[u8]) -> Result<Walk<'_>, ImagingError> {
                     let (width, height) = (u32::from(width), u32::from(height));
                     check_dimensions(width, height)?; // refuse a bomb before reading further
                     size = Some((width, height));
+                    if matches!(code, 0xC2 | 0xC6 | 0xCA | 0xCE) {
+                        coefficient_bytes = coefficients_held(payload, width, height)
+                            .ok_or_else(|| malformed("JPEG frame header"))?;
+                    }
                 }
                 out.keep(start..end);
             }
@@ -133,9 +138,32 @@ pub fn walk(src: &[u8]) -> Result<Walk<'_>, ImagingError> {
             width,
             height,
             orientation: orientation.unwrap_or(1),
+            coefficient_bytes,
         },
         out,
     })
+}
+
+/// The bytes of DCT coefficients a decoder keeps for a progressive frame (SOF2/6/10/14
+/// `payload`): 64 coefficients of 2 bytes per 8×8 block of each component, its blocks padded
+/// to whole MCUs, as jpeg-decoder allocates them. `None` when the frame header is cut short.
+fn coefficients_held(payload: &[u8], width: u32, height: u32) -> Option<u64> {
+    let count = usize::from(*payload.get(5)?);
+    let sampling: Vec<(u64, u64)> = (0..count)
+        .map(|i| {
+            let factors = *payload.get(7 + 3 * i)?;
+            Some((u64::from(factors >> 4), u64::from(factors & 0x0F)))
+        })
+        .collect::<Option<_>>()?;
+    let h_max = sampling.iter().map(|&(h, _)| h).max()?.max(1);
+    let v_max = sampling.iter().map(|&(_, v)| v).max()?.max(1);
+    let mcus_across = u64::from(width).div_ceil(8 * h_max);
+    let mcus_down = u64::from(height).div_ceil(8 * v_max);
+    let blocks: u64 = sampling
+        .iter()
+        .map(|&(h, v)| mcus_across * h * mcus_down * v)
+        .sum();
+    Some(blocks * 64 * 2)
 }
 
 /// Where the entropy-coded data starting at `from` ends: at the first marker that is not a

@@ -17,8 +17,9 @@
 //!
 //! Memory: stripping holds the input and at most one cleaned copy. A variant holds the decoded
 //! bitmap: ~10–60 MiB for a 12 MP JPEG (DCT-scaled decoding), but up to ~210 MiB for a PNG or
-//! GIF at the 40 MP limit, so bound variant jobs more tightly than uploads (e.g. a semaphore
-//! weighted by width × height × 4 bytes).
+//! GIF at the 40 MP limit, and a progressive JPEG also holds its coefficients (2 bytes a
+//! sample, ~230 MiB for 40 MP at 4:4:4) whatever size it is decoded to. [`decoding_bytes`]
+//! estimates a job from the headers, and `ImageProcessor` runs jobs within a budget of it.
 
 mod exif;
 mod fingerprint;
@@ -38,9 +39,9 @@ use bytes::Bytes;
 
 use crate::domain::{self, ImageKind};
 
-pub use fingerprint::{BLOCKED_TRIMS, blocking_fingerprints, fingerprint};
+pub use fingerprint::{BLOCKED_TRIMS, HASHED_WIDTH, blocking_fingerprints, fingerprint};
 pub use processor::ImageProcessor;
-pub use variant::{Variant, make_variant};
+pub use variant::{Variant, decoding_bytes, make_variant};
 
 /// Largest accepted width or height, in pixels (the domain's rule).
 pub const MAX_SIDE: u32 = domain::MAX_SIDE as u32;
@@ -121,6 +122,9 @@ pub(crate) struct Header {
     pub height: u32,
     /// EXIF orientation, 1..=8 (1 when absent or invalid).
     pub orientation: u8,
+    /// Memory a decoder holds for the whole image whatever size it decodes to: a progressive
+    /// JPEG's DCT coefficients (2 bytes each, every scan refines them). 0 for the others.
+    pub coefficient_bytes: u64,
 }
 
 impl Header {

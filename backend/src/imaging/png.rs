@@ -84,6 +84,7 @@ pub fn walk(src: &[u8]) -> Result<Walk<'_>, ImagingError> {
             width,
             height,
             orientation: orientation.unwrap_or(1),
+            coefficient_bytes: 0,
         },
         out,
     })

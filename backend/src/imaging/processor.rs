@@ -11,17 +11,19 @@ use bytes::Bytes;
 use tokio::sync::Semaphore;
 
 use super::{
-    ImagingError, Variant, blocking_fingerprints, display_size, fingerprint, make_variant,
-    strip_metadata,
+    HASHED_WIDTH, ImagingError, Variant, blocking_fingerprints, decoding_bytes, display_size,
+    fingerprint, make_variant, strip_metadata,
 };
 use crate::domain::{CleanImage, Fingerprint, ImageHash, ImageKind, UploadedImage, VariantWidth};
 
 /// Uploads cleaned at once. Cleaning edits containers only (a copy of the file at most), so
 /// this bounds CPU more than memory.
 const CLEANING_JOBS: usize = 4;
-/// Memory that decoding jobs (variants, fingerprints) may hold at once, in MiB. A job reserves its decoded bitmap's
-/// estimate (4 bytes a pixel, at most the whole budget), so two 12-megapixel photos, or one
-/// image at the 40-megapixel limit, fit.
+/// Memory that decoding jobs (variants, fingerprints) may hold at once, in MiB. A job reserves
+/// its estimate ([`decoding_bytes`]: the bitmap at the size it is decoded to, and a progressive
+/// JPEG's coefficients); a job estimated over the whole budget reserves all of it and so runs
+/// alone. The peak is then at most the larger of the budget and the largest job (a 40 MP
+/// progressive 4:4:4 JPEG: ~230 MiB of coefficients, ~250 MiB in all).
 const VARIANT_MEMORY_MIB: u32 = 160;
 
 #[derive(Clone)]
@@ -75,7 +77,7 @@ impl ImageProcessor {
         width: VariantWidth,
     ) -> Result<Variant, ImagingError> {
         let variant = self
-            .decoding(kind, original, move |original| {
+            .decoding(kind, original, width.get(), move |original| {
                 make_variant(kind, &original, width.get())
             })
             .await?;
@@ -90,8 +92,10 @@ impl ImageProcessor {
         kind: ImageKind,
         bytes: Bytes,
     ) -> Result<Fingerprint, ImagingError> {
-        self.decoding(kind, bytes, move |bytes| fingerprint(kind, &bytes))
-            .await
+        self.decoding(kind, bytes, HASHED_WIDTH, move |bytes| {
+            fingerprint(kind, &bytes)
+        })
+        .await
     }
 
     /// The fingerprints a picture is blocked by (a purge).
@@ -100,22 +104,25 @@ impl ImageProcessor {
         kind: ImageKind,
         bytes: Bytes,
     ) -> Result<Vec<Fingerprint>, ImagingError> {
-        self.decoding(kind, bytes, move |bytes| {
+        self.decoding(kind, bytes, HASHED_WIDTH, move |bytes| {
             blocking_fingerprints(kind, &bytes)
         })
         .await
     }
 
-    /// Runs `job`, which decodes `image`, once the memory its bitmap needs is free.
+    /// Runs `job`, which decodes `image` for a copy `width` pixels wide, once the memory that
+    /// needs is free.
     async fn decoding<T: Send + 'static>(
         &self,
         kind: ImageKind,
         image: Bytes,
+        width: u32,
         job: impl FnOnce(Bytes) -> Result<T, ImagingError> + Send + 'static,
     ) -> Result<T, ImagingError> {
-        let (w, h) = display_size(kind, &image)?;
-        let estimate_mib = (u64::from(w) * u64::from(h) * 4) >> 20;
-        let reserve = (estimate_mib as u32).clamp(1, VARIANT_MEMORY_MIB);
+        let estimate_mib = decoding_bytes(kind, &image, width)?.div_ceil(1 << 20);
+        let reserve = u32::try_from(estimate_mib)
+            .unwrap_or(u32::MAX)
+            .clamp(1, VARIANT_MEMORY_MIB);
         let _permit = self
             .variant_memory
             .acquire_many(reserve)

@@ -406,6 +406,65 @@ fn variant_width_must_be_sane() {
     assert!(make_variant(ImageKind::Jpeg, &jpeg, MAX_SIDE + 1).is_err());
 }
 
+// ---------------------------------------------------------------- decoding memory
+
+/// A JPEG of headers only: a frame of `code` (SOF0 baseline, SOF2 progressive), three
+/// components with the given sampling factors, one scan. Enough for the walker, not to decode.
+fn jpeg_headers(code: u8, width: u16, height: u16, sampling: [u8; 3]) -> Vec<u8> {
+    let mut frame = vec![8];
+    frame.extend_from_slice(&height.to_be_bytes());
+    frame.extend_from_slice(&width.to_be_bytes());
+    frame.push(3);
+    for (id, factors) in (1..).zip(sampling) {
+        frame.extend_from_slice(&[id, factors, 0]);
+    }
+    let scan = [3, 1, 0x00, 2, 0x11, 3, 0x11, 0, 0, 0];
+    [
+        &[0xFF, 0xD8][..],
+        &segment(code, &frame),
+        &segment(0xDA, &scan),
+        &[0x12, 0x34, 0xFF, 0xD9],
+    ]
+    .concat()
+}
+
+#[test]
+fn a_progressive_jpeg_is_estimated_with_the_coefficients_it_holds() {
+    const FULL: u8 = 0x11; // one sample per pixel
+    const HALVED: u8 = 0x22; // luma of 4:2:0, beside two FULL chroma planes at a quarter
+    let estimate = |code, sampling| {
+        let jpeg = jpeg_headers(code, 10_000, 4_000, sampling);
+        let header = walk(ImageKind::Jpeg, &jpeg).unwrap().header;
+        let for_fingerprint = decoding_bytes(ImageKind::Jpeg, &jpeg, HASHED_WIDTH).unwrap();
+        (header.coefficient_bytes, for_fingerprint)
+    };
+    // Decoded for a fingerprint at an eighth: 1250 × 500 pixels, at most 8 bytes each.
+    let eighth = 8 * 1250 * 500;
+
+    // Baseline: decoded a band at a time, nothing held for the whole image.
+    assert_eq!(estimate(0xC0, [FULL; 3]), (0, eighth));
+    // Progressive 4:4:4: 2 bytes for each of the 40 M samples of 3 planes (a 469 KB file of
+    // this kind was measured at +228 MiB), whatever size it is decoded to.
+    let coefficients = 2 * 3 * 40_000_000;
+    assert_eq!(
+        estimate(0xC2, [FULL; 3]),
+        (coefficients, coefficients + eighth)
+    );
+    // Progressive 4:2:0: luma in full, each chroma plane at a quarter.
+    let coefficients = 2 * (40_000_000 + 2 * 10_000_000);
+    assert_eq!(
+        estimate(0xC2, [HALVED, FULL, FULL]),
+        (coefficients, coefficients + eighth)
+    );
+
+    // Others are decoded whole, 4 bytes a pixel, whatever the width asked for.
+    let png = png_of(&DynamicImage::ImageRgb8(gradient(300, 200)), None);
+    assert_eq!(
+        decoding_bytes(ImageKind::Png, &png, 64).unwrap(),
+        4 * 300 * 200
+    );
+}
+
 // ---------------------------------------------------------------- bombs
 
 /// A complete, tiny PNG whose header claims `width`×`height` pixels.

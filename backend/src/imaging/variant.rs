@@ -25,7 +25,7 @@ use fast_image_resize as fr;
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageFormat};
 
-use super::{ImagingError, MAX_PIXELS, MAX_SIDE, exif, malformed, walk, webp as container};
+use super::{Header, ImagingError, MAX_PIXELS, MAX_SIDE, exif, malformed, walk, webp as container};
 use crate::domain::ImageKind;
 
 /// libwebp quality (0–100). 80 keeps photos free of visible artefacts at these sizes.
@@ -79,15 +79,7 @@ pub(super) fn scaled(
         return Err(ImagingError::InvalidWidth(width));
     }
     let header = walk(kind, original)?.header;
-    let (display_width, display_height) = header.display_size();
-    let out_width = width.min(display_width);
-    let out_height = scale(display_height, out_width, display_width);
-    // The size to resize to, in stored (not yet oriented) pixels.
-    let (stored_width, stored_height) = if exif::swaps_axes(header.orientation) {
-        (out_height, out_width)
-    } else {
-        (out_width, out_height)
-    };
+    let (stored_width, stored_height) = resized_size(&header, width);
 
     let (decoded, icc) = guard(|| match kind {
         ImageKind::Jpeg => decode_jpeg(original, stored_width, stored_height),
@@ -95,6 +87,51 @@ pub(super) fn scaled(
     })?;
     let resized = resize(decoded, stored_width, stored_height)?;
     Ok((orient(resized, header.orientation), icc))
+}
+
+/// The size a picture scaled to `width` pixels wide (never upscaled) is resized to, in stored
+/// (not yet oriented) pixels.
+fn resized_size(header: &Header, width: u32) -> (u32, u32) {
+    let (display_width, display_height) = header.display_size();
+    let out_width = width.min(display_width);
+    let out_height = scale(display_height, out_width, display_width);
+    if exif::swaps_axes(header.orientation) {
+        (out_height, out_width)
+    } else {
+        (out_width, out_height)
+    }
+}
+
+/// What decoding `original` for a copy `width` pixels wide holds at its peak, estimated from
+/// its headers alone: the decoded bitmap and a progressive JPEG's coefficients, which the
+/// decoder keeps for the whole image at any scale. A JPEG's bitmap is at the DCT scale
+/// jpeg-decoder will pick, at most 8 bytes a pixel (up to 4 component planes, then RGB or
+/// CMYK); the others are decoded whole, 4 bytes a pixel.
+pub fn decoding_bytes(kind: ImageKind, original: &[u8], width: u32) -> Result<u64, ImagingError> {
+    let header = walk(kind, original)?.header;
+    let bitmap = match kind {
+        ImageKind::Jpeg => {
+            let (w, h) = dct_scaled_size(&header, resized_size(&header, width));
+            8 * u64::from(w) * u64::from(h)
+        }
+        ImageKind::Png | ImageKind::Gif | ImageKind::Webp => {
+            4 * u64::from(header.width) * u64::from(header.height)
+        }
+    };
+    Ok(bitmap + header.coefficient_bytes)
+}
+
+/// The size jpeg-decoder decodes a frame to when asked for at least `wanted` (its
+/// `choose_idct_size`): an eighth, a quarter, a half or the whole, the first that is large
+/// enough on either side.
+fn dct_scaled_size(header: &Header, (want_width, want_height): (u32, u32)) -> (u32, u32) {
+    let at = |len: u32, eighths: u32| (len * eighths).div_ceil(8);
+    [1, 2, 4]
+        .into_iter()
+        .find(|&e| at(header.width, e) >= want_width || at(header.height, e) >= want_height)
+        .map_or((header.width, header.height), |e| {
+            (at(header.width, e), at(header.height, e))
+        })
 }
 
 /// `value * num / den`, rounded, at least 1.

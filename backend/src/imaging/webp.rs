@@ -180,6 +180,7 @@ pub fn walk(src: &[u8]) -> Result<Walk<'_>, ImagingError> {
             width: size.0,
             height: size.1,
             orientation: orientation.unwrap_or(1),
+            coefficient_bytes: 0,
         },
         out,
     })
