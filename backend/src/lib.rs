@@ -1,6 +1,6 @@
-//! Postboard: post, vote and share images. See the README for the architecture:
-//! `http` → `service` → `repository` (PostgreSQL) / `storage` (S3), with `domain` types
-//! shared by all layers.
+//! Postboard: post, vote and share images. The layers, `http` → `service` → `repository`
+//! (PostgreSQL) / `storage` (S3) / `imaging`, with `domain` types shared by all, and the flows
+//! through them are drawn in docs/architecture.md.
 
 pub mod config;
 pub mod domain;
