@@ -1,5 +1,5 @@
 /**
- * Development configuration (`ng serve`). Requests stay same-origin and `proxy.conf.json`
+ * Development configuration (`ng serve`). Requests stay same-origin and `proxy.conf.mjs`
  * forwards them to the backend on http://localhost:8000.
  */
 export const environment = {
