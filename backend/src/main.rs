@@ -1,6 +1,6 @@
 use std::process::ExitCode;
 
-use postboard::{config::Config, operator, startup, telemetry};
+use postboard::{config::Config, observe::telemetry, operator, startup};
 
 const USAGE: &str = "postboard — the Postboard server
 

@@ -10,19 +10,19 @@ use tokio_util::sync::CancellationToken;
 
 use secrecy::ExposeSecret;
 
-use crate::metrics::{Metrics, Sample};
+use crate::observe::metrics::{Metrics, Sample};
 use crate::{
     config::{Config, DatabasePooler, redact_url},
     domain::ClientKeyer,
     http::{self, AppState, ConnectionDeadlines},
     imaging::ImageProcessor,
+    observe::telemetry::cause_chain,
     repository::{
         DbPool, EventRepository, ModeratorRepository, PostRepository, RateLimitRepository,
         RepositoryError, SETTINGS, VoteBatcher,
     },
     service::{LiveEvents, ModerationRules, PostService, RateLimiter, StreamCaps},
     storage::{ImageCache, ImageStore},
-    telemetry::cause_chain,
 };
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
@@ -148,7 +148,7 @@ impl Application {
         background.spawn(metrics.clone().upkeep(background_stop.clone()));
         let sampler = sampler(sampled_pool, &live, &service);
         let state = AppState {
-            posts: service,
+            post_service: service,
             live,
             max_image_bytes: config.max_image_bytes,
             limits,

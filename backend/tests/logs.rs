@@ -82,9 +82,7 @@ static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(())
 fn capture(filter: &str) -> (CapturedLogs, tracing::subscriber::DefaultGuard) {
     let logs = CapturedLogs::default();
     let subscriber = tracing_subscriber::fmt()
-        .with_env_filter(postboard::telemetry::without_client_addresses(
-            tracing_subscriber::EnvFilter::new(filter),
-        ))
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_ansi(false)
         .with_writer({
             let logs = logs.clone();

@@ -86,7 +86,10 @@ pub async fn ban(
     ModeratorAuth(moderator): ModeratorAuth,
     ApiJson(request): ApiJson<BanRequest>,
 ) -> Result<Json<BanResult>, ApiError> {
-    let made = state.posts.ban(&moderator, &request.parse()?).await?;
+    let made = state
+        .post_service
+        .ban(&moderator, &request.parse()?)
+        .await?;
     Ok(Json(BanResult {
         ban: made.ban,
         removed_posts: made.removed,
@@ -112,7 +115,7 @@ pub async fn bans(
     ApiQuery(query): ApiQuery<NewestFirstQuery>,
 ) -> Result<(HeaderMap, Json<Vec<Ban>>), ApiError> {
     let request = query.parse()?;
-    let page = state.posts.bans(request).await?;
+    let page = state.post_service.bans(request).await?;
     Ok((
         next_page_link("/mod/bans", request, &page),
         Json(page.entries),
@@ -138,5 +141,5 @@ pub async fn unban(
     ModeratorAuth(moderator): ModeratorAuth,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Ban>, ApiError> {
-    Ok(Json(state.posts.unban(&moderator, id).await?))
+    Ok(Json(state.post_service.unban(&moderator, id).await?))
 }

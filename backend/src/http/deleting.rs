@@ -50,7 +50,7 @@ pub async fn delete_post(
         "Deleting a post needs its delete token.",
         DELETE_TOKEN_SCHEME,
     )?;
-    state.posts.delete(id, TokenHash::of(token)).await?;
+    state.post_service.delete(id, TokenHash::of(token)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

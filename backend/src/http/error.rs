@@ -15,8 +15,8 @@ use utoipa::ToSchema;
 
 use crate::{
     domain::{ImageError, RateLimitScope, ValidationError, retry_after_seconds},
+    observe::telemetry::cause_chain,
     service::ServiceError,
-    telemetry::cause_chain,
 };
 
 type BoxError = Box<dyn StdError + Send + Sync>;

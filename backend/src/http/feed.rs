@@ -55,7 +55,7 @@ pub async fn feed(
     request_headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let request = PageRequest::parse(query.sort.as_deref(), None, None)?;
-    let page = state.posts.list(request).await?;
+    let page = state.post_service.list(request).await?;
     let etag = fingerprint(&page.posts, request.sort, &state.public_url);
     let mut headers = HeaderMap::new();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));

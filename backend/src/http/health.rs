@@ -21,7 +21,7 @@ pub async fn health() -> Json<Status> {
         (status = 503, description = "A dependency is unavailable", body = ErrorBody),
     ))]
 pub async fn ready(State(state): State<AppState>) -> Result<Json<Status>, ApiError> {
-    state.posts.check_ready().await?;
+    state.post_service.check_ready().await?;
     Ok(Json(Status { status: "ready" }))
 }
 

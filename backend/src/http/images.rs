@@ -10,7 +10,7 @@ use axum::{
 use serde::Deserialize;
 
 use super::{
-    AppState,
+    AppState, CACHE_FOREVER,
     error::{ApiError, ErrorBody},
     extract::{ApiPath, ApiQuery},
     moderation::ModeratorAuth,
@@ -21,8 +21,6 @@ use crate::{
     service::ImageAnswer,
     storage::StoredImage,
 };
-
-const CACHE_FOREVER: &str = "public, max-age=31536000, immutable";
 
 #[derive(Debug, Deserialize)]
 pub struct ImageQuery {
@@ -69,7 +67,11 @@ pub async fn get_image(
     );
 
     let client_has_it = if_none_match_includes(&request_headers, &headers[header::ETAG]);
-    match state.posts.image(&hash, width, client_has_it).await? {
+    match state
+        .post_service
+        .image(&hash, width, client_has_it)
+        .await?
+    {
         ImageAnswer::Unchanged => Ok((StatusCode::NOT_MODIFIED, headers).into_response()),
         ImageAnswer::Image(image) => Ok(streamed(image, headers)),
     }
@@ -102,7 +104,7 @@ pub async fn get_moderated_image(
     let hash = ImageHash::parse(&hash)?;
     let width = query.width.map(VariantWidth::parse).transpose()?;
     let image = state
-        .posts
+        .post_service
         .moderated_image(&moderator, &hash, width)
         .await?;
     let mut headers = HeaderMap::new();

@@ -14,7 +14,7 @@ use axum::{
 };
 use tokio::time::Instant;
 
-use crate::metrics::{Metrics, Sample};
+use crate::observe::metrics::{Metrics, Sample};
 
 /// Reads the state a scrape reports (the pool, the live clients, the image cache); wired up
 /// in `startup`, which holds every part.

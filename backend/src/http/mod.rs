@@ -8,9 +8,9 @@ mod deleting;
 mod docs;
 mod drain;
 mod error;
-mod errors;
 mod events;
 mod extract;
+mod fallback;
 mod feed;
 mod health;
 mod host_header;
@@ -62,13 +62,17 @@ use self::{
 use crate::{
     config::Config,
     domain::{PublicUrl, TrustedProxies},
-    metrics::Metrics,
+    observe::metrics::Metrics,
     service::{LiveEvents, PostService, RateLimiter},
 };
 
+/// `Cache-Control` of what can never change at its URL: an image or variant named by its
+/// hash, a build file named by its content hash.
+const CACHE_FOREVER: &str = "public, max-age=31536000, immutable";
+
 #[derive(Clone)]
 pub struct AppState {
-    pub posts: PostService,
+    pub post_service: PostService,
     pub live: LiveEvents,
     pub max_image_bytes: usize,
     pub limits: RateLimiter,
@@ -138,7 +142,7 @@ pub fn router(state: AppState, config: &Config, metrics: &Metrics) -> Router {
         .layer(Extension(Arc::new(document)))
         .layer(Extension(post_page::AppShell::load(&config.static_dir)))
         .layer(body_limit)
-        .method_not_allowed_fallback(errors::method_not_allowed);
+        .method_not_allowed_fallback(fallback::method_not_allowed);
     let app = spa::fallback(routes, &config.static_dir).with_state(state);
 
     let security = SecurityHeaders {
@@ -176,7 +180,7 @@ pub fn router(state: AppState, config: &Config, metrics: &Metrics) -> Router {
             )
             .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
             .layer(cors(&config.cors_origins))
-            .layer(middleware::from_fn(errors::shape_error_responses))
+            .layer(middleware::from_fn(fallback::shape_error_responses))
             .layer(middleware::from_fn(host_header::require_one_host))
             .layer(TimeoutLayer::with_status_code(
                 StatusCode::SERVICE_UNAVAILABLE,

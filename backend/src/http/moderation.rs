@@ -48,7 +48,9 @@ impl FromRequestParts<AppState> for ModeratorAuth {
             "Moderator routes need a moderator token.",
             MODERATOR_TOKEN_SCHEME,
         )?;
-        Ok(Self(state.posts.moderator(&TokenHash::of(token)).await?))
+        Ok(Self(
+            state.post_service.moderator(&TokenHash::of(token)).await?,
+        ))
     }
 }
 
@@ -106,7 +108,7 @@ pub async fn queue(
     State(state): State<AppState>,
     ModeratorAuth(_moderator): ModeratorAuth,
 ) -> Result<Json<Vec<ModeratedPostBody>>, ApiError> {
-    let queue = state.posts.queue().await?;
+    let queue = state.post_service.queue().await?;
     Ok(Json(queue.into_iter().map(Into::into).collect()))
 }
 
@@ -128,7 +130,7 @@ pub async fn moderated_post(
     ModeratorAuth(_moderator): ModeratorAuth,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ModeratedPostBody>, ApiError> {
-    Ok(Json(state.posts.moderated_post(id).await?.into()))
+    Ok(Json(state.post_service.moderated_post(id).await?.into()))
 }
 
 /// The body of an action: why (public, in the moderation log).
@@ -159,8 +161,13 @@ async fn act(
 ) -> Result<Json<ActionResult>, ApiError> {
     let reason = ModReason::parse_required(request.reason.as_deref())?;
     let new_state = match (action, request.purge_image) {
-        (ModAction::Remove, true) => state.posts.purge(moderator, id, &reason).await?,
-        (_, false) => state.posts.moderate(moderator, id, action, &reason).await?,
+        (ModAction::Remove, true) => state.post_service.purge(moderator, id, &reason).await?,
+        (_, false) => {
+            state
+                .post_service
+                .moderate(moderator, id, action, &reason)
+                .await?
+        }
         (_, true) => {
             return Err(ValidationError::new(
                 "Only a removal can purge the image.",
@@ -289,7 +296,7 @@ pub async fn mod_log(
         return Ok(page);
     }
     let request = query.parse()?;
-    let page = state.posts.mod_log(request).await?;
+    let page = state.post_service.mod_log(request).await?;
     let mut headers = next_page_link("/modlog", request, &page);
     headers.insert(header::VARY, HeaderValue::from_static("accept"));
     Ok((headers, Json(page.entries)).into_response())

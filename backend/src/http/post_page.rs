@@ -136,7 +136,7 @@ pub async fn get_post(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Post>, ApiError> {
-    Ok(Json(state.posts.get(id).await?))
+    Ok(Json(state.post_service.get(id).await?))
 }
 
 /// A post's page in the browser app, with its link preview tags.
@@ -160,7 +160,7 @@ pub async fn post_page(
     // Anything but a post's id is a page that does not exist, not a malformed request: a
     // browser shows the app, which says so.
     let post = match id.parse::<i64>() {
-        Ok(id) => match state.posts.get(id).await {
+        Ok(id) => match state.post_service.get(id).await {
             Ok(post) => Some(post),
             Err(ServiceError::PostNotFound(_)) => None,
             Err(error) => return Err(error.into()),

@@ -56,7 +56,7 @@ pub async fn list_posts(
     let (sort, limit, cursor) = (query.sort.as_deref(), query.limit, query.cursor.as_deref());
     if let Some(q) = &query.q {
         let request = SearchRequest::parse(q, sort, limit, cursor)?;
-        let page = state.posts.search(&request).await?;
+        let page = state.post_service.search(&request).await?;
         let next = page.next.map(|next| {
             let words: String =
                 url::form_urlencoded::byte_serialize(request.query.as_str().as_bytes()).collect();
@@ -69,7 +69,7 @@ pub async fn list_posts(
         return Ok((next_page_link(next), Json(page.posts)));
     }
     let request = PageRequest::parse(sort, limit, cursor)?;
-    let page = state.posts.list(request).await?;
+    let page = state.post_service.list(request).await?;
     let next = page.next.map(|next| {
         format!(
             "sort={}&limit={}&cursor={}",
@@ -150,7 +150,7 @@ pub async fn create_post(
         .and_then(|v| v.to_str().ok()?.parse().ok())
         .unwrap_or(0);
     let (post, image) = read_new_post(form, state.max_image_bytes, body_length).await?;
-    let created = state.posts.create(post, image, client).await?;
+    let created = state.post_service.create(post, image, client).await?;
     Ok((StatusCode::CREATED, Json(CreatedPost::from(created))))
 }
 
@@ -236,6 +236,9 @@ pub async fn update_post_score(
 ) -> Result<Json<Post>, ApiError> {
     state.limits.check(RateLimitScope::Votes, client).await?;
     let change = ScoreChange::parse(vote.score_increase)?;
-    let post = state.posts.vote(vote.post_id, change, client).await?;
+    let post = state
+        .post_service
+        .vote(vote.post_id, change, client)
+        .await?;
     Ok(Json(post))
 }

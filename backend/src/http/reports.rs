@@ -48,6 +48,6 @@ pub async fn report_post(
 ) -> Result<StatusCode, ApiError> {
     let report = NewReport::parse(request.reason.as_deref(), request.note.as_deref())?;
     state.limits.check(RateLimitScope::Reports, client).await?;
-    state.posts.report(id, client, &report).await?;
+    state.post_service.report(id, client, &report).await?;
     Ok(StatusCode::ACCEPTED)
 }

@@ -25,9 +25,8 @@ use tower_http::{
     services::{ServeDir, ServeFile},
 };
 
-use super::errors::route_not_found;
+use super::{CACHE_FOREVER, fallback::route_not_found};
 
-const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// Stored, but checked with the server (`If-Modified-Since`) before each use.
 const REVALIDATE: &str = "no-cache";
 
@@ -93,7 +92,7 @@ async fn caching_headers(request: Request, next: Next) -> Response {
     }
     let headers = response.headers_mut();
     if !headers.contains_key(header::CACHE_CONTROL) {
-        let policy = if hashed { IMMUTABLE } else { REVALIDATE };
+        let policy = if hashed { CACHE_FOREVER } else { REVALIDATE };
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
     }
     headers.insert(

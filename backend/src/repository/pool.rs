@@ -37,7 +37,7 @@ use tokio::{
 };
 
 use super::error::RepositoryError;
-use crate::metrics::Metrics as MetricsHandle;
+use crate::observe::metrics::Metrics as MetricsHandle;
 
 /// A statement as the pool runs it: a function of a lent connection and the statement's
 /// arguments, borrowed for as long as the connection is. (A plain function, not a closure

@@ -31,8 +31,8 @@ use super::{
 };
 use crate::{
     domain::{Event, LastEventId},
+    observe::telemetry::cause_chain,
     repository::{EventRepository, RepositoryError},
-    telemetry::cause_chain,
 };
 
 /// Events kept for slow clients (one ring that all of this replica's clients share) before they

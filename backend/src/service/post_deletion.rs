@@ -6,8 +6,8 @@ use tracing::Instrument as _;
 use super::{PostService, ServiceError};
 use crate::{
     domain::{ImageHash, TokenHash},
+    observe::telemetry::cause_chain,
     repository::Deletion,
-    telemetry::cause_chain,
 };
 
 impl PostService {

@@ -304,7 +304,7 @@ impl PostService {
                         filled += 1;
                     }
                     Err(error) => {
-                        let error = crate::telemetry::cause_chain(&error);
+                        let error = crate::observe::telemetry::cause_chain(&error);
                         tracing::warn!(hash = %raw, %error, "cannot read an image's size");
                         unreadable.push(raw);
                     }

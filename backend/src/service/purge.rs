@@ -11,9 +11,9 @@ use tracing::Instrument as _;
 use super::{Moderator, PostService, ServiceError};
 use crate::{
     domain::{Fingerprint, ImageHash, ImageKind, ModReason, PostState},
+    observe::telemetry::cause_chain,
     repository::ModAction,
     storage::{ObjectKey, StorageError},
-    telemetry::cause_chain,
 };
 
 /// How often every replica asks which images were blocked lately.

@@ -12,9 +12,9 @@ use tokio::time::Instant;
 use super::ServiceError;
 use crate::{
     domain::{ClientKeyer, RateLimit, RateLimitScope},
-    metrics::Metrics,
+    observe::metrics::Metrics,
+    observe::telemetry::cause_chain,
     repository::{Charge, RateLimitRepository},
-    telemetry::cause_chain,
 };
 
 /// How often a replica deletes the rows of clients whose budget is full again.

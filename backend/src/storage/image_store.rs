@@ -23,7 +23,7 @@ use super::{ImageCache, ImageCacheStats, StorageError, error::failure_kind};
 use crate::{
     config::S3Config,
     domain::{CleanImage, ImageHash, VariantWidth},
-    metrics::Metrics,
+    observe::metrics::Metrics,
 };
 
 /// Where an image lives in the bucket: an original under its hash, a variant under

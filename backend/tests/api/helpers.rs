@@ -159,7 +159,7 @@ fn init_logs() {
     static INIT: std::sync::Once = std::sync::Once::new();
     INIT.call_once(|| {
         if std::env::var_os("TEST_LOG").is_some() {
-            postboard::telemetry::init();
+            postboard::observe::telemetry::init();
         }
     });
 }
