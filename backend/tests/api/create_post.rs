@@ -289,8 +289,11 @@ async fn image_size_limit_is_configurable() {
 #[tokio::test]
 async fn huge_pixel_dimensions_are_refused() {
     let app = spawn_app().await;
+    // A real one: an upload is decoded (for its fingerprint), so a header alone won't pass.
+    let largest = image::DynamicImage::ImageLuma8(image::GrayImage::new(10_000, 4_000));
+    let largest = crate::image_fixtures::png_of(&largest, None);
     let ok = app
-        .create(PostForm::new("t", "p").file(png_claiming(10_000, 4_000), "a.png", "image/png"))
+        .create(PostForm::new("t", "p").file(largest, "a.png", "image/png"))
         .await;
     assert_eq!(ok.status(), 201, "10000×4000 = 40 megapixels is allowed");
     for (width, height) in [(10_001, 1), (1, 10_001), (8_000, 5_001)] {
