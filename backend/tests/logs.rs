@@ -5,15 +5,7 @@
 //! call site whether anyone listens; tests of other threads in the same process, starting or
 //! ending their own, could make it miss lines.
 
-#[allow(dead_code)]
-#[path = "api/helpers.rs"]
-mod helpers;
-#[path = "support/images.rs"]
-mod image_fixtures;
-// helpers.rs reads TEST_VIA_PGBOUNCER (only the API suite is run through PgBouncer).
-#[allow(dead_code)]
-#[path = "api/pgbouncer.rs"]
-mod pgbouncer;
+mod support;
 
 use std::{
     io::Write,
@@ -23,7 +15,7 @@ use std::{
 use postboard::domain::{RateLimit, TrustedProxies};
 use serde_json::Value;
 
-use helpers::*;
+use support::*;
 
 async fn create_from(app: &TestApp, forwarded_for: &str, form: PostForm) -> reqwest::Response {
     app.client

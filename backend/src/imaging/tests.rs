@@ -14,9 +14,7 @@ use super::*;
 
 // ---------------------------------------------------------------- fixture helpers
 
-#[path = "../../tests/support/images.rs"]
-mod fixtures;
-use fixtures::*;
+use postboard_test_fixtures::*;
 
 fn strip(kind: ImageKind, bytes: &[u8]) -> Cleaned {
     strip_metadata(kind, Bytes::copy_from_slice(bytes)).unwrap()

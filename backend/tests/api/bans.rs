@@ -8,7 +8,7 @@ use std::time::Duration;
 use postboard::domain::{RateLimit, TrustedProxies};
 use serde_json::{Value, json};
 
-use crate::{helpers::*, moderator_support::*};
+use crate::{moderator_support::*, support::*};
 
 const WITHIN_A_SECOND: Duration = Duration::from_secs(1);
 const A: &str = "203.0.113.5";

@@ -19,7 +19,7 @@ use std::{
 use postboard::domain::{RateLimit, TrustedProxies};
 use serde_json::Value;
 
-use crate::helpers::*;
+use crate::support::*;
 
 /// The app's image limit in these tests (its whole-request limit is this + 1 MiB).
 const MAX_IMAGE_BYTES: usize = 2 << 20;

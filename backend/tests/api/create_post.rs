@@ -1,7 +1,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::helpers::*;
+use crate::support::*;
 
 #[tokio::test]
 async fn a_post_without_image_gets_defaults() {
@@ -291,7 +291,7 @@ async fn huge_pixel_dimensions_are_refused() {
     let app = spawn_app().await;
     // A real one: an upload is decoded (for its fingerprint), so a header alone won't pass.
     let largest = image::DynamicImage::ImageLuma8(image::GrayImage::new(10_000, 4_000));
-    let largest = crate::image_fixtures::png_of(&largest, None);
+    let largest = postboard_test_fixtures::png_of(&largest, None);
     let ok = app
         .create(PostForm::new("t", "p").file(largest, "a.png", "image/png"))
         .await;

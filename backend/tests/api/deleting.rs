@@ -7,7 +7,7 @@ use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::helpers::*;
+use crate::support::*;
 
 async fn delete(app: &TestApp, id: i64, authorization: Option<&str>) -> reqwest::Response {
     send_delete(&app.client, &app.url(&format!("/post/{id}")), authorization).await

@@ -4,7 +4,7 @@
 use feed_rs::model::FeedType;
 use serde_json::Value;
 
-use crate::helpers::*;
+use crate::support::*;
 
 const PUBLIC_URL: &str = "https://board.example";
 

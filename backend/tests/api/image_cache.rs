@@ -4,7 +4,8 @@
 use postboard::storage::MAX_ITEM_BYTES;
 use serde_json::Value;
 
-use crate::{helpers::*, image_fixtures::*};
+use crate::support::*;
+use postboard_test_fixtures::*;
 
 async fn post_image(app: &TestApp, bytes: Vec<u8>) -> String {
     let response = app
@@ -53,7 +54,7 @@ async fn a_cached_image_is_served_without_object_storage() {
     let png = png(11);
     let hash = post_image(&app, png.clone()).await;
     // Uploads are not cached: only what has been read is.
-    let never_read = post_image(&app, crate::helpers::png(12)).await;
+    let never_read = post_image(&app, crate::support::png(12)).await;
     // A replica did not see the upload: its first request reads the object from storage.
     let replica = app.spawn_replica().await;
     let urls = [

@@ -5,7 +5,8 @@
 use image::{GenericImageView, RgbImage};
 use serde_json::Value;
 
-use crate::{helpers::*, image_fixtures::*};
+use crate::support::*;
+use postboard_test_fixtures::*;
 
 async fn post_image(app: &TestApp, bytes: Vec<u8>) -> Value {
     let response = app
@@ -109,19 +110,12 @@ async fn png_text_and_exif_chunks_and_webp_exif_and_xmp_are_removed() {
         &image::DynamicImage::ImageRgb8(gradient(20, 10)),
         Some(fake_icc()),
     );
-    let chunk = |kind: &[u8; 4], data: &[u8]| {
-        let mut c = (data.len() as u32).to_be_bytes().to_vec();
-        c.extend_from_slice(kind);
-        c.extend_from_slice(data);
-        c.extend_from_slice(&crc32(&c[4..]).to_be_bytes());
-        c
-    };
     let png = png_with_chunks(
         &png,
         &[
-            chunk(b"tEXt", b"Comment\0COMMENT-SECRET"),
-            chunk(b"eXIf", &exif_tiff(1)),
-            chunk(b"iTXt", b"XML:com.adobe.xmp\0\0\0\0\0XMP-SECRET"),
+            png_chunk(b"tEXt", b"Comment\0COMMENT-SECRET"),
+            png_chunk(b"eXIf", &exif_tiff(1)),
+            png_chunk(b"iTXt", b"XML:com.adobe.xmp\0\0\0\0\0XMP-SECRET"),
         ],
     );
     let webp = webp_with_metadata(&gradient(20, 10), 1);

@@ -1,6 +1,6 @@
 use serde_json::Value;
 
-use crate::helpers::*;
+use crate::support::*;
 
 async fn post_with_image(app: &TestApp, bytes: Vec<u8>) -> String {
     let post: Value = app
@@ -79,7 +79,7 @@ async fn a_large_image_streams_back_intact() {
             (x.wrapping_mul(2_654_435_761) ^ y.wrapping_mul(40_503)).wrapping_mul(2_246_822_519);
         image::Rgb([(n >> 24) as u8, (n >> 16) as u8, (n >> 8) as u8])
     });
-    let big = crate::image_fixtures::png_of(&image::DynamicImage::ImageRgb8(noise), None);
+    let big = postboard_test_fixtures::png_of(&image::DynamicImage::ImageRgb8(noise), None);
     assert!(big.len() > 5 * 1024 * 1024, "{}", big.len());
     let hash = post_with_image(&app, big.clone()).await;
     let body = app

@@ -2,7 +2,7 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use crate::helpers::*;
+use crate::support::*;
 
 /// The `rel="next"` URL of a response, if any.
 fn next_link(response: &reqwest::Response) -> Option<String> {

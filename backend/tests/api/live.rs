@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::helpers::*;
+use crate::support::*;
 
 const WITHIN_A_SECOND: Duration = Duration::from_secs(1);
 

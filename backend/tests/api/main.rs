@@ -1,9 +1,8 @@
 //! End-to-end tests of the HTTP API against a real PostgreSQL (a fresh database per test) and a
 //! real S3 server (s3s-fs, checking SigV4 signatures) speaking HTTP on loopback.
 
-mod helpers;
-#[path = "../support/images.rs"]
-mod image_fixtures;
+#[path = "../support/mod.rs"]
+mod support;
 
 mod bans;
 mod behind_nginx;

@@ -7,7 +7,7 @@ use std::time::Duration;
 use postboard::domain::RateLimit;
 use serde_json::Value;
 
-use crate::helpers::*;
+use crate::support::*;
 
 pub fn with_metrics(config: &mut postboard::config::Config) {
     config.metrics_addr = Some("127.0.0.1:0".parse().unwrap());

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::{helpers::*, moderator_support::*};
+use crate::{moderator_support::*, support::*};
 
 const WITHIN_A_SECOND: Duration = Duration::from_secs(1);
 

@@ -6,7 +6,7 @@ use postboard::domain::TrustedProxies;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
-use crate::helpers::*;
+use crate::support::*;
 
 /// `postboard moderator ARGS` against the app's database: (exit code, stdout, stderr). Run
 /// without blocking: the app, and the proxy to its database, live on this test's runtime.

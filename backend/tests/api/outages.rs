@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::helpers::*;
+use crate::support::*;
 
 /// An outage must be reported within a few seconds, not after a client's patience ran out.
 const QUICKLY: Duration = Duration::from_secs(8);

@@ -6,7 +6,7 @@ use std::path::Path;
 use scraper::{Html, Selector};
 use serde_json::Value;
 
-use crate::helpers::*;
+use crate::support::*;
 
 const PUBLIC_URL: &str = "https://board.example";
 /// The head of the app's real `index.html`, as the build keeps it.

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::{helpers::*, moderator_support::*};
+use crate::{moderator_support::*, support::*};
 
 const WITHIN: Duration = Duration::from_secs(2);
 

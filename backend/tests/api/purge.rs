@@ -9,11 +9,12 @@ use image::{DynamicImage, RgbImage, imageops::FilterType};
 use postboard::domain::TrustedProxies;
 use serde_json::{Value, json};
 
+use postboard_test_fixtures::*;
+
 use crate::{
-    helpers::*,
-    image_fixtures::*,
     metrics::{scrape, value, with_metrics},
     moderator_support::*,
+    support::*,
 };
 
 /// The contract's "everywhere within 1 s", with room for a loaded test machine.

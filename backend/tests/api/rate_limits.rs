@@ -10,7 +10,7 @@ use postboard::{
 };
 use serde_json::Value;
 
-use crate::helpers::*;
+use crate::support::*;
 
 fn limits(posts: &'static str, votes: &'static str) -> impl FnOnce(&mut Config) {
     move |config| {

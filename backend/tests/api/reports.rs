@@ -10,7 +10,7 @@ use postboard::{
 };
 use serde_json::{Value, json};
 
-use crate::helpers::*;
+use crate::support::*;
 
 const WITHIN_A_SECOND: Duration = Duration::from_secs(1);
 

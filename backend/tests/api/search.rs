@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::helpers::*;
+use crate::support::*;
 
 async fn create(app: &TestApp, title: &str, text: &str, username: &str) -> i64 {
     let response = app

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::helpers::*;
+use crate::support::*;
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 const BUNDLE: &[u8] = b"console.log('the app, uncompressed');";

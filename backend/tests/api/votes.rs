@@ -1,6 +1,6 @@
 use serde_json::Value;
 
-use crate::helpers::*;
+use crate::support::*;
 
 #[tokio::test]
 async fn up_then_down_returns_to_zero() {

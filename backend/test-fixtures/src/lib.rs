@@ -1,7 +1,6 @@
 //! Image fixtures built in code (images encoded with `image`, metadata spliced in by hand),
-//! shared by the imaging unit tests (`src/imaging/tests.rs`) and the API tests, which both
-//! include this file with `#[path]`.
-#![allow(dead_code)]
+//! shared by the imaging unit tests (`backend/src/imaging/tests.rs`) and the API tests
+//! (`backend/tests/`), as a dev-dependency of both.
 
 use image::codecs::gif::{GifEncoder, Repeat};
 use image::codecs::jpeg::JpegEncoder;
@@ -209,6 +208,16 @@ pub fn png_chunks(png: &[u8]) -> Vec<([u8; 4], Vec<u8>)> {
     chunks
 }
 
+/// A PNG chunk: length, type, data and CRC.
+pub fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+    let mut chunk = (data.len() as u32).to_be_bytes().to_vec();
+    chunk.extend_from_slice(kind);
+    chunk.extend_from_slice(data);
+    let crc = crc32fast::hash(&chunk[4..]);
+    chunk.extend_from_slice(&crc.to_be_bytes());
+    chunk
+}
+
 /// `png` with `chunks` inserted right after IHDR (signature 8 + IHDR 25 bytes).
 pub fn png_with_chunks(png: &[u8], chunks: &[Vec<u8>]) -> Vec<u8> {
     let mut out = png[..33].to_vec();
@@ -296,4 +305,41 @@ pub fn gif_with_metadata(gif: &[u8]) -> Vec<u8> {
     out.extend_from_slice(&gif[at..]);
     out.extend_from_slice(b"TRAILER-SECRET");
     out
+}
+
+// ---------------------------------------------------------------- small files for the API tests
+
+/// A real, decodable 2×2 PNG whose pixels depend on `seed` (so different seeds differ).
+pub fn png(seed: u8) -> Vec<u8> {
+    let pixels = RgbaImage::from_fn(2, 2, |x, _| Rgba([seed, x as u8 * 100, 255 - seed, 255]));
+    png_of(&DynamicImage::ImageRgba8(pixels), None)
+}
+
+/// A PNG that claims `width`×`height` pixels (a decompression bomb's header): `png(1)` with
+/// its size changed, and its header's checksum made right again.
+pub fn png_claiming(width: u32, height: u32) -> Vec<u8> {
+    let mut png = png(1);
+    png[16..20].copy_from_slice(&width.to_be_bytes());
+    png[20..24].copy_from_slice(&height.to_be_bytes());
+    let crc = crc32fast::hash(&png[12..29]);
+    png[29..33].copy_from_slice(&crc.to_be_bytes());
+    png
+}
+
+/// A valid PNG padded after its end to exactly `len` bytes.
+pub fn png_of_len(len: usize) -> Vec<u8> {
+    let mut png = png(7);
+    assert!(len >= png.len());
+    png.resize(len, 0);
+    png
+}
+
+/// 1×1 GIF.
+pub const GIF: &[u8] = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00\x21\xf9\x04\x01\x00\x00\x00\x00\x2c\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02\x44\x01\x00\x3b";
+/// 1×1 lossless WebP.
+pub const WEBP: &[u8] = b"RIFF\x1a\x00\x00\x00WEBPVP8L\x0d\x00\x00\x00\x2f\x00\x00\x00\x10\x07\x10\x11\x11\x88\x88\xfe\x07\x00";
+
+/// A real 3×2 baseline JPEG.
+pub fn jpeg() -> Vec<u8> {
+    jpeg_of(&gradient(3, 2), None)
 }
