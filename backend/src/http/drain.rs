@@ -44,6 +44,8 @@ use tokio::{
     time::{Sleep, sleep, timeout},
 };
 
+use super::io_wrappers::read_through;
+
 /// At most this much of an unread body is read to keep the connection.
 pub const DRAIN_BYTES: u64 = 1024 * 1024;
 /// ... and for at most this long.
@@ -187,15 +189,7 @@ impl<T> GentleClose<T> {
     }
 }
 
-impl<T: AsyncRead + Unpin> AsyncRead for GentleClose<T> {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
-    }
-}
+read_through!(GentleClose);
 
 impl<T: AsyncRead + AsyncWrite + Unpin> AsyncWrite for GentleClose<T> {
     fn poll_write(

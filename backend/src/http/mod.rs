@@ -15,6 +15,7 @@ mod feed;
 mod health;
 mod host_header;
 mod images;
+mod io_wrappers;
 mod metrics;
 mod moderation;
 mod openapi;

@@ -11,9 +11,12 @@ use std::{
     task::{Context, Poll, ready},
 };
 
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::AsyncWrite;
 
-use super::error::{ErrorBody, ErrorDetail};
+use super::{
+    error::{ErrorBody, ErrorDetail},
+    io_wrappers::read_through,
+};
 
 pub struct ShapedProtocolRefusals<T> {
     inner: T,
@@ -123,15 +126,7 @@ fn shaped(buf: &[u8]) -> Option<Vec<u8>> {
     Some(answer)
 }
 
-impl<T: AsyncRead + Unpin> AsyncRead for ShapedProtocolRefusals<T> {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
-    }
-}
+read_through!(ShapedProtocolRefusals);
 
 impl<T: AsyncWrite + Unpin> AsyncWrite for ShapedProtocolRefusals<T> {
     fn poll_write(

@@ -12,9 +12,11 @@ use std::{
 };
 
 use tokio::{
-    io::{AsyncRead, AsyncWrite, ReadBuf},
+    io::AsyncWrite,
     time::{Sleep, sleep},
 };
+
+use super::io_wrappers::read_through;
 
 pub struct SendDeadline<T> {
     inner: T,
@@ -54,15 +56,7 @@ impl<T> SendDeadline<T> {
     }
 }
 
-impl<T: AsyncRead + Unpin> AsyncRead for SendDeadline<T> {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
-    }
-}
+read_through!(SendDeadline);
 
 impl<T: AsyncWrite + Unpin> AsyncWrite for SendDeadline<T> {
     fn poll_write(
