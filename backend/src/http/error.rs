@@ -276,17 +276,38 @@ impl From<ServiceError> for ApiError {
     }
 }
 
+tokio::task_local! {
+    /// The request id of the request being answered (set by `fallback::shape_error_responses`
+    /// around every route), for the failure's log line. The request's span carries it too,
+    /// but that span is at INFO: under `RUST_LOG=warn` it does not exist, and making it exist
+    /// at every level cost ~15 µs of CPU a request (BENCHMARKS.md).
+    pub(super) static REQUEST_ID: Option<HeaderValue>;
+}
+
+/// The id of the request being answered, or `-` outside one.
+fn current_request_id() -> String {
+    REQUEST_ID
+        .try_with(|id| {
+            id.as_ref()
+                .and_then(|id| id.to_str().ok())
+                .map(str::to_owned)
+        })
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| "-".to_owned())
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        // Logged inside the request's span, so the line carries the request id.
         let status = self.status.as_u16();
         match &self.cause {
             Some(cause) if self.status.is_server_error() => {
                 let causes = cause_chain(cause.as_ref());
+                let request_id = current_request_id();
                 if self.status == StatusCode::SERVICE_UNAVAILABLE {
-                    tracing::warn!(status, error = %self.internal_message, causes, "request failed");
+                    tracing::warn!(status, request_id = %request_id, error = %self.internal_message, causes, "request failed");
                 } else {
-                    tracing::error!(status, error = %self.internal_message, causes, "request failed");
+                    tracing::error!(status, request_id = %request_id, error = %self.internal_message, causes, "request failed");
                 }
             }
             _ => tracing::debug!(status, error = %self.internal_message, "request refused"),

@@ -10,7 +10,10 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use super::error::{ApiError, AppPageBody, ContractErrorBody};
+use super::{
+    error::{ApiError, AppPageBody, ContractErrorBody, REQUEST_ID},
+    security,
+};
 
 pub async fn route_not_found(uri: Uri) -> ApiError {
     ApiError::nothing_here(uri.path())
@@ -24,8 +27,14 @@ pub async fn method_not_allowed(request: Request) -> ApiError {
     ))
 }
 
-/// Rewrites any error response that is not already in the contract's shape.
+/// Rewrites any error response that is not already in the contract's shape; and lets the
+/// failures' log lines name the request (`error::REQUEST_ID`).
 pub async fn shape_error_responses(request: Request, next: Next) -> Response {
+    let id = request.headers().get(&security::REQUEST_ID).cloned();
+    REQUEST_ID.scope(id, shape(request, next)).await
+}
+
+async fn shape(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error())

@@ -172,10 +172,7 @@ pub fn router(state: AppState, config: &Config, metrics: &Metrics) -> Router {
                             .get::<RequestId>()
                             .and_then(|id| id.header_value().to_str().ok())
                             .unwrap_or("-");
-                        // At ERROR, the most severe level, so the span (and its request
-                        // id) is there for every line a filter lets through: at INFO, a
-                        // `RUST_LOG=warn` would log a 503's line without it.
-                        tracing::error_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
+tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
                     })
                     .on_response(DefaultOnResponse::new().level(Level::INFO)),
             )
