@@ -10,37 +10,204 @@ use crate::{
     service::StreamLimits,
 };
 
-/// Every environment variable the server reads, with its default. The repo-file tests check
-/// `docker-compose.yml`, the Dockerfile and the scripts against this list.
-pub const ENV_VARS: &[(&str, &str)] = &[
-    ("DATABASE_URL", "postgres://app:secret@localhost:5432/appdb"),
-    ("S3_ENDPOINT", "http://localhost:9000"),
-    ("S3_BUCKET", "images"),
-    ("S3_ACCESS_KEY", "minioadmin"),
-    ("S3_SECRET_KEY", "minioadmin"),
-    ("S3_REGION", "us-east-1"),
-    ("BIND_ADDR", "127.0.0.1:8000"),
-    ("MAX_IMAGE_BYTES", "10485760"),
-    ("CORS_ORIGINS", "http://localhost:4200"),
-    ("STATIC_DIR", "frontend/dist/postboard/browser"),
-    ("RUST_LOG", "info"),
-    ("HSTS_MAX_AGE", "0"),
-    ("DATABASE_MAX_CONNECTIONS", "32"),
-    ("RATE_LIMIT_POSTS", "20/10m"),
-    ("RATE_LIMIT_VOTES", "300/1m"),
-    ("TRUSTED_PROXIES", ""),
-    ("IMAGE_CACHE_BYTES", "67108864"),
-    ("METRICS_ADDR", ""),
-    ("PUBLIC_URL", "http://localhost:8000"),
-    ("RATE_LIMIT_REPORTS", "10/10m"),
-    ("REPORTS_TO_HIDE", "5"),
-    ("PREMODERATE_IMAGES", "off"),
-    ("DATABASE_POOLER", "none"),
-    ("DATABASE_LISTEN_URL", ""),
-    ("STREAMS_PER_CLIENT", "1000"),
-    ("STREAMS_PER_REPLICA", "10000"),
-    ("STREAM_BACKLOG_BYTES", "1048576"),
+/// One environment variable the server reads: its default, and its row in
+/// docs/configuration.md's table, which is generated from this list
+/// (`postboard config --markdown`; `tests/repo_files.rs` fails when the two differ).
+#[derive(Debug, Clone, Copy)]
+pub struct Setting {
+    pub name: &'static str,
+    /// The value taken when the variable is unset.
+    pub default: &'static str,
+    /// How the table shows the default, when not as `` `default` `` (`empty (off)`).
+    pub shown_default: Option<&'static str>,
+    /// What it does, in Markdown.
+    pub meaning: &'static str,
+}
+
+/// Every environment variable the server reads, in the order of the docs' table. The repo-file
+/// tests also check `docker-compose.yml`, the Dockerfile and the scripts against this list.
+pub const ENV_VARS: &[Setting] = &[
+    Setting {
+        name: "DATABASE_URL",
+        default: "postgres://app:secret@localhost:5432/appdb",
+        shown_default: None,
+        meaning: "PostgreSQL",
+    },
+    Setting {
+        name: "DATABASE_POOLER",
+        default: "none",
+        shown_default: None,
+        meaning: "what `DATABASE_URL` leads to: `none` for PostgreSQL itself (or a pooler in session mode); `transaction` for a pooler in transaction mode (PgBouncer `pool_mode = transaction`). With `transaction`, the connections send no `options` startup parameter and keep no prepared statements, and every statement runs in a transaction of its own that begins with `SET LOCAL statement_timeout = '5s'; SET LOCAL plan_cache_mode = force_generic_plan; DEALLOCATE ALL` (see \"Through a pooler in transaction mode\" below). Requires `DATABASE_LISTEN_URL` (the server refuses to start without it)",
+    },
+    Setting {
+        name: "DATABASE_LISTEN_URL",
+        default: "",
+        shown_default: Some("empty (`DATABASE_URL`)"),
+        meaning: "a direct connection to the same database, never through a transaction pooler: each replica LISTENs on it for live events (one connection) and applies the migrations on it at startup (they hold a session advisory lock). Empty: `DATABASE_URL`, which `DATABASE_POOLER=transaction` does not allow",
+    },
+    Setting {
+        name: "DATABASE_MAX_CONNECTIONS",
+        default: "32",
+        shown_default: None,
+        meaning: "connections the pool may keep open to PostgreSQL (each replica also holds one more, to listen for live events); with N replicas, keep N × (this + 1) under the server's `max_connections`",
+    },
+    Setting {
+        name: "S3_ENDPOINT",
+        default: "http://localhost:9000",
+        shown_default: None,
+        meaning: "S3-compatible endpoint (MinIO in compose, s3s-fs with `make run`)",
+    },
+    Setting {
+        name: "S3_BUCKET",
+        default: "images",
+        shown_default: None,
+        meaning: "bucket for images; created at startup if missing",
+    },
+    Setting {
+        name: "S3_ACCESS_KEY",
+        default: "minioadmin",
+        shown_default: None,
+        meaning: "credentials: the access key",
+    },
+    Setting {
+        name: "S3_SECRET_KEY",
+        default: "minioadmin",
+        shown_default: None,
+        meaning: "credentials: the secret key",
+    },
+    Setting {
+        name: "S3_REGION",
+        default: "us-east-1",
+        shown_default: None,
+        meaning: "region for request signing",
+    },
+    Setting {
+        name: "BIND_ADDR",
+        default: "127.0.0.1:8000",
+        shown_default: None,
+        meaning: "listen address (`0.0.0.0:8000` in the container)",
+    },
+    Setting {
+        name: "MAX_IMAGE_BYTES",
+        default: "10485760",
+        shown_default: None,
+        meaning: "image size limit (10 MiB)",
+    },
+    Setting {
+        name: "CORS_ORIGINS",
+        default: "http://localhost:4200",
+        shown_default: None,
+        meaning: "comma-separated allowed origins",
+    },
+    Setting {
+        name: "STATIC_DIR",
+        default: "frontend/dist/postboard/browser",
+        shown_default: Some(
+            "`frontend/dist/postboard/browser` (relative to the working directory; `/app/static` in the container)",
+        ),
+        meaning: "the built Angular app; when the folder exists, served at `/` with SPA fallback",
+    },
+    Setting {
+        name: "RUST_LOG",
+        default: "info",
+        shown_default: None,
+        meaning: "log filter",
+    },
+    Setting {
+        name: "RATE_LIMIT_POSTS",
+        default: "20/10m",
+        shown_default: None,
+        meaning: "creates per client: `N/period`, the period a whole number of `s`, `m` or `h` (`6/10m`, `1/1s`, `100/24h`; at most `1000000/168h`), or `off`. `N` at once, then one every period/`N`. Past it: 429 with `Retry-After`. Held for all replicas together (the state is in PostgreSQL); see docs/API.md, \"Rate limits\"",
+    },
+    Setting {
+        name: "RATE_LIMIT_VOTES",
+        default: "300/1m",
+        shown_default: None,
+        meaning: "votes per client, same syntax",
+    },
+    Setting {
+        name: "TRUSTED_PROXIES",
+        default: "",
+        shown_default: Some("empty (none)"),
+        meaning: "comma-separated CIDRs (`10.0.0.0/8, fd00::/8`; a bare address is itself) of the proxies in front of the server. From such a peer, the client is the rightmost address of `X-Forwarded-For` that is not a trusted proxy; from any other, the peer. Set it only to your own proxies: a trusted peer can claim any client address",
+    },
+    Setting {
+        name: "HSTS_MAX_AGE",
+        default: "0",
+        shown_default: Some("`0` (off)"),
+        meaning: "when > 0, every response carries `Strict-Transport-Security: max-age=<value>; includeSubDomains`. Turn it on only when browsers reach the server over HTTPS (a TLS-terminating proxy in front of it), e.g. `HSTS_MAX_AGE=31536000`; over plain HTTP it would lock browsers out of the site. The proxy may set the header instead.",
+    },
+    Setting {
+        name: "IMAGE_CACHE_BYTES",
+        default: "67108864",
+        shown_default: Some("`67108864` (64 MiB)"),
+        meaning: "bound, in bytes, of the in-process cache of small image objects (originals and variants up to 1 MiB each; larger ones always stream from S3). A popular image is then served with no trip to S3. `0` turns it off. Each replica has its own; they need no coordination, since an object never changes once stored (see API.md, \"Images\"). Budget the process's memory for it.",
+    },
+    Setting {
+        name: "RATE_LIMIT_REPORTS",
+        default: "10/10m",
+        shown_default: None,
+        meaning: "reports (`POST /post/{id}/report`) per client, same syntax",
+    },
+    Setting {
+        name: "REPORTS_TO_HIDE",
+        default: "5",
+        shown_default: None,
+        meaning: "reports from this many different clients hide a post at once, until a moderator decides (a whole number, at least 1)",
+    },
+    Setting {
+        name: "PREMODERATE_IMAGES",
+        default: "off",
+        shown_default: None,
+        meaning: "`on`: every new post with an image waits hidden until a moderator restores it from the queue (text-only posts are shown at once); `off`: posts are shown at once. See docs/API.md, \"Moderators\"",
+    },
+    Setting {
+        name: "PUBLIC_URL",
+        default: "http://localhost:8000",
+        shown_default: None,
+        meaning: "the board's address as its users reach it (`https://board.example`, or with a path prefix `https://example.org/board`), for the absolute URLs that leave the app: the Atom feed's ids and links, and a post page's canonical link and Open Graph / Twitter tags (`og:url`, `og:image`). `http` or `https`, no query, fragment or credentials; a trailing slash is ignored. Behind a proxy, set it to the public address, not the app's own",
+    },
+    Setting {
+        name: "STREAMS_PER_CLIENT",
+        default: "1000",
+        shown_default: None,
+        meaning: "live streams (`GET /events`) one client (an IPv4 address, an IPv6 /64) may hold open on one replica; past it: 429 with `Retry-After: 30`. Generous on purpose: a school or an office behind one NAT is one client. The count is per replica (it guards the replica's own descriptors and memory), so behind a load balancer a client gets this much on each",
+    },
+    Setting {
+        name: "STREAMS_PER_REPLICA",
+        default: "10000",
+        shown_default: None,
+        meaning: "live streams one replica holds open in all; past it: 503 with `Retry-After: 5`, so that a browser tries again (another replica, behind a load balancer). Each stream is an open file: at start the server raises its soft open-files limit to the hard one and warns when this cap (plus about 512) does not fit under it; raise the hard limit (`ulimit -Hn`, systemd's `LimitNOFILE`, the container runtime's `nofile`) for more. An idle stream costs the replica about 15 KiB of memory (BENCHMARKS.md: 19 000 streams in 291 MiB)",
+    },
+    Setting {
+        name: "STREAM_BACKLOG_BYTES",
+        default: "1048576",
+        shown_default: None,
+        meaning: "how far (in bytes of events, about as sent) a live stream may fall behind the newest event before it is cut; the client resumes with `Last-Event-ID`. A client that reads nothing at all is cut after 60 s without a write",
+    },
+    Setting {
+        name: "METRICS_ADDR",
+        default: "",
+        shown_default: Some("empty (off)"),
+        meaning: "listen address of a second listener serving `GET /metrics` in Prometheus' text format (see \"Metrics\" below), e.g. `127.0.0.1:9100`, or `0.0.0.0:9100` in a container whose port is not published. It is not the public port, and the public port has no `/metrics`: bind it where only your Prometheus reaches it. Unset or empty: no listener, nothing is recorded",
+    },
 ];
+
+/// docs/configuration.md's table of variables, from [`ENV_VARS`].
+pub fn settings_markdown() -> String {
+    let mut table = String::from("| variable | default | meaning |\n|---|---|---|\n");
+    for setting in ENV_VARS {
+        let default = match setting.shown_default {
+            Some(shown) => shown.to_owned(),
+            None => format!("`{}`", setting.default),
+        };
+        table.push_str(&format!(
+            "| `{}` | {default} | {} |\n",
+            setting.name, setting.meaning
+        ));
+    }
+    table
+}
 
 /// Secrets are `SecretString`s, whose `Debug` prints `[REDACTED]`: the whole configuration
 /// can be logged.
@@ -295,8 +462,8 @@ impl Config {
 fn default_of(name: &str) -> &'static str {
     ENV_VARS
         .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, d)| *d)
+        .find(|setting| setting.name == name)
+        .map(|setting| setting.default)
         .expect("every variable read has a default in ENV_VARS")
 }
 

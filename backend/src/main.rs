@@ -6,10 +6,10 @@ const USAGE: &str = "postboard — the Postboard server
 
 Usage: postboard [--version | --help]
        postboard moderator add NAME | list | revoke NAME
+       postboard config --markdown   (the table of variables, as in docs/configuration.md)
 
-Configured by environment variables (and a .env file in the working directory):
-DATABASE_URL, S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY, S3_SECRET_KEY, S3_REGION, BIND_ADDR,
-MAX_IMAGE_BYTES, CORS_ORIGINS, STATIC_DIR, RUST_LOG. See docs/configuration.md.";
+Configured by environment variables (and a .env file in the working directory); see
+docs/configuration.md, or `postboard config --markdown`.";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -21,6 +21,10 @@ async fn main() -> ExitCode {
         }
         Some("--help" | "-h") => {
             println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Some("config") if args[1..] == ["--markdown"] => {
+            print!("{}", postboard::config::settings_markdown());
             return ExitCode::SUCCESS;
         }
         Some("moderator") => {
