@@ -10,6 +10,7 @@ mod support;
 use std::{
     io::Write,
     sync::{Arc, Mutex},
+    time::Duration,
 };
 
 use postboard::domain::{RateLimit, TrustedProxies};
@@ -180,5 +181,30 @@ async fn a_failures_log_line_carries_the_request_id_at_warn_level() {
         .find(|line| line.contains("request failed"))
         .unwrap_or_else(|| panic!("no failure logged: {text}"));
     assert!(line.contains(" WARN "), "{line}");
+    assert!(line.contains(&format!("request_id={id}")), "{line}");
+}
+
+/// A request that outlives the whole-request deadline (the database stopped answering) is the
+/// server's failure too: logged at `warn` with its request id, though nothing below the HTTP
+/// layer reported an error.
+#[tokio::test]
+async fn a_timed_out_request_is_logged_at_warn_with_its_request_id() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let (logs, _guard) = capture("warn");
+    let app = spawn_app_with(|config| config.request_timeout = Duration::from_millis(300)).await;
+    app.db_proxy.pause();
+
+    let response = app.get("/post").await;
+    assert_eq!(response.status(), 503);
+    let id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+    app.db_proxy.resume();
+
+    let text = logs.text();
+    let line = text
+        .lines()
+        .find(|line| line.contains("request failed"))
+        .unwrap_or_else(|| panic!("no failure logged: {text}"));
+    assert!(line.contains(" WARN "), "{line}");
+    assert!(line.contains("status=503"), "{line}");
     assert!(line.contains(&format!("request_id={id}")), "{line}");
 }

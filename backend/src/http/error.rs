@@ -300,9 +300,14 @@ fn current_request_id() -> String {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status.as_u16();
+        // Every 5xx is the server's failure, logged with its request id; with no cause (the
+        // whole-request time-out) as well as with one.
         match &self.cause {
-            Some(cause) if self.status.is_server_error() => {
-                let causes = cause_chain(cause.as_ref());
+            cause if self.status.is_server_error() => {
+                let causes = cause
+                    .as_deref()
+                    .map(|cause| cause_chain(cause))
+                    .unwrap_or_default();
                 let request_id = current_request_id();
                 if self.status == StatusCode::SERVICE_UNAVAILABLE {
                     tracing::warn!(status, request_id = %request_id, error = %self.internal_message, causes, "request failed");
