@@ -467,22 +467,19 @@ fn default_of(name: &str) -> &'static str {
         .expect("every variable read has a default in ENV_VARS")
 }
 
-/// `postgres://user:pw@host/db` → `postgres://user:***@host/db`, for log lines.
-pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let userinfo = &url[scheme_end + 3..at];
-            match userinfo.find(':') {
-                Some(colon) => format!(
-                    "{}{}:***{}",
-                    &url[..scheme_end + 3],
-                    &userinfo[..colon],
-                    &url[at..]
-                ),
-                None => url.to_owned(),
+/// `postgres://user:pw@host/db` → `postgres://user:***@host/db`, for log lines. What does not
+/// parse as a URL is not shown at all: a password may hide in it where no parser sees it.
+pub fn redact_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        // `user:secret@host` parses too, as the scheme `user` and the path `secret@host`.
+        Ok(mut url) if !url.cannot_be_a_base() => {
+            if url.password().is_some() {
+                // Fails only for URLs that cannot have a password, which then have none.
+                let _ = url.set_password(Some("***"));
             }
+            url.to_string()
         }
-        _ => url.to_owned(),
+        _ => "<not a URL>".to_owned(),
     }
 }
 
@@ -611,6 +608,15 @@ mod tests {
             redact_url("postgres://localhost/db"),
             "postgres://localhost/db"
         );
+        assert_eq!(
+            redact_url("postgres://app:p%40ss%3Aword@db.internal/appdb?sslmode=require"),
+            "postgres://app:***@db.internal/appdb?sslmode=require"
+        );
+        assert_eq!(
+            redact_url("postgres:///appdb?host=/run/postgresql"),
+            "postgres:///appdb?host=/run/postgresql"
+        );
+        assert_eq!(redact_url("app:secret@localhost"), "<not a URL>");
         let shown = format!("{:?}", Config::from_lookup(|_| None).unwrap());
         assert!(
             !shown.contains(":secret@") && !shown.contains("minioadmin"),
