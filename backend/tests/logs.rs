@@ -196,7 +196,10 @@ async fn a_timed_out_request_is_logged_at_warn_with_its_request_id() {
 
     let response = app.get("/post").await;
     assert_eq!(response.status(), 503);
-    let id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     app.db_proxy.resume();
 
     let text = logs.text();
