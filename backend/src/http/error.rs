@@ -281,12 +281,12 @@ tokio::task_local! {
     /// around every route), for the failure's log line. The request's span carries it too,
     /// but that span is at INFO: under `RUST_LOG=warn` it does not exist, and making it exist
     /// at every level cost ~15 µs of CPU a request (BENCHMARKS.md).
-    pub(super) static REQUEST_ID: Option<HeaderValue>;
+    pub(super) static CURRENT_REQUEST_ID: Option<HeaderValue>;
 }
 
 /// The id of the request being answered, or `-` outside one.
 fn current_request_id() -> String {
-    REQUEST_ID
+    CURRENT_REQUEST_ID
         .try_with(|id| {
             id.as_ref()
                 .and_then(|id| id.to_str().ok())

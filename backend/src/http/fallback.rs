@@ -11,7 +11,7 @@ use axum::{
 };
 
 use super::{
-    error::{ApiError, AppPageBody, ContractErrorBody, REQUEST_ID},
+    error::{ApiError, AppPageBody, CURRENT_REQUEST_ID, ContractErrorBody},
     security,
 };
 
@@ -28,10 +28,10 @@ pub async fn method_not_allowed(request: Request) -> ApiError {
 }
 
 /// Rewrites any error response that is not already in the contract's shape; and lets the
-/// failures' log lines name the request (`error::REQUEST_ID`).
+/// failures' log lines name the request (`error::CURRENT_REQUEST_ID`).
 pub async fn shape_error_responses(request: Request, next: Next) -> Response {
     let id = request.headers().get(&security::REQUEST_ID).cloned();
-    REQUEST_ID.scope(id, shape(request, next)).await
+    CURRENT_REQUEST_ID.scope(id, shape(request, next)).await
 }
 
 async fn shape(request: Request, next: Next) -> Response {
