@@ -85,7 +85,7 @@ pub struct AppState {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Postboard API", description = "Post, vote and share images. Errors always have the body `{\"detail\": {\"user_message\": ..., \"internal_message\": ...}}`."),
+    info(title = "Postboard API", description = "Post, vote and share images. Errors always have the body `{\"detail\": {\"user_message\": ..., \"internal_message\": ...}}`, also for what no route answers: an HTTP/1.1 request without exactly one `Host` header is 400, and a request head the server cannot read is 400 (malformed), 414 (a target over 64 KiB) or 431 (over 100 header lines or ~400 KiB), with `Connection: close`."),
     tags(
         (name = "posts", description = "Posts and votes"),
         (name = "images", description = "Images, addressed by the SHA-256 of their bytes"),
@@ -172,7 +172,7 @@ pub fn router(state: AppState, config: &Config, metrics: &Metrics) -> Router {
                             .get::<RequestId>()
                             .and_then(|id| id.header_value().to_str().ok())
                             .unwrap_or("-");
-tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
+                        tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
                     })
                     .on_response(DefaultOnResponse::new().level(Level::INFO)),
             )

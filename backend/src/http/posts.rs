@@ -129,7 +129,7 @@ impl From<Created> for CreatedPost {
         (status = 408, description = "The body stopped arriving", body = ErrorBody),
         (status = 413, description = "Image or body over the limit", body = ErrorBody),
         (status = 415, description = "File is not PNG, JPEG, GIF or WebP", body = ErrorBody),
-        (status = 422, description = "Missing or invalid field; an image that is blocked (a purged picture: the same file, or a copy)", body = ErrorBody),
+        (status = 422, description = "Missing or invalid field; an image that is damaged (it does not decode) or blocked (a purged picture: the same file, or a copy)", body = ErrorBody),
         (status = 403, description = "The client is banned (the message says until when); nothing was stored", body = ErrorBody),
         (status = 429, description = "Too many posts from this client (RATE_LIMIT_POSTS); nothing was stored", body = ErrorBody,
          headers(("Retry-After" = u64, description = "Seconds to wait"))),
