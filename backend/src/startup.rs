@@ -10,13 +10,15 @@ use tokio_util::sync::CancellationToken;
 
 use secrecy::ExposeSecret;
 
-use crate::observe::metrics::{Metrics, Sample};
 use crate::{
     config::{Config, DatabasePooler, redact_url},
     domain::ClientKeyer,
     http::{self, AppState, ConnectionDeadlines},
     imaging::ImageProcessor,
-    observe::telemetry::cause_chain,
+    observe::{
+        metrics::{Metrics, Sample},
+        telemetry::cause_chain,
+    },
     repository::{
         DbPool, EventRepository, ModeratorRepository, PostRepository, RateLimitRepository,
         RepositoryError, SETTINGS, VoteBatcher,
