@@ -64,6 +64,15 @@ impl CapturedLogs {
     fn text(&self) -> String {
         String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
     }
+
+    /// The first "request failed" line (a 5xx).
+    fn failure_line(&self) -> String {
+        let text = self.text();
+        text.lines()
+            .find(|line| line.contains("request failed"))
+            .unwrap_or_else(|| panic!("no failure logged: {text}"))
+            .to_owned()
+    }
 }
 
 /// One test at a time: each installs its own subscriber, and a callsite's interest is decided
@@ -170,18 +179,12 @@ async fn a_failures_log_line_carries_the_request_id_at_warn_level() {
         .create(PostForm::new("t", "p").file(png(5), "a.png", "image/png"))
         .await;
     assert_eq!(response.status(), 503);
-    let id = response.headers()["x-request-id"]
-        .to_str()
-        .unwrap()
-        .to_owned();
-
-    let text = logs.text();
-    let line = text
-        .lines()
-        .find(|line| line.contains("request failed"))
-        .unwrap_or_else(|| panic!("no failure logged: {text}"));
+    let line = logs.failure_line();
     assert!(line.contains(" WARN "), "{line}");
-    assert!(line.contains(&format!("request_id={id}")), "{line}");
+    assert!(
+        line.contains(&format!("request_id={}", request_id(&response))),
+        "{line}"
+    );
 }
 
 /// A request that outlives the whole-request deadline (the database stopped answering) is the
@@ -196,18 +199,17 @@ async fn a_timed_out_request_is_logged_at_warn_with_its_request_id() {
 
     let response = app.get("/post").await;
     assert_eq!(response.status(), 503);
-    let id = response.headers()["x-request-id"]
-        .to_str()
-        .unwrap()
-        .to_owned();
     app.db_proxy.resume();
 
-    let text = logs.text();
-    let line = text
-        .lines()
-        .find(|line| line.contains("request failed"))
-        .unwrap_or_else(|| panic!("no failure logged: {text}"));
+    let line = logs.failure_line();
     assert!(line.contains(" WARN "), "{line}");
     assert!(line.contains("status=503"), "{line}");
-    assert!(line.contains(&format!("request_id={id}")), "{line}");
+    assert!(
+        line.contains(&format!("request_id={}", request_id(&response))),
+        "{line}"
+    );
+}
+
+fn request_id(response: &reqwest::Response) -> &str {
+    response.headers()["x-request-id"].to_str().unwrap()
 }
