@@ -480,10 +480,11 @@ async def storm(url: str, count: int, seconds: float, last_id: int, newest_id: i
                     raise asyncio.IncompleteReadError(b"", None)
                 pending += chunk
                 cut = pending.rfind(b"\n")
-                if not ids:
-                    first_times.append(time.monotonic() - t0)
+                had_one = bool(ids)
                 ids.extend(int(m) for m in SSE_ID.findall(pending, 0, cut + 1))
                 pending = pending[cut + 1:]
+                if ids and not had_one:  # the first event (not a comment or retry: line)
+                    first_times.append(time.monotonic() - t0)
             times.append(time.monotonic() - t0)
             if ids == expected:
                 state["exact"] += 1
