@@ -555,19 +555,7 @@ measure_two_replicas() {
   stop_sampler
   kill -0 "$BACKEND_PID" 2>/dev/null && kill -0 "$SECOND_PID" 2>/dev/null ||
     die "a server died during $name"
-  python3 - "$RUN_DIR/raw/$tag" <<'PY'
-import json, sys
-tag = sys.argv[1]
-a, b = (json.loads(open(f"{tag}.{x}.txt").read().split("result: ", 1)[1]) for x in "ab")
-merged = {k: a[k] + b[k] for k in ("requests", "rps", "status_errors", "socket_errors",
-                                   "timeouts", "bytes")}
-merged.update({k: max(a[k], b[k]) for k in ("seconds", "p50_us", "p90_us", "p99_us",
-                                            "max_us", "unexpected")})
-json.dump(merged, open(f"{tag}.json", "w"))
-cpu = json.load(open(f"{tag}.cpu.json"))
-cpu["server_cpu_s"] = round(cpu["server_cpu_s"] + cpu.pop("server2_cpu_s"), 3)
-json.dump(cpu, open(f"{tag}.cpu.json", "w"))
-PY
+  python3 "$BENCH_DIR/combine.py" wrk-pair "$RUN_DIR/raw/$tag"
 }
 
 # wants_baseline — whether a scenario to run needs the BENCH_BASELINE build.
@@ -1167,15 +1155,7 @@ check_stream_cap() {
   STREAMS_PER_CLIENT=1000 start_server stream-cap
   python3 "$BENCH_DIR/client.py" fanout "$BASE_URL/events" 3000 "$BASE_URL/post" 0 >"$out"
   stop_server
-  verdict="$(python3 - "$out" <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1]))
-refused = sum(n for key, n in r["failed"].items() if key.startswith("HTTP/1.1 429"))
-print(int(r["ok"] == 1000 and refused == 2000))
-print(f"{r['ok']} opened, {refused} refused with 429, other failures: "
-      + json.dumps({k: n for k, n in r["failed"].items() if not k.startswith("HTTP/1.1 429")}))
-PY
-)"
+  verdict="$(python3 "$BENCH_DIR/combine.py" stream-cap "$out")"
   ok="${verdict%%$'\n'*}"
   detail="${verdict#*$'\n'}"
   record_check stream_cap "$ok" "3 000 streams asked by one client: 1 000 open, 2 000 refused (429)" "$detail"
