@@ -5,7 +5,7 @@ SHELL := /bin/bash
 
 FRONTEND := frontend
 
-.PHONY: help run fleet dev-backend test test-backend test-frontend e2e backup-drill check-deploy lint fmt fmt-check build bench ci
+.PHONY: help run fleet dev-backend test test-backend test-frontend e2e backup-drill failover-drill check-deploy lint fmt fmt-check build bench ci
 
 help: ## List the targets
 	@echo "Postboard — make targets:"
@@ -38,6 +38,9 @@ e2e: ## End-to-end tests in Chromium against a real backend, PostgreSQL and S3
 
 backup-drill: ## Back up a board while it takes writes, restore into a fresh database + bucket, compare (docs/operations.md)
 	@scripts/backup-drill.sh
+
+failover-drill: ## Kill the primary under load, promote its synchronous standby, repoint PgBouncer; print the figures (also in cargo test)
+	@scripts/test-backend.sh --test replication failover_drill -- --nocapture
 
 check-deploy: ## Validate deploy/k8s/, docker-compose.yml and the Dockerfile (kubernetes-validate, docker-compose, hadolint)
 	@scripts/check-deploy.sh

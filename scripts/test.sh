@@ -125,7 +125,7 @@ gate "sqlx prepare --check" "$ROOT/scripts/sqlx-prepare.sh" --check
 # A test that hangs fails its gate instead of using up CI's time (a cold `cargo test` builds
 # and runs in about 12 minutes here, e2e in about 8).
 # nginx first: a test runs it in front of two replicas (installed with apt when missing).
-cargo_test() { ensure_nginx && timeout --kill-after=30s 35m cargo test --workspace; }
+cargo_test() { ensure_nginx && ensure_pgbouncer && timeout --kill-after=30s 35m cargo test --workspace; }
 gate "cargo test" cargo_test
 gate "cargo test (through PgBouncer)" api_through_pgbouncer
 # Backup while writing, restore, compare (docs/operations.md); reuses cargo test's debug binary.

@@ -43,13 +43,25 @@ pub const ENV_VARS: &[Setting] = &[
         name: "DATABASE_LISTEN_URL",
         default: "",
         shown_default: Some("empty (`DATABASE_URL`)"),
-        meaning: "a direct connection to the same database, never through a transaction pooler: each replica LISTENs on it for live events (one connection) and applies the migrations on it at startup (they hold a session advisory lock). Empty: `DATABASE_URL`, which `DATABASE_POOLER=transaction` does not allow",
+        meaning: "a connection to the same database that keeps its session: PostgreSQL itself, or a pooler in session mode (a PgBouncer entry with `pool_mode=session`), never a transaction pooler. Each replica LISTENs on it for live events (one connection) and applies the migrations on it at startup (they hold a session advisory lock; no `statement_timeout` applies, and no `options` startup parameter is sent). Empty: `DATABASE_URL`, which `DATABASE_POOLER=transaction` does not allow",
     },
     Setting {
         name: "DATABASE_MAX_CONNECTIONS",
         default: "32",
         shown_default: None,
         meaning: "connections the pool may keep open to PostgreSQL (each replica also holds one more, to listen for live events); with N replicas, keep N × (this + 1) under the server's `max_connections`",
+    },
+    Setting {
+        name: "DATABASE_REPLICA_URL",
+        default: "",
+        shown_default: Some("empty (none)"),
+        meaning: "a streaming replica (hot standby) of the same database: the board's lists, searches, feeds and post pages are read from it while its replay lag is within `REPLICA_MAX_LAG`, and from the primary otherwise, or when it fails a read. The lag is measured by the server (the primary's WAL position against the replica's replay position, several times a second), never assumed. A writer's next reads show their write (a `postboard_wrote` cookie; see \"Read replica\" below). Reached like `DATABASE_URL` (`DATABASE_POOLER` applies to both); it opens up to `DATABASE_MAX_CONNECTIONS` connections of its own",
+    },
+    Setting {
+        name: "REPLICA_MAX_LAG",
+        default: "2s",
+        shown_default: None,
+        meaning: "how far behind the primary the replica may be and still serve reads: a number with `ms` or `s` (`500ms`, `2s`, at most `60s`)",
     },
     Setting {
         name: "S3_ENDPOINT",
@@ -221,6 +233,10 @@ pub struct Config {
     pub database_listen_url: Option<SecretString>,
     /// Connections the pool may hold open (besides the one that listens for events).
     pub database_max_connections: usize,
+    /// A streaming replica that serves the board's reads while fresh enough (`None`: none).
+    pub database_replica_url: Option<SecretString>,
+    /// How far behind the replica may be and still serve reads (`REPLICA_MAX_LAG`).
+    pub replica_max_lag: Duration,
     pub s3: S3Config,
     pub bind_addr: SocketAddr,
     pub max_image_bytes: usize,
@@ -398,6 +414,19 @@ impl Config {
                 ));
             }
         };
+        let replica_url = get("DATABASE_REPLICA_URL");
+        let database_replica_url = match replica_url.trim() {
+            "" => None,
+            url => Some(url.to_owned().into()),
+        };
+        let max_lag = get("REPLICA_MAX_LAG");
+        let replica_max_lag = parse_lag(&max_lag).ok_or_else(|| {
+            parse_err(
+                "REPLICA_MAX_LAG",
+                &max_lag,
+                "must be like 500ms or 2s, at most 60s".into(),
+            )
+        })?;
         let listen_url = get("DATABASE_LISTEN_URL");
         let database_listen_url = match listen_url.trim() {
             "" => None,
@@ -422,6 +451,8 @@ impl Config {
             database_pooler,
             database_listen_url,
             database_max_connections,
+            database_replica_url,
+            replica_max_lag,
             s3: S3Config {
                 endpoint: get("S3_ENDPOINT"),
                 bucket: get("S3_BUCKET"),
@@ -481,6 +512,17 @@ pub fn redact_url(raw: &str) -> String {
         }
         _ => "<not a URL>".to_owned(),
     }
+}
+
+/// `500ms`, `2s`: a whole number of milliseconds or seconds, more than zero and at most 60 s.
+fn parse_lag(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    let lag = if let Some(millis) = value.strip_suffix("ms") {
+        Duration::from_millis(millis.parse().ok()?)
+    } else {
+        Duration::from_secs(value.strip_suffix('s')?.parse().ok()?)
+    };
+    (!lag.is_zero() && lag <= Duration::from_secs(60)).then_some(lag)
 }
 
 #[cfg(test)]
@@ -567,6 +609,32 @@ mod tests {
         let error =
             Config::from_lookup(|n| (n == "RATE_LIMIT_POSTS").then(|| "20/10".into())).unwrap_err();
         assert!(error.to_string().contains("N/period"), "{error}");
+    }
+
+    #[test]
+    fn the_replica_is_off_by_default_and_its_lag_takes_ms_or_s() {
+        let config = Config::from_lookup(|_| None).unwrap();
+        assert!(config.database_replica_url.is_none());
+        assert_eq!(config.replica_max_lag, Duration::from_secs(2));
+        for (value, lag) in [("500ms", 500), ("3s", 3000), (" 60s ", 60_000)] {
+            let config =
+                Config::from_lookup(|name| (name == "REPLICA_MAX_LAG").then(|| value.into()))
+                    .unwrap();
+            assert_eq!(
+                config.replica_max_lag,
+                Duration::from_millis(lag),
+                "{value}"
+            );
+        }
+        for value in ["0s", "61s", "2", "1.5s", "2m", "", "-1s"] {
+            let error =
+                Config::from_lookup(|name| (name == "REPLICA_MAX_LAG").then(|| value.into()))
+                    .unwrap_err();
+            assert!(
+                error.to_string().contains("REPLICA_MAX_LAG"),
+                "{value}: {error}"
+            );
+        }
     }
 
     #[test]

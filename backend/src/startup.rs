@@ -8,19 +8,19 @@ use sqlx::{Connection, PgConnection, postgres::PgConnectOptions};
 use tokio::{net::TcpListener, task::JoinSet, time::Instant};
 use tokio_util::sync::CancellationToken;
 
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::{
     config::{Config, DatabasePooler, redact_url},
-    domain::ClientKeyer,
+    domain::{CLOCK_MARGIN, ClientKeyer},
     http::{self, AppState, ConnectionDeadlines},
     imaging::ImageProcessor,
     observe::{
-        metrics::{Metrics, Sample},
+        metrics::{Metrics, ReplicaSample, Sample},
         telemetry::cause_chain,
     },
     repository::{
-        DbPool, EventRepository, ModeratorRepository, PostRepository, RateLimitRepository,
+        DbPool, EventRepository, ModeratorRepository, PostRepository, RateLimitRepository, Replica,
         RepositoryError, SETTINGS, VoteBatcher,
     },
     service::{LiveEvents, ModerationRules, PostService, RateLimiter, StreamCaps},
@@ -71,6 +71,10 @@ pub struct Application {
     metrics: Option<(TcpListener, axum::Router)>,
 }
 
+/// How long after its commit an event reaches the clients at most, about (events are numbered
+/// ten times a second, then relayed).
+const RELAY_DELAY: Duration = Duration::from_secs(1);
+
 /// How long the background work may take to finish once the server stops (writing the last
 /// votes, announcing their scores).
 const BACKGROUND_GRACE: Duration = Duration::from_secs(10);
@@ -87,10 +91,25 @@ impl Application {
         };
         let pool = database_pool(
             &config,
+            &config.database_url,
             config.database_max_connections,
             Duration::from_secs(3),
         )?
         .with_metrics(metrics.clone());
+        // A replica that hangs must not hold a read for long: after a second the read goes
+        // to the primary.
+        let replica = match &config.database_replica_url {
+            Some(url) => Some(Replica::new(
+                database_pool(
+                    &config,
+                    url,
+                    config.database_max_connections,
+                    Duration::from_secs(1),
+                )?,
+                config.replica_max_lag,
+            )),
+            None => None,
+        };
         let sampled_pool = pool.clone();
 
         let images = ImageStore::new(&config.s3)
@@ -117,14 +136,22 @@ impl Application {
         .with_metrics(metrics.clone());
         let streams_end = CancellationToken::new();
         let background_stop = CancellationToken::new();
-        let live = LiveEvents::new(
+        let mut live = LiveEvents::new(
             EventRepository::new(pool.clone(), listen_options),
             StreamCaps::new(config.stream_limits, client_keys.clone()),
             streams_end.clone(),
         );
         let (votes, vote_writer) = VoteBatcher::start(pool.clone());
+        let mut posts = PostRepository::new(pool.clone(), votes);
+        let mut background = JoinSet::new();
+        if let Some(replica) = &replica {
+            posts = posts.with_replica(replica.clone());
+            // A board read from the replica may be this far behind (see `with_catch_up`).
+            live = live.with_catch_up(config.replica_max_lag + CLOCK_MARGIN + RELAY_DELAY);
+            background.spawn(replica.clone().watch(pool.clone(), background_stop.clone()));
+        }
         let service = PostService::new(
-            PostRepository::new(pool.clone(), votes),
+            posts,
             images,
             ImageProcessor::default(),
             live.clone(),
@@ -139,7 +166,6 @@ impl Application {
             .newest_event_id()
             .await
             .map_err(StartupError::EventLog)?;
-        let mut background = JoinSet::new();
         background.spawn(vote_writer);
         background.spawn(live.clone().relay(relay_from, background_stop.clone()));
         background.spawn(live.clone().flush_scores(background_stop.clone()));
@@ -148,7 +174,7 @@ impl Application {
         background.spawn(fill_in_image_sizes(service.clone()));
         background.spawn(service.clone().follow_purges(background_stop.clone()));
         background.spawn(metrics.clone().upkeep(background_stop.clone()));
-        let sampler = sampler(sampled_pool, &live, &service);
+        let sampler = sampler(sampled_pool, replica, &live, &service);
         let state = AppState {
             post_service: service,
             live,
@@ -238,7 +264,12 @@ async fn bind(addr: SocketAddr) -> Result<TcpListener, StartupError> {
 }
 
 /// What a scrape of `/metrics` reads from this replica's parts (clones sharing their state).
-fn sampler(pool: DbPool, live: &LiveEvents, service: &PostService) -> http::Sampler {
+fn sampler(
+    pool: DbPool,
+    replica: Option<Replica>,
+    live: &LiveEvents,
+    service: &PostService,
+) -> http::Sampler {
     use std::sync::atomic::{AtomicU64, Ordering};
 
     let (live, service) = (live.clone(), service.clone());
@@ -263,6 +294,14 @@ fn sampler(pool: DbPool, live: &LiveEvents, service: &PostService) -> http::Samp
             image_cache_hits_total: cache.hits,
             image_cache_misses_total: cache.misses,
             image_variants_made_total: service.variants_made(),
+            replica: replica.as_ref().map(|replica| {
+                let stats = replica.stats();
+                ReplicaSample {
+                    lag: stats.lag,
+                    reads_total: stats.reads,
+                    reads_moved_total: stats.reads_moved,
+                }
+            }),
         }
     })
 }
@@ -290,8 +329,12 @@ async fn migrated_database(
         .database_listen_url
         .as_ref()
         .unwrap_or(&config.database_url);
-    let options = connect_options(direct_url.expose_secret(), DatabasePooler::None)
-        .map_err(StartupError::DatabaseUrl)?;
+    // Without the pool's SETTINGS: a migration may take longer than a statement of a request
+    // should (`statement_timeout`), and a pooler in session mode in front of PostgreSQL (as
+    // after a failover, where the direct connection is repointed too) refuses `options`.
+    let options = PgConnectOptions::from_str(direct_url.expose_secret())
+        .map_err(StartupError::DatabaseUrl)?
+        .application_name("postboard");
     let mut connection = wait_for("PostgreSQL", timeout, || {
         PgConnection::connect_with(&options)
     })
@@ -302,13 +345,15 @@ async fn migrated_database(
     Ok(options)
 }
 
-/// The pool of `DATABASE_URL`'s connections, for every statement but LISTEN.
+/// A pool of connections to `url` (`DATABASE_URL`, for every statement but LISTEN, or
+/// `DATABASE_REPLICA_URL`), reached as `DATABASE_POOLER` says.
 fn database_pool(
     config: &Config,
+    url: &SecretString,
     max_size: usize,
     wait_timeout: Duration,
 ) -> Result<DbPool, StartupError> {
-    let options = connect_options(config.database_url.expose_secret(), config.database_pooler)
+    let options = connect_options(url.expose_secret(), config.database_pooler)
         .map_err(StartupError::DatabaseUrl)?;
     let pool = DbPool::new(options, max_size, wait_timeout);
     Ok(match config.database_pooler {
@@ -321,7 +366,7 @@ fn database_pool(
 /// moderator ...`), which should fail within seconds, not wait as a starting server does.
 pub async fn operator_pool(config: &Config) -> Result<DbPool, StartupError> {
     migrated_database(config, Duration::from_secs(10)).await?;
-    database_pool(config, 1, Duration::from_secs(10))
+    database_pool(config, &config.database_url, 1, Duration::from_secs(10))
 }
 
 /// The options of a connection to `database_url`, which leads to PostgreSQL or to a pooler.

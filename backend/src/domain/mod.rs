@@ -5,6 +5,7 @@ mod ban;
 mod client;
 mod event;
 mod fingerprint;
+mod freshness;
 mod image;
 mod image_hash;
 mod listing;
@@ -23,6 +24,7 @@ pub use ban::{Ban, BanLength, BanScope, MAX_BAN_DAYS, NewBan};
 pub use client::{ClientKey, ClientKeyer, ClientKeys, TrustedProxies, TrustedProxiesError};
 pub use event::{Change, Event, LastEventId};
 pub use fingerprint::{FINGERPRINT_BITS, Fingerprint, SAME_PICTURE_WITHIN};
+pub use freshness::{CLOCK_MARGIN, Freshness};
 pub use image::{
     CleanImage, ImageError, ImageKind, ImageUpload, MAX_PIXELS, MAX_SIDE, UploadedImage,
     VariantWidth,

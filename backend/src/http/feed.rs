@@ -26,7 +26,7 @@ use super::{
     extract::ApiQuery,
     images::if_none_match_includes,
 };
-use crate::domain::{PageRequest, Post, PublicUrl, Sort, VariantWidth};
+use crate::domain::{Freshness, PageRequest, Post, PublicUrl, Sort, VariantWidth};
 
 pub const ATOM_CONTENT_TYPE: &str = "application/atom+xml; charset=utf-8";
 
@@ -52,10 +52,11 @@ pub struct FeedQuery {
 pub async fn feed(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<FeedQuery>,
+    freshness: Freshness,
     request_headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let request = PageRequest::parse(query.sort.as_deref(), None, None)?;
-    let page = state.post_service.list(request).await?;
+    let page = state.post_service.list(request, freshness).await?;
     let etag = fingerprint(&page.posts, request.sort, &state.public_url);
     let mut headers = HeaderMap::new();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));

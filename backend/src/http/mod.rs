@@ -22,6 +22,7 @@ mod openapi;
 mod post_page;
 mod posts;
 mod protocol_refusals;
+mod read_your_writes;
 mod reports;
 mod security;
 mod send_deadline;
@@ -144,6 +145,14 @@ pub fn router(state: AppState, config: &Config, metrics: &Metrics) -> Router {
         .layer(Extension(post_page::AppShell::load(&config.static_dir)))
         .layer(body_limit)
         .method_not_allowed_fallback(fallback::method_not_allowed);
+    // With a read replica, a writer's next reads must show their write (`read_your_writes`).
+    let routes = match config.database_replica_url {
+        Some(_) => routes.layer(middleware::from_fn_with_state(
+            config.replica_max_lag + crate::domain::CLOCK_MARGIN,
+            read_your_writes::mark_writes,
+        )),
+        None => routes,
+    };
     let app = spa::fallback(routes, &config.static_dir).with_state(state);
 
     let security = SecurityHeaders {

@@ -22,7 +22,7 @@ use super::{
     extract::ApiPath,
 };
 use crate::{
-    domain::{Post, PublicUrl, VariantWidth},
+    domain::{Freshness, Post, PublicUrl, VariantWidth},
     service::ServiceError,
 };
 
@@ -135,8 +135,9 @@ pub fn render_page(shell: &AppShell, post: &Post, public_url: &PublicUrl) -> Str
 pub async fn get_post(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
+    freshness: Freshness,
 ) -> Result<Json<Post>, ApiError> {
-    Ok(Json(state.post_service.get(id).await?))
+    Ok(Json(state.post_service.get(id, freshness).await?))
 }
 
 /// A post's page in the browser app, with its link preview tags.
@@ -153,6 +154,7 @@ pub async fn post_page(
     State(state): State<AppState>,
     Extension(shell): Extension<Option<Arc<AppShell>>>,
     UrlPath(id): UrlPath<String>,
+    freshness: Freshness,
 ) -> Result<Response, ApiError> {
     let Some(shell) = shell else {
         return Err(ApiError::nothing_here(&format!("/p/{id}")));
@@ -160,7 +162,7 @@ pub async fn post_page(
     // Anything but a post's id is a page that does not exist, not a malformed request: a
     // browser shows the app, which says so.
     let post = match id.parse::<i64>() {
-        Ok(id) => match state.post_service.get(id).await {
+        Ok(id) => match state.post_service.get(id, freshness).await {
             Ok(post) => Some(post),
             Err(ServiceError::PostNotFound(_)) => None,
             Err(error) => return Err(error.into()),

@@ -18,7 +18,7 @@ use super::{
 };
 use crate::{
     domain::{
-        ImageUpload, NewPost, PageRequest, Post, PostState, RateLimitScope, ScoreChange,
+        Freshness, ImageUpload, NewPost, PageRequest, Post, PostState, RateLimitScope, ScoreChange,
         SearchRequest, TextField, UploadedImage, ValidationError,
     },
     service::Created,
@@ -52,11 +52,12 @@ pub struct ListQuery {
 pub async fn list_posts(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ListQuery>,
+    freshness: Freshness,
 ) -> Result<impl IntoResponse, ApiError> {
     let (sort, limit, cursor) = (query.sort.as_deref(), query.limit, query.cursor.as_deref());
     if let Some(q) = &query.q {
         let request = SearchRequest::parse(q, sort, limit, cursor)?;
-        let page = state.post_service.search(&request).await?;
+        let page = state.post_service.search(&request, freshness).await?;
         let next = page.next.map(|next| {
             let words: String =
                 url::form_urlencoded::byte_serialize(request.query.as_str().as_bytes()).collect();
@@ -69,7 +70,7 @@ pub async fn list_posts(
         return Ok((next_page_link(next), Json(page.posts)));
     }
     let request = PageRequest::parse(sort, limit, cursor)?;
-    let page = state.post_service.list(request).await?;
+    let page = state.post_service.list(request, freshness).await?;
     let next = page.next.map(|next| {
         format!(
             "sort={}&limit={}&cursor={}",

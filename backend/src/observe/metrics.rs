@@ -94,6 +94,18 @@ pub struct Sample {
     pub image_cache_hits_total: u64,
     pub image_cache_misses_total: u64,
     pub image_variants_made_total: u64,
+    /// The read replica's, when there is one (`DATABASE_REPLICA_URL`).
+    pub replica: Option<ReplicaSample>,
+}
+
+/// A read replica's lag and the reads it took.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReplicaSample {
+    /// `None`: not fresh at all (set aside, or never found fresh).
+    pub lag: Option<Duration>,
+    pub reads_total: u64,
+    /// Reads it failed, or answered "not found", that the primary answered.
+    pub reads_moved_total: u64,
 }
 
 impl Metrics {
@@ -280,6 +292,16 @@ impl Metrics {
         for (name, value) in counters {
             self.counter(name, Vec::new()).absolute(value);
         }
+        if let Some(replica) = sample.replica {
+            // Not fresh at all (set aside, or never found fresh): +Inf.
+            let lag = replica.lag.map_or(f64::INFINITY, |lag| lag.as_secs_f64());
+            self.gauge("postboard_replica_lag_seconds", Vec::new())
+                .set(lag);
+            self.counter("postboard_replica_reads_total", Vec::new())
+                .absolute(replica.reads_total);
+            self.counter("postboard_replica_reads_moved_total", Vec::new())
+                .absolute(replica.reads_moved_total);
+        }
         Some(inner.handle.render())
     }
 
@@ -361,6 +383,21 @@ fn describe(recorder: &PrometheusRecorder) {
             "postboard_db_pool_max_connections",
             None,
             "DATABASE_MAX_CONNECTIONS",
+        ),
+        (
+            "postboard_replica_lag_seconds",
+            Some(Unit::Seconds),
+            "How far the read replica is behind the primary, as measured; +Inf while it is set aside",
+        ),
+        (
+            "postboard_replica_reads_total",
+            None,
+            "Reads of the board the read replica answered",
+        ),
+        (
+            "postboard_replica_reads_moved_total",
+            None,
+            "Reads the read replica failed (or did not find the post) that the primary then answered",
         ),
         (
             "postboard_db_pool_connections",

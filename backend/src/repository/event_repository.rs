@@ -3,6 +3,8 @@
 //! [`EventRepository::emit_scores`], numbered and announced with NOTIFY by
 //! [`EventRepository::sequence`], and read back here.
 
+use std::time::Duration;
+
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
 
 use super::{error::RepositoryError, pool::DbPool};
@@ -116,6 +118,30 @@ impl EventRepository {
                     sqlx::query_scalar!(r#"SELECT coalesce(max(id), 0) AS "id!" FROM events"#)
                         .fetch_one(db)
                         .await
+                })
+            })
+            .await
+    }
+
+    /// An id after which every event appended in the last `window` lies (and a few older
+    /// ones): where a new client of a board read from a replica starts (see
+    /// `LiveEvents::with_catch_up`). The first such event's id less one, since an event's id
+    /// follows its commit and not when it was appended; the newest id when there is none.
+    pub async fn replay_point_since(&self, window: Duration) -> Result<i64, RepositoryError> {
+        self.pool
+            .read(&window.as_secs_f64(), |db, &seconds| {
+                Box::pin(async move {
+                    sqlx::query_scalar!(
+                        r#"SELECT coalesce(
+                                      (SELECT min(id) - 1 FROM events
+                                       WHERE id IS NOT NULL
+                                         AND created_at >= now() - make_interval(secs => $1)),
+                                      (SELECT max(id) FROM events),
+                                      0) AS "id!""#,
+                        seconds,
+                    )
+                    .fetch_one(db)
+                    .await
                 })
             })
             .await

@@ -7,12 +7,13 @@ use sqlx::PgConnection;
 
 use super::{
     error::RepositoryError,
-    pool::DbPool,
+    pool::{DbPool, Query},
+    replica::{Replica, Share},
     vote_batcher::{Vote, VoteBatcher},
 };
 use crate::domain::{
-    CleanImage, ClientKeys, Cursor, ImageHash, NewPost, PageRequest, Post, PostState, ScoreChange,
-    Sort, TokenHash,
+    CleanImage, ClientKeys, Cursor, Freshness, ImageHash, NewPost, PageRequest, Post, PostState,
+    ScoreChange, Sort, TokenHash,
 };
 
 /// A post to insert: what its author wrote, the state it starts in, the hash of its delete
@@ -51,6 +52,8 @@ pub struct PostRepository {
     /// (BENCHMARKS.md): 2 at once, not 8, gave 1.13× the searches per second and a p99 of
     /// 42 ms instead of 71 ms.
     pub(super) search_pool: DbPool,
+    /// Where the public board's reads go while it is fresh enough (`DATABASE_REPLICA_URL`).
+    pub(super) replica: Option<Replica>,
     votes: VoteBatcher,
 }
 
@@ -61,8 +64,43 @@ impl PostRepository {
         Self {
             pool,
             search_pool,
+            replica: None,
             votes,
         }
+    }
+
+    /// Reads the board from `replica` while it is fresh enough (see `replica`).
+    pub fn with_replica(self, replica: Replica) -> Self {
+        Self {
+            replica: Some(replica),
+            ..self
+        }
+    }
+
+    /// Runs a read of the public board: on the replica when it may serve `freshness`, else on
+    /// the primary (see [`Replica::read`]).
+    pub(super) async fn read_board<A: Sync + ?Sized, T: Send>(
+        &self,
+        freshness: Freshness,
+        share: Share,
+        args: &A,
+        query: Query<A, T>,
+        accept: fn(&T) -> bool,
+    ) -> Result<T, RepositoryError> {
+        let primary = match share {
+            Share::Whole => &self.pool,
+            Share::Search => &self.search_pool,
+        };
+        Replica::read(
+            self.replica.as_ref(),
+            primary,
+            freshness,
+            share,
+            args,
+            query,
+            accept,
+        )
+        .await
     }
 
     /// Inserts a post without an image, unless its poster is banned or its username is a
@@ -98,9 +136,17 @@ impl PostRepository {
     /// The post `id`, when there is one that the public may see. (Every read of the board
     /// goes through `visible_posts`: see the migration `post_states_and_reports`.)
     #[tracing::instrument(name = "repository.find", skip(self))]
-    pub async fn find(&self, id: i64) -> Result<Option<Post>, RepositoryError> {
-        self.pool
-            .read(&id, |db, id| {
+    pub async fn find(
+        &self,
+        id: i64,
+        freshness: Freshness,
+    ) -> Result<Option<Post>, RepositoryError> {
+        // A post the replica lacks may be one it has not replayed yet: the primary is asked.
+        self.read_board(
+            freshness,
+            Share::Whole,
+            &id,
+            |db, id| {
                 Box::pin(async move {
                     sqlx::query_as!(
                         Post,
@@ -113,8 +159,10 @@ impl PostRepository {
                     .fetch_optional(db)
                     .await
                 })
-            })
-            .await
+            },
+            Option::is_some,
+        )
+        .await
     }
 
     /// Whether a visible post shows this image: only then is it served.
@@ -135,10 +183,17 @@ impl PostRepository {
     /// One page, plus one extra row that tells whether another page exists. Every query walks
     /// an index from the cursor: the cost does not grow with the size of the board.
     #[tracing::instrument(name = "repository.page", skip(self))]
-    pub async fn page(&self, page: &PageRequest) -> Result<Vec<Post>, RepositoryError> {
+    pub async fn page(
+        &self,
+        page: &PageRequest,
+        freshness: Freshness,
+    ) -> Result<Vec<Post>, RepositoryError> {
         let fetch = i64::from(page.limit.get()) + 1;
-        self.pool
-            .read(&(page, fetch), |db, (page, fetch)| {
+        self.read_board(
+            freshness,
+            Share::Whole,
+            &(page, fetch),
+            |db, (page, fetch)| {
                 Box::pin(async move {
                     match (page.sort, page.after) {
                         (Sort::New, None) => {
@@ -222,8 +277,10 @@ impl PostRepository {
                         }
                     }
                 })
-            })
-            .await
+            },
+            |_| true,
+        )
+        .await
     }
 
     /// Images of posts stored before sizes were recorded, whose size is still unknown, but for

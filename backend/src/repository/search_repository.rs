@@ -2,8 +2,8 @@
 //! index finds the matches, `ts_rank` orders them, and the page continues after the cursor's
 //! (rank, id), like every keyset-paged list.
 
-use super::{PostRepository, error::RepositoryError};
-use crate::domain::{Post, SearchRequest};
+use super::{PostRepository, error::RepositoryError, replica::Share};
+use crate::domain::{Freshness, Post, SearchRequest};
 
 /// A post that matched, with its relevance (higher is better).
 #[derive(Debug)]
@@ -16,10 +16,17 @@ impl PostRepository {
     /// One page of matches, best first (ties newest first), plus one extra row that tells
     /// whether another page exists.
     #[tracing::instrument(name = "repository.search", skip(self))]
-    pub async fn search(&self, request: &SearchRequest) -> Result<Vec<Found>, RepositoryError> {
+    pub async fn search(
+        &self,
+        request: &SearchRequest,
+        freshness: Freshness,
+    ) -> Result<Vec<Found>, RepositoryError> {
         let fetch = i64::from(request.limit.get()) + 1;
-        self.search_pool
-            .read(&(request, fetch), |db, (request, fetch)| {
+        self.read_board(
+            freshness,
+            Share::Search,
+            &(request, fetch),
+            |db, (request, fetch)| {
                 Box::pin(async move {
                     let rows = sqlx::query!(
                         r#"SELECT id AS "id!", title AS "title!", post AS "post!",
@@ -57,7 +64,9 @@ impl PostRepository {
                         })
                         .collect())
                 })
-            })
-            .await
+            },
+            |_| true,
+        )
+        .await
     }
 }

@@ -99,7 +99,14 @@ pub struct LiveEvents {
     /// Cancelled when the server starts to stop: every client's stream ends, so that the
     /// server is not kept waiting by streams that never end (clients reconnect elsewhere).
     streams_end: CancellationToken,
+    /// The streams open now end when this is cancelled (a child of `streams_end`): when the
+    /// event log lost events, its clients reconnect and are told to `resync` (see
+    /// [`LiveEvents::notice_lost_events`]). Replaced by a fresh one for the streams after.
+    streams_cut: Arc<Mutex<CancellationToken>>,
     stats: Arc<LiveStats>,
+    /// How far back a client that comes without `Last-Event-ID` is replayed (see
+    /// [`LiveEvents::with_catch_up`]); zero: it follows from now.
+    catch_up: Duration,
 }
 
 impl LiveEvents {
@@ -115,8 +122,22 @@ impl LiveEvents {
             replay_pages: ReplayPages::new(stats.clone()),
             caps,
             changed_scores: Arc::default(),
+            streams_cut: Arc::new(Mutex::new(streams_end.child_token())),
             streams_end,
             stats,
+            catch_up: Duration::ZERO,
+        }
+    }
+
+    /// A client that comes without `Last-Event-ID` is first replayed the events of the last
+    /// `window`. With a read replica, the board it loaded just before may be that far
+    /// behind: a post made meanwhile would otherwise be in neither the board nor the stream.
+    /// (What it already has is harmless: a `post` event of a post it shows is skipped, a
+    /// `score` carries the score as it is now.)
+    pub fn with_catch_up(self, window: Duration) -> Self {
+        Self {
+            catch_up: window,
+            ..self
         }
     }
 
@@ -175,11 +196,14 @@ impl LiveEvents {
                     }
                 }
             }
+            Start::Now if !self.catch_up.is_zero() => {
+                Start::FromLog(self.events.replay_point_since(self.catch_up).await?)
+            }
             start => start,
         };
         let events = self.events.clone();
         let replay_pages = self.replay_pages.clone();
-        let stop = self.streams_end.clone();
+        let stop = self.streams_cut.lock().expect("never poisoned").clone();
         let stats = self.stats.clone();
         let bytes_relayed = self.bytes_relayed.clone();
         let backlog_bytes = self.caps.limits().backlog_bytes as u64;
@@ -293,6 +317,12 @@ impl LiveEvents {
                     continue;
                 }
             };
+            if let Err(error) = self.notice_lost_events(position).await {
+                if pause_after("reading events", &error, &stop).await {
+                    return;
+                }
+                continue;
+            }
             let mut poll = tokio::time::interval(POLL_EVERY);
             loop {
                 if let Err(error) = self.catch_up(&mut position).await
@@ -305,10 +335,12 @@ impl LiveEvents {
                     _ = poll.tick() => {}
                     notification = listener.next() => match notification {
                         Ok(Some(_)) => {}
-                        // Reconnected (notifications sent meanwhile are lost): catch up.
+                        // Reconnected (notifications sent meanwhile are lost): start over, which
+                        // checks that the log kept its events, then catches up.
                         Ok(None) => {
                             self.stats.listener_reconnects.fetch_add(1, Ordering::Relaxed);
                             tracing::info!("event listener reconnected");
+                            break;
                         }
                         Err(error) => {
                             self.stats.listener_reconnects.fetch_add(1, Ordering::Relaxed);
@@ -321,6 +353,32 @@ impl LiveEvents {
                 }
             }
         }
+    }
+
+    /// Checked whenever the relay (re)connects: the event log is unlogged, so a crash of
+    /// PostgreSQL, or a failover to a standby, empties it, and events the relay had not read
+    /// yet are gone. Then `position` is no longer in the log: every stream open now ends, and
+    /// what this replica remembers is dropped, so that each client reconnects from an id the
+    /// log lacks and is told to `resync` (rather than silently missing the lost events).
+    async fn notice_lost_events(&self, position: i64) -> Result<(), RepositoryError> {
+        let resume = self.events.resume_point(position).await?;
+        if !resume.resumable {
+            tracing::warn!(
+                position,
+                newest = resume.newest,
+                "the event log lost events (PostgreSQL crashed or failed over): live clients reconnect and reload"
+            );
+            // Lost events had ids after `position`, or none yet: a client that saw `position`
+            // (or less) must not be served from memory, which lacks them.
+            self.recent
+                .lock()
+                .expect("never poisoned")
+                .restart(position + 1);
+            let mut cut = self.streams_cut.lock().expect("never poisoned");
+            cut.cancel();
+            *cut = self.streams_end.child_token();
+        }
+        Ok(())
     }
 
     async fn catch_up(&self, position: &mut i64) -> Result<(), RepositoryError> {

@@ -4,8 +4,8 @@ use futures_core::future::BoxFuture;
 
 use crate::{
     domain::{
-        CleanImage, ClientKeyer, Cursor, DeleteToken, Fingerprint, ImageHash, ImageKind, NewPost,
-        PageRequest, Post, PostState, ScoreChange, UploadedImage, VariantWidth,
+        CleanImage, ClientKeyer, Cursor, DeleteToken, Fingerprint, Freshness, ImageHash, ImageKind,
+        NewPost, PageRequest, Post, PostState, ScoreChange, UploadedImage, VariantWidth,
     },
     imaging::{ImageProcessor, ImagingError},
     repository::{Insertion, ModeratorRepository, NewRow, PostRepository, Vote, WithImage},
@@ -88,9 +88,14 @@ impl PostService {
         }
     }
 
+    /// One page of the board, as fresh as `freshness` asks (see `domain::Freshness`).
     #[tracing::instrument(name = "service.list", skip(self))]
-    pub async fn list(&self, request: PageRequest) -> Result<Page, ServiceError> {
-        let mut posts = self.posts.page(&request).await?;
+    pub async fn list(
+        &self,
+        request: PageRequest,
+        freshness: Freshness,
+    ) -> Result<Page, ServiceError> {
+        let mut posts = self.posts.page(&request, freshness).await?;
         let limit = usize::from(request.limit.get());
         let next = if posts.len() > limit {
             posts.truncate(limit);
@@ -103,9 +108,9 @@ impl PostService {
 
     /// The post `id`.
     #[tracing::instrument(name = "service.get", skip(self))]
-    pub async fn get(&self, id: i64) -> Result<Post, ServiceError> {
+    pub async fn get(&self, id: i64, freshness: Freshness) -> Result<Post, ServiceError> {
         self.posts
-            .find(id)
+            .find(id, freshness)
             .await?
             .ok_or(ServiceError::PostNotFound(id))
     }

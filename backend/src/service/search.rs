@@ -1,15 +1,16 @@
 //! Search: the posts whose title, text or username match the words, best match first.
 
 use super::{Page, PostService, ServiceError};
-use crate::domain::{SearchCursor, SearchRequest};
+use crate::domain::{Freshness, SearchCursor, SearchRequest};
 
 impl PostService {
     #[tracing::instrument(name = "service.search", skip(self))]
     pub async fn search(
         &self,
         request: &SearchRequest,
+        freshness: Freshness,
     ) -> Result<Page<SearchCursor>, ServiceError> {
-        let mut found = self.posts.search(request).await?;
+        let mut found = self.posts.search(request, freshness).await?;
         let limit = usize::from(request.limit.get());
         let next = if found.len() > limit {
             found.truncate(limit);

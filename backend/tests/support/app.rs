@@ -49,8 +49,16 @@ pub async fn spawn_fleet_with(
     adjust: impl FnOnce(&mut Config),
     replicas: usize,
 ) -> Result<(TestApp, Vec<TestServer>), postboard::startup::StartupError> {
+    spawn_fleet_on(TestDatabase::create().await, adjust, replicas).await
+}
+
+/// Like [`spawn_fleet_with`], on the database `db` (of a server of the test's own, say).
+pub async fn spawn_fleet_on(
+    db: TestDatabase,
+    adjust: impl FnOnce(&mut Config),
+    replicas: usize,
+) -> Result<(TestApp, Vec<TestServer>), postboard::startup::StartupError> {
     init_logs();
-    let db = TestDatabase::create().await;
     // Through PgBouncer, the proxy stands between the app and PgBouncer: cutting it cuts the
     // app off its pooled connections, as a network fault would.
     let db_target = match pgbouncer::enabled() {

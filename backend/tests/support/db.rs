@@ -18,7 +18,12 @@ impl TestDatabase {
     }
 
     pub(super) async fn create() -> Self {
-        let admin_url = Self::admin_url();
+        Self::create_on(&Self::admin_url()).await
+    }
+
+    /// A fresh database on the server of `admin_url` (a URL that may create databases).
+    pub async fn create_on(admin_url: &str) -> Self {
+        let admin_url = admin_url.to_owned();
         let name = format!("postboard_test_{}", uuid::Uuid::new_v4().simple());
         let mut admin = PgConnection::connect(&admin_url)
             .await
@@ -39,6 +44,11 @@ impl TestDatabase {
         }
     }
 
+    /// The database's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// The PostgreSQL server's address, to put a proxy in front of.
     pub(super) fn server_addr(&self) -> SocketAddr {
         let options = self.pool.connect_options();
@@ -55,7 +65,7 @@ impl TestDatabase {
     }
 
     /// The URL of this database through `addr` (a proxy).
-    pub(super) fn url_via(&self, addr: SocketAddr) -> String {
+    pub fn url_via(&self, addr: SocketAddr) -> String {
         let options = self.pool.connect_options();
         let user = options.get_username();
         let mut url = reqwest::Url::parse(&with_database(&self.admin_url, &self.name)).unwrap();
