@@ -77,8 +77,10 @@ impl PostRepository {
         }
     }
 
-    /// Runs a read of the public board: on the replica when it may serve `freshness`, else on
-    /// the primary (see [`Replica::read`]).
+    /// Runs a read of the public board on the replica when it may serve `freshness` (see
+    /// `replica`), else on the primary. The primary is asked too when the replica fails the
+    /// read, or gives an answer that `accept` turns down (a post not found: the replica may
+    /// not have it yet).
     pub(super) async fn read_board<A: Sync + ?Sized, T: Send>(
         &self,
         freshness: Freshness,
@@ -87,20 +89,23 @@ impl PostRepository {
         query: Query<A, T>,
         accept: fn(&T) -> bool,
     ) -> Result<T, RepositoryError> {
+        if let Some(replica) = &self.replica
+            && let Some(pool) = replica.pool_for(freshness, share)
+        {
+            match pool.read(args, query).await {
+                Ok(answer) if accept(&answer) => {
+                    replica.answered();
+                    return Ok(answer);
+                }
+                Ok(_) => replica.lacked(),
+                Err(error) => replica.failed(&error),
+            }
+        }
         let primary = match share {
             Share::Whole => &self.pool,
             Share::Search => &self.search_pool,
         };
-        Replica::read(
-            self.replica.as_ref(),
-            primary,
-            freshness,
-            share,
-            args,
-            query,
-            accept,
-        )
-        .await
+        primary.read(args, query).await
     }
 
     /// Inserts a post without an image, unless its poster is banned or its username is a

@@ -26,10 +26,7 @@ use std::{
 
 use tokio_util::sync::CancellationToken;
 
-use super::{
-    error::RepositoryError,
-    pool::{DbPool, Query},
-};
+use super::{error::RepositoryError, pool::DbPool};
 use crate::domain::Freshness;
 
 /// Notes of the primary's position kept at most: a replica further behind than this many
@@ -108,15 +105,37 @@ impl Replica {
         }
     }
 
-    /// Whether the replica may serve a read that must be `freshness` fresh.
-    fn serves(&self, freshness: Freshness) -> bool {
-        let Some(until) = self.replayed_until() else {
-            return false;
-        };
+    /// The replica's connections (all, or the searches' share) for a read that must be
+    /// `freshness` fresh, when the replica may serve it.
+    pub(super) fn pool_for(&self, freshness: Freshness, share: Share) -> Option<&DbPool> {
+        let until = self.replayed_until()?;
         let lag = SystemTime::now()
             .duration_since(until)
             .unwrap_or(Duration::ZERO);
-        lag <= self.state.max_lag && freshness.satisfied_by(until)
+        let serves = lag <= self.state.max_lag && freshness.satisfied_by(until);
+        serves.then_some(match share {
+            Share::Whole => &self.pool,
+            Share::Search => &self.search_pool,
+        })
+    }
+
+    /// The replica answered a read.
+    pub(super) fn answered(&self) {
+        self.state.reads.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The replica lacked what a read looked for (a post it has not replayed yet, maybe):
+    /// the primary is asked.
+    pub(super) fn lacked(&self) {
+        self.state.reads_moved.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The replica failed a read: the primary is asked, and reads stay there until the
+    /// watcher finds the replica fresh again.
+    pub(super) fn failed(&self, error: &RepositoryError) {
+        tracing::warn!(%error, "the read replica failed a read; reading from the primary until it answers again");
+        self.set_aside();
+        self.state.reads_moved.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Sends reads to the primary until the watcher finds the replica fresh again.
@@ -133,40 +152,6 @@ impl Replica {
         self.state
             .replayed_until
             .fetch_max(millis, Ordering::Relaxed);
-    }
-
-    /// Runs `query` on the replica when it may serve `freshness`, else on `primary`. An error
-    /// of the replica, or an answer that `accept` turns down (a post not found: the replica
-    /// may not have it yet), sends the query to the primary. (Without a replica: the
-    /// primary.)
-    pub async fn read<A: Sync + ?Sized, T: Send>(
-        replica: Option<&Self>,
-        primary: &DbPool,
-        freshness: Freshness,
-        share: Share,
-        args: &A,
-        query: Query<A, T>,
-        accept: fn(&T) -> bool,
-    ) -> Result<T, RepositoryError> {
-        if let Some(replica) = replica.filter(|replica| replica.serves(freshness)) {
-            let pool = match share {
-                Share::Whole => &replica.pool,
-                Share::Search => &replica.search_pool,
-            };
-            match pool.read(args, query).await {
-                Ok(answer) if accept(&answer) => {
-                    replica.state.reads.fetch_add(1, Ordering::Relaxed);
-                    return Ok(answer);
-                }
-                Ok(_) => {}
-                Err(error) => {
-                    tracing::warn!(%error, "the read replica failed a read; reading from the primary until it answers again");
-                    replica.set_aside();
-                }
-            }
-            replica.state.reads_moved.fetch_add(1, Ordering::Relaxed);
-        }
-        primary.read(args, query).await
     }
 
     /// Measures the replica's lag against `primary` until `stop` (see the module's comment).
