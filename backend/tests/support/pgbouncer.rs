@@ -84,7 +84,7 @@ impl PgBouncer {
         }
         .write(databases);
         let script = format!(
-            "pgbouncer {} & pid=$!; read _; kill $pid; wait $pid",
+            "pgbouncer -q {} & pid=$!; read _; kill $pid; wait $pid",
             ini.display()
         );
         let process = Command::new("su")
