@@ -107,6 +107,13 @@ impl Setup {
         line.rsplit(' ').next().unwrap().parse().unwrap()
     }
 
+    /// Pauses the standby's replay, then makes a post (on the first app, without the
+    /// cookie), which the standby therefore lacks until its replay is resumed. Its id.
+    async fn post_the_replica_lacks(&self, title: &str) -> i64 {
+        self.on_standby("SELECT pg_wal_replay_pause()").await;
+        self.app.create_ok(title).await["id"].as_i64().unwrap()
+    }
+
     /// Runs `sql` on the standby (as the superuser).
     async fn on_standby(&self, sql: &str) {
         let mut standby = PgConnection::connect(&self.standby_db).await.unwrap();
@@ -176,12 +183,9 @@ async fn the_board_is_read_from_the_replica_until_it_falls_behind_and_a_writer_s
     // Resumed, it catches up and serves again: a post it lacks is not shown to everyone.
     setup.on_standby("SELECT pg_wal_replay_resume()").await;
     tokio::time::sleep(MAX_LAG).await;
-    setup.on_standby("SELECT pg_wal_replay_pause()").await;
     let later = setup
-        .app
-        .create_ok("made after the replica came back")
+        .post_the_replica_lacks("made after it came back")
         .await;
-    let later = later["id"].as_i64().unwrap();
     assert!(!ids(&setup.list(None).await).contains(&later));
     setup.on_standby("SELECT pg_wal_replay_resume()").await;
 }
@@ -189,16 +193,19 @@ async fn the_board_is_read_from_the_replica_until_it_falls_behind_and_a_writer_s
 #[tokio::test]
 async fn a_new_live_client_is_replayed_what_a_lagging_board_may_lack() {
     let setup = setup().await;
-    setup.on_standby("SELECT pg_wal_replay_pause()").await;
-    let created = setup.app.create_ok("not on the replica yet").await;
-    let id = created["id"].as_i64().unwrap();
+    let id = setup.post_the_replica_lacks("not on the replica yet").await;
     // The board this reader loads lacks the post; the stream it opens next brings it.
     assert!(!ids(&setup.list(None).await).contains(&id));
     tokio::time::sleep(Duration::from_millis(300)).await; // the post's event is relayed
     let mut stream = EventStream::connect(&setup.other.address, None).await;
     let deadline = Instant::now() + Duration::from_secs(5);
     // (The setup's first post may come before it.)
-    while stream.next_of("post", deadline - Instant::now()).await.data["id"] != id {}
+    while stream
+        .next_of("post", deadline.saturating_duration_since(Instant::now()))
+        .await
+        .data["id"]
+        != id
+    {}
     setup.on_standby("SELECT pg_wal_replay_resume()").await;
 }
 
@@ -228,12 +235,7 @@ async fn a_replica_that_stops_fails_no_read_and_serves_again_once_back() {
     }
 
     setup.standby.start();
-    setup.on_standby("SELECT pg_wal_replay_pause()").await;
-    let created = setup
-        .app
-        .create_ok("made while the replica was paused")
-        .await;
-    let id = created["id"].as_i64().unwrap();
+    let id = setup.post_the_replica_lacks("made after its restart").await;
     eventually(
         "the replica serves again after its restart",
         Duration::from_secs(10),

@@ -361,6 +361,9 @@ impl LiveEvents {
     /// what this replica remembers is dropped, so that each client reconnects from an id the
     /// log lacks and is told to `resync` (rather than silently missing the lost events).
     async fn notice_lost_events(&self, position: i64) -> Result<(), RepositoryError> {
+        if position == 0 {
+            return Ok(()); // nothing relayed yet: nothing to have lost (an empty log, say)
+        }
         let resume = self.events.resume_point(position).await?;
         if !resume.resumable {
             tracing::warn!(
