@@ -40,7 +40,7 @@ backup-drill: ## Back up a board while it takes writes, restore into a fresh dat
 	@scripts/backup-drill.sh
 
 failover-drill: ## Kill the primary under load, promote its synchronous standby, repoint PgBouncer; print the figures (also in cargo test)
-	@scripts/test-backend.sh --test replication failover_drill -- --nocapture
+	@scripts/failover-drill.sh
 
 check-deploy: ## Validate deploy/k8s/, docker-compose.yml and the Dockerfile (kubernetes-validate, docker-compose, hadolint)
 	@scripts/check-deploy.sh
