@@ -691,8 +691,9 @@ settle_databases() {
     warn "CHECKPOINT refused: a checkpoint may land in the next run"
 }
 
-# explain DATABASE_URL TITLE SQL — EXPLAIN (ANALYZE, BUFFERS) of SQL, whose $1 is the limit, into
-# plans.txt: the generic plan, as the app runs it (plan_cache_mode in startup.rs), for 51 rows.
+# explain DATABASE_URL TITLE SQL [ARGUMENT...] — EXPLAIN (ANALYZE, BUFFERS) of SQL with these
+# arguments (default: 51, the limit) into plans.txt: the generic plan, as the app runs it
+# (plan_cache_mode in startup.rs).
 explain() { # DATABASE_URL TITLE STATEMENT [ARGUMENT...] (SQL literals; default: 51, the limit)
   local url="$1" title="$2" statement="$3" list
   shift 3
@@ -1394,10 +1395,13 @@ stop_server
 start_server migrate
 stop_server
 
+# A first page starts after a cursor before every post (domain::Cursor::before_first): the
+# greatest id (and score), or an infinite rank.
+BEFORE_FIRST=9223372036854775807
 log "Seeding $SMALL_BOARD posts"
 seed_posts "$DATABASE_URL_SMALL" 1 "$SMALL_BOARD"
 explain "$DATABASE_URL_SMALL" "newest first, $SMALL_BOARD posts (the first page: 50 + 1 rows)" \
-  "$(app_statement "FROM visible_posts ORDER BY id DESC LIMIT \$1")"
+  "$(app_statement "FROM visible_posts WHERE id < \$1 ORDER BY id DESC LIMIT \$2")" "$BEFORE_FIRST" 51
 log "Seeding $BIG_BOARD posts (SQL, generate_series)"
 seed_posts "$DATABASE_URL_BENCH" 1 "$BIG_BOARD"
 log "Seeding $BANS bans and $REPORTS reports"
@@ -1414,11 +1418,11 @@ if [[ -n "$BASELINE_BIN" ]]; then
   fi
 fi
 explain "$DATABASE_URL_BENCH" "newest first, $BIG_BOARD posts" \
-  "$(app_statement "FROM visible_posts ORDER BY id DESC LIMIT \$1")"
+  "$(app_statement "FROM visible_posts WHERE id < \$1 ORDER BY id DESC LIMIT \$2")" "$BEFORE_FIRST" 51
 explain "$DATABASE_URL_BENCH" "top, $BIG_BOARD posts" \
-  "$(app_statement "FROM visible_posts ORDER BY score DESC, id DESC LIMIT \$1")"
+  "$(app_statement "FROM visible_posts WHERE (score, id) < (\$1, \$2)")" "$BEFORE_FIRST" "$BEFORE_FIRST" 51
 explain "$DATABASE_URL_BENCH" "hot, $BIG_BOARD posts" \
-  "$(app_statement "FROM visible_posts ORDER BY hot DESC, id DESC LIMIT \$1")"
+  "$(app_statement "FROM visible_posts WHERE (hot, id) < (\$1, \$2)")" "'Infinity'" "$BEFORE_FIRST" 51
 make_unsearched_copy
 if wants vote_pgbouncer || wants create_text_pgbouncer; then
   start_pgbouncer

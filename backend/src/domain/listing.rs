@@ -99,6 +99,23 @@ impl Cursor {
         }
     }
 
+    /// A cursor before every post in `sort` order: the first page is the page after it, so
+    /// one query per order serves every page. (No post has the greatest `i64` as its id, nor
+    /// an infinite rank.)
+    pub fn before_first(sort: Sort) -> Self {
+        match sort {
+            Sort::New => Self::New { id: i64::MAX },
+            Sort::Top => Self::Top {
+                score: i64::MAX,
+                id: i64::MAX,
+            },
+            Sort::Hot => Self::Hot {
+                hot_bits: f64::INFINITY.to_bits(),
+                id: i64::MAX,
+            },
+        }
+    }
+
     /// The order this cursor continues.
     pub fn sort(self) -> Sort {
         match self {
@@ -174,6 +191,12 @@ pub struct PageRequest {
 }
 
 impl PageRequest {
+    /// Where the page starts: after the cursor given, or, for a first page, before every
+    /// post ([`Cursor::before_first`]).
+    pub fn start(&self) -> Cursor {
+        self.after.unwrap_or(Cursor::before_first(self.sort))
+    }
+
     /// A cursor decides the order (it continues its own listing); `sort` only picks the order
     /// of a first page.
     pub fn parse(
@@ -195,6 +218,21 @@ impl PageRequest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_first_page_starts_before_every_post_of_its_order() {
+        for sort in Sort::ALL {
+            let first = PageRequest::parse(Some(sort.as_str()), None, None).unwrap();
+            assert_eq!(first.start(), Cursor::before_first(sort));
+            assert_eq!(first.start().sort(), sort);
+        }
+        let Cursor::Hot { hot_bits, .. } = Cursor::before_first(Sort::Hot) else {
+            unreachable!()
+        };
+        assert_eq!(f64::from_bits(hot_bits), f64::INFINITY);
+        let next = PageRequest::parse(Some("hot"), None, Some("n42")).unwrap();
+        assert_eq!(next.start(), Cursor::New { id: 42 });
+    }
 
     #[test]
     fn defaults_are_newest_first_fifty() {

@@ -13,7 +13,7 @@ use super::{
 };
 use crate::domain::{
     CleanImage, ClientKeys, Cursor, Freshness, ImageHash, NewPost, PageRequest, Post, PostState,
-    ScoreChange, Sort, TokenHash,
+    ScoreChange, TokenHash,
 };
 
 /// A post to insert: what its author wrote, the state it starts in, the hash of its delete
@@ -186,7 +186,8 @@ impl PostRepository {
     }
 
     /// One page, plus one extra row that tells whether another page exists. Every query walks
-    /// an index from the cursor: the cost does not grow with the size of the board.
+    /// an index from where the page starts (a first page starts before every post: see
+    /// `PageRequest::start`): the cost does not grow with the size of the board.
     #[tracing::instrument(name = "repository.page", skip(self))]
     pub async fn page(
         &self,
@@ -197,62 +198,11 @@ impl PostRepository {
         self.read_board(
             freshness,
             Share::Whole,
-            &(page, fetch),
-            |db, (page, fetch)| {
+            &(page.start(), fetch),
+            |db, (start, fetch)| {
                 Box::pin(async move {
-                    match (page.sort, page.after) {
-                        (Sort::New, None) => {
-                            sqlx::query_as!(
-                                Post,
-                                r#"SELECT id AS "id!", title AS "title!", post AS "post!", username AS "username!",
-                                        score AS "score!", image_hash, image_width, image_height,
-                                        created_at AS "created_at!", hot AS "hot!"
-                                 FROM visible_posts ORDER BY id DESC LIMIT $1"#,
-                                fetch,
-                            )
-                            .fetch_all(db)
-                            .await
-                        }
-                        (Sort::Top, None) => {
-                            sqlx::query_as!(
-                                Post,
-                                r#"SELECT id AS "id!", title AS "title!", post AS "post!", username AS "username!",
-                                        score AS "score!", image_hash, image_width, image_height,
-                                        created_at AS "created_at!", hot AS "hot!"
-                                 FROM visible_posts ORDER BY score DESC, id DESC LIMIT $1"#,
-                                fetch,
-                            )
-                            .fetch_all(db)
-                            .await
-                        }
-                        (Sort::Hot, None) => {
-                            sqlx::query_as!(
-                                Post,
-                                r#"SELECT id AS "id!", title AS "title!", post AS "post!", username AS "username!",
-                                        score AS "score!", image_hash, image_width, image_height,
-                                        created_at AS "created_at!", hot AS "hot!"
-                                 FROM visible_posts ORDER BY hot DESC, id DESC LIMIT $1"#,
-                                fetch,
-                            )
-                            .fetch_all(db)
-                            .await
-                        }
-                        (_, Some(Cursor::Hot { hot_bits, id })) => {
-                            sqlx::query_as!(
-                                Post,
-                                r#"SELECT id AS "id!", title AS "title!", post AS "post!", username AS "username!",
-                                        score AS "score!", image_hash, image_width, image_height,
-                                        created_at AS "created_at!", hot AS "hot!"
-                                 FROM visible_posts WHERE (hot, id) < ($1, $2)
-                                 ORDER BY hot DESC, id DESC LIMIT $3"#,
-                                f64::from_bits(hot_bits),
-                                id,
-                                fetch,
-                            )
-                            .fetch_all(db)
-                            .await
-                        }
-                        (_, Some(Cursor::New { id })) => {
+                    match *start {
+                        Cursor::New { id } => {
                             sqlx::query_as!(
                                 Post,
                                 r#"SELECT id AS "id!", title AS "title!", post AS "post!", username AS "username!",
@@ -265,7 +215,7 @@ impl PostRepository {
                             .fetch_all(db)
                             .await
                         }
-                        (_, Some(Cursor::Top { score, id })) => {
+                        Cursor::Top { score, id } => {
                             sqlx::query_as!(
                                 Post,
                                 r#"SELECT id AS "id!", title AS "title!", post AS "post!", username AS "username!",
@@ -274,6 +224,21 @@ impl PostRepository {
                                  FROM visible_posts WHERE (score, id) < ($1, $2)
                                  ORDER BY score DESC, id DESC LIMIT $3"#,
                                 score,
+                                id,
+                                fetch,
+                            )
+                            .fetch_all(db)
+                            .await
+                        }
+                        Cursor::Hot { hot_bits, id } => {
+                            sqlx::query_as!(
+                                Post,
+                                r#"SELECT id AS "id!", title AS "title!", post AS "post!", username AS "username!",
+                                        score AS "score!", image_hash, image_width, image_height,
+                                        created_at AS "created_at!", hot AS "hot!"
+                                 FROM visible_posts WHERE (hot, id) < ($1, $2)
+                                 ORDER BY hot DESC, id DESC LIMIT $3"#,
+                                f64::from_bits(hot_bits),
                                 id,
                                 fetch,
                             )
