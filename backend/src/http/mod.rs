@@ -86,7 +86,7 @@ pub struct AppState {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Postboard API", description = "Post, vote and share images. Errors always have the body `{\"detail\": {\"user_message\": ..., \"internal_message\": ...}}`, also for what no route answers: an HTTP/1.1 request without exactly one `Host` header is 400, and a request head the server cannot read is 400 (malformed), 414 (a target over 64 KiB) or 431 (over 100 header lines or ~400 KiB), with `Connection: close`."),
+    info(title = "Postboard API", description = "Post, vote and share images. Errors always have the body `{\"detail\": {\"user_message\": ..., \"internal_message\": ...}}`, also for what no route answers: an HTTP/1.1 request without exactly one `Host` header is 400, and a request head the server cannot read is 400 (malformed), 414 (a target over 64 KiB) or 431 (over 100 header lines or ~400 KiB), with `Connection: close`. With a read replica (`DATABASE_REPLICA_URL`), lists, searches, feeds and post pages may be up to `REPLICA_MAX_LAG` behind; every successful write (any method but GET, HEAD, OPTIONS) then answers `Set-Cookie: postboard_wrote=<ms since 1970>; Path=/; Max-Age=...; HttpOnly; SameSite=Lax`, and reads that send it back show that write."),
     tags(
         (name = "posts", description = "Posts and votes"),
         (name = "images", description = "Images, addressed by the SHA-256 of their bytes"),

@@ -9,6 +9,7 @@ use super::{
     error::RepositoryError,
     pool::{DbPool, Query},
     replica::{Replica, Share},
+    search_repository::searches_share,
     vote_batcher::{Vote, VoteBatcher},
 };
 use crate::domain::{
@@ -45,12 +46,7 @@ pub enum Refusal {
 #[derive(Clone)]
 pub struct PostRepository {
     pub(super) pool: DbPool,
-    /// Searches rank every match: a millisecond or more of database CPU each, ten times a
-    /// list's. They run on at most a quarter of the connections (2 of the default 8; see
-    /// `DbPool::share`): more searches at once would only share the database's cores, each
-    /// slower, while lists and votes waited for a connection. Measured at 1 000 000 posts
-    /// (BENCHMARKS.md): 2 at once, not 8, gave 1.13× the searches per second and a p99 of
-    /// 42 ms instead of 71 ms.
+    /// The searches' share of `pool` (see `search_repository::searches_share`).
     pub(super) search_pool: DbPool,
     /// Where the public board's reads go while it is fresh enough (`DATABASE_REPLICA_URL`).
     pub(super) replica: Option<Replica>,
@@ -60,7 +56,7 @@ pub struct PostRepository {
 impl PostRepository {
     /// `votes` writes the votes (see [`VoteBatcher::start`] for the task it needs).
     pub fn new(pool: DbPool, votes: VoteBatcher) -> Self {
-        let search_pool = pool.share(pool.max_size() / 4);
+        let search_pool = searches_share(&pool);
         Self {
             pool,
             search_pool,
@@ -101,11 +97,10 @@ impl PostRepository {
                 Err(error) => replica.failed(&error),
             }
         }
-        let primary = match share {
-            Share::Whole => &self.pool,
-            Share::Search => &self.search_pool,
-        };
-        primary.read(args, query).await
+        share
+            .of(&self.pool, &self.search_pool)
+            .read(args, query)
+            .await
     }
 
     /// Inserts a post without an image, unless its poster is banned or its username is a

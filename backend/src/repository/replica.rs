@@ -26,7 +26,7 @@ use std::{
 
 use tokio_util::sync::CancellationToken;
 
-use super::{error::RepositoryError, pool::DbPool};
+use super::{error::RepositoryError, pool::DbPool, search_repository::searches_share};
 use crate::domain::Freshness;
 
 /// Notes of the primary's position kept at most: a replica further behind than this many
@@ -36,7 +36,7 @@ const MAX_NOTES: usize = 1024;
 #[derive(Clone)]
 pub struct Replica {
     pool: DbPool,
-    /// The share of its connections searches may hold (see `PostRepository::search_pool`).
+    /// The searches' share of its connections (see `search_repository::searches_share`).
     search_pool: DbPool,
     state: Arc<ReplicaState>,
 }
@@ -59,6 +59,17 @@ pub enum Share {
     Search,
 }
 
+impl Share {
+    /// Of a database's connections (`whole`) and the searches' share of them (`search`),
+    /// the ones this read may use.
+    pub(super) fn of<'a>(self, whole: &'a DbPool, search: &'a DbPool) -> &'a DbPool {
+        match self {
+            Share::Whole => whole,
+            Share::Search => search,
+        }
+    }
+}
+
 /// What a replica has served, for metrics.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ReplicaStats {
@@ -72,7 +83,7 @@ pub struct ReplicaStats {
 
 impl Replica {
     pub fn new(pool: DbPool, max_lag: Duration) -> Self {
-        let search_pool = pool.share(pool.max_size() / 4);
+        let search_pool = searches_share(&pool);
         Self {
             pool,
             search_pool,
@@ -113,10 +124,7 @@ impl Replica {
             .duration_since(until)
             .unwrap_or(Duration::ZERO);
         let serves = lag <= self.state.max_lag && freshness.satisfied_by(until);
-        serves.then_some(match share {
-            Share::Whole => &self.pool,
-            Share::Search => &self.search_pool,
-        })
+        serves.then_some(share.of(&self.pool, &self.search_pool))
     }
 
     /// The replica answered a read.
