@@ -2,7 +2,7 @@
 //! lifted. Each is one transaction with its moderation-log rows. Whether a client is banned is
 //! asked by the rate-limit statement (`rate_limits.rs`), not here.
 
-use super::{PostRepository, error::RepositoryError, pool::Finish};
+use super::{PostRepository, error::RepositoryError};
 use crate::domain::{Ban, BanScope, NewBan, NewestFirst};
 
 /// What a ban did.
@@ -53,26 +53,34 @@ impl PostRepository {
     /// the table once (there is no index on poster keys: see the migration).
     #[tracing::instrument(name = "repository.ban", skip(self, ban), fields(post_id = ban.post_id))]
     pub async fn ban(&self, moderator: &str, ban: &NewBan) -> Result<Banned, RepositoryError> {
-        self.pool
-            .transaction(&(moderator, ban), |db, (moderator, ban)| {
-                Box::pin(async move {
-                    let Some(poster) = sqlx::query!(
+        let mut transaction = self.pool.begin().await?;
+        let Some(poster) = transaction
+            .run(|db| {
+                Box::pin(
+                    sqlx::query!(
                         "SELECT poster_address, poster_network FROM posts WHERE id = $1",
                         ban.post_id,
                     )
-                    .fetch_optional(&mut *db)
-                    .await?
-                    else {
-                        return Ok(Finish::Rollback(Banned::NoSuchPost));
-                    };
-                    let key = match ban.scope {
-                        BanScope::Address => poster.poster_address,
-                        BanScope::Network => poster.poster_network,
-                    };
-                    let Some(key) = key else {
-                        return Ok(Finish::Rollback(Banned::NoPoster));
-                    };
-                    let row = sqlx::query_as!(
+                    .fetch_optional(db),
+                )
+            })
+            .await?
+        else {
+            transaction.rollback().await?;
+            return Ok(Banned::NoSuchPost);
+        };
+        let key = match ban.scope {
+            BanScope::Address => poster.poster_address,
+            BanScope::Network => poster.poster_network,
+        };
+        let Some(key) = key else {
+            transaction.rollback().await?;
+            return Ok(Banned::NoPoster);
+        };
+        let row = transaction
+            .run(|db| {
+                Box::pin(
+                    sqlx::query_as!(
                         BanRow,
                         "INSERT INTO bans (scope, client_key, post_id, reason, moderator, until)
                          VALUES ($1, $2, $3, $4, $5, now() + $6 * interval '1 day')
@@ -81,23 +89,33 @@ impl PostRepository {
                         &key,
                         ban.post_id,
                         ban.reason.as_str(),
-                        *moderator,
+                        moderator,
                         ban.length.days().map(|days| days as f64),
                     )
-                    .fetch_one(&mut *db)
-                    .await?;
+                    .fetch_one(db),
+                )
+            })
+            .await?;
+        transaction
+            .run(|db| {
+                Box::pin(
                     sqlx::query!(
                         "INSERT INTO mod_log (action, post_id, reason, moderator)
                          VALUES ('ban', $1, $2, $3)",
                         ban.post_id,
                         ban.reason.as_str(),
-                        *moderator,
+                        moderator,
                     )
-                    .execute(&mut *db)
-                    .await?;
-                    let removed = if ban.remove_posts {
-                        // The two keys are hashed in different domains: a key matches only
-                        // the column of its own width.
+                    .execute(db),
+                )
+            })
+            .await?;
+        let removed = if ban.remove_posts {
+            // The two keys are hashed in different domains: a key matches only
+            // the column of its own width.
+            transaction
+                .run(|db| {
+                    Box::pin(
                         sqlx::query_scalar!(
                             r#"WITH removed AS (
                                    UPDATE posts SET state = 'removed'
@@ -111,18 +129,18 @@ impl PostRepository {
                                RETURNING post_id AS "post_id!""#,
                             &key,
                             ban.reason.as_str(),
-                            *moderator,
+                            moderator,
                         )
-                        .fetch_all(&mut *db)
-                        .await?
-                    } else {
-                        Vec::new()
-                    };
-                    let ban = Ban::try_from(row)?;
-                    Ok(Finish::Commit(Banned::Done { ban, removed }))
+                        .fetch_all(db),
+                    )
                 })
-            })
-            .await
+                .await?
+        } else {
+            Vec::new()
+        };
+        let ban = Ban::try_from(row)?;
+        transaction.commit().await?;
+        Ok(Banned::Done { ban, removed })
     }
 
     /// A page of the bans, newest first, expired ones included (they no longer hold, and
@@ -131,14 +149,14 @@ impl PostRepository {
         let fetch = i64::from(request.limit.get()) + 1;
         let rows = self
             .pool
-            .read(&(request.before, fetch), |db, (before, fetch)| {
+            .read(|db| {
                 Box::pin(
                     sqlx::query_as!(
                         BanRow,
                         "SELECT id, scope, post_id, reason, moderator, created_at, until
                          FROM bans WHERE $1::bigint IS NULL OR id < $1
                          ORDER BY id DESC LIMIT $2",
-                        *before,
+                        request.before,
                         fetch,
                     )
                     .fetch_all(db),
@@ -155,32 +173,40 @@ impl PostRepository {
     /// there is no such ban.
     #[tracing::instrument(name = "repository.unban", skip(self))]
     pub async fn unban(&self, id: i64, moderator: &str) -> Result<Option<Ban>, RepositoryError> {
-        self.pool
-            .transaction(&(id, moderator), |db, (id, moderator)| {
-                Box::pin(async move {
-                    let Some(row) = sqlx::query_as!(
+        let mut transaction = self.pool.begin().await?;
+        let Some(row) = transaction
+            .run(|db| {
+                Box::pin(
+                    sqlx::query_as!(
                         BanRow,
                         "DELETE FROM bans WHERE id = $1
                          RETURNING id, scope, post_id, reason, moderator, created_at, until",
                         id,
                     )
-                    .fetch_optional(&mut *db)
-                    .await?
-                    else {
-                        return Ok(Finish::Rollback(None));
-                    };
+                    .fetch_optional(db),
+                )
+            })
+            .await?
+        else {
+            transaction.rollback().await?;
+            return Ok(None);
+        };
+        transaction
+            .run(|db| {
+                Box::pin(
                     sqlx::query!(
                         "INSERT INTO mod_log (action, post_id, reason, moderator)
                          VALUES ('unban', $1, 'Lifted ban ' || $2::bigint, $3)",
                         row.post_id,
                         row.id,
-                        *moderator,
+                        moderator,
                     )
-                    .execute(&mut *db)
-                    .await?;
-                    Ok(Finish::Commit(Some(Ban::try_from(row)?)))
-                })
+                    .execute(db),
+                )
             })
-            .await
+            .await?;
+        let ban = Ban::try_from(row)?;
+        transaction.commit().await?;
+        Ok(Some(ban))
     }
 }

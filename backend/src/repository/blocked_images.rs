@@ -7,12 +7,13 @@
 //! and its block, and none after it.
 
 use chrono::{DateTime, Utc};
+use futures_core::future::BoxFuture;
 use sqlx::PgConnection;
 
 use super::{
     PostRepository,
     error::RepositoryError,
-    pool::Finish,
+    pool::Transaction,
     post_lifecycle::{Lock, lock_image},
     post_repository::{NewRow, Refusal},
 };
@@ -47,58 +48,73 @@ impl PostRepository {
         reason: &ModReason,
     ) -> Result<Option<Purged>, RepositoryError> {
         let fingerprints: Vec<String> = fingerprints.iter().map(|f| f.to_bit_string()).collect();
-        self.pool
-            .transaction(
-                &(id, image, fingerprints.as_slice(), moderator, reason),
-                |db, (id, image, fingerprints, moderator, reason)| {
-                    Box::pin(async move {
-                        lock_image(db, image, Lock::Exclusive).await?;
-                        let exists = sqlx::query_scalar!(
-                            r#"SELECT true AS "exists!" FROM posts WHERE id = $1"#,
-                            id
-                        )
-                        .fetch_optional(&mut *db)
-                        .await?;
-                        if exists.is_none() {
-                            return Ok(Finish::Rollback(None));
-                        }
-                        let removed = sqlx::query_scalar!(
-                            "UPDATE posts SET state = 'removed'
-                             WHERE image_hash = $1 AND state <> 'removed'
-                             RETURNING id",
-                            image.as_str(),
-                        )
-                        .fetch_all(&mut *db)
-                        .await?;
-                        sqlx::query!("DELETE FROM reports WHERE post_id = ANY($1)", &removed)
-                            .execute(&mut *db)
-                            .await?;
-                        block(db, *id, image, fingerprints).await?;
-                        sqlx::query!(
-                            "INSERT INTO mod_log (action, post_id, reason, moderator)
-                             SELECT 'purge', removed.id, $2, $3 FROM unnest($1::bigint[]) AS removed(id)",
-                            &removed,
-                            reason.as_str(),
-                            moderator,
-                        )
-                        .execute(&mut *db)
-                        .await?;
-                        Ok(Finish::Commit(Some(Purged { removed })))
-                    })
-                },
-            )
-            .await
+        let mut transaction = self.pool.begin().await?;
+        transaction
+            .run(|db| lock_image(db, image, Lock::Exclusive))
+            .await?;
+        let exists = transaction
+            .run(|db| {
+                Box::pin(
+                    sqlx::query_scalar!(r#"SELECT true AS "exists!" FROM posts WHERE id = $1"#, id)
+                        .fetch_optional(db),
+                )
+            })
+            .await?;
+        if exists.is_none() {
+            transaction.rollback().await?;
+            return Ok(None);
+        }
+        let removed = transaction
+            .run(|db| {
+                Box::pin(
+                    sqlx::query_scalar!(
+                        "UPDATE posts SET state = 'removed'
+                         WHERE image_hash = $1 AND state <> 'removed'
+                         RETURNING id",
+                        image.as_str(),
+                    )
+                    .fetch_all(db),
+                )
+            })
+            .await?;
+        transaction
+            .run(|db| {
+                Box::pin(
+                    sqlx::query!("DELETE FROM reports WHERE post_id = ANY($1)", &removed)
+                        .execute(db),
+                )
+            })
+            .await?;
+        block(&mut transaction, id, image, &fingerprints).await?;
+        transaction
+            .run(|db| {
+                Box::pin(
+                    sqlx::query!(
+                        "INSERT INTO mod_log (action, post_id, reason, moderator)
+                         SELECT 'purge', removed.id, $2, $3 FROM unnest($1::bigint[]) AS removed(id)",
+                        &removed,
+                        reason.as_str(),
+                        moderator,
+                    )
+                    .execute(db),
+                )
+            })
+            .await?;
+        transaction.commit().await?;
+        Ok(Some(Purged { removed }))
     }
 
     /// Whether this image is blocked.
     pub async fn is_blocked(&self, image: &ImageHash) -> Result<bool, RepositoryError> {
         self.pool
-            .read(image, |db, image| {
-                Box::pin(sqlx::query_scalar!(
-                    r#"SELECT EXISTS (SELECT 1 FROM blocked_images WHERE image_hash = $1) AS "blocked!""#,
-                    image.as_str(),
+            .read(|db| {
+                Box::pin(
+                    sqlx::query_scalar!(
+                        r#"SELECT EXISTS (SELECT 1 FROM blocked_images WHERE image_hash = $1) AS "blocked!""#,
+                        image.as_str(),
+                    )
+                    .fetch_one(db),
                 )
-                .fetch_one(db))
             })
             .await
     }
@@ -110,12 +126,12 @@ impl PostRepository {
     ) -> Result<BlockedLately, RepositoryError> {
         let row = self
             .pool
-            .read(&since, |db, since| {
+            .read(|db| {
                 Box::pin(
                     sqlx::query!(
                         r#"SELECT now() AS "read_at!",
-                                  ARRAY(SELECT image_hash FROM blocked_images
-                                        WHERE blocked_at > $1) AS "images!""#,
+                           ARRAY(SELECT image_hash FROM blocked_images
+                                 WHERE blocked_at > $1) AS "images!""#,
                         since,
                     )
                     .fetch_one(db),
@@ -137,29 +153,39 @@ impl PostRepository {
 
 /// Blocks the image by its bytes and, the first time, by its fingerprints.
 async fn block(
-    db: &mut PgConnection,
+    transaction: &mut Transaction<'_>,
     post_id: i64,
     image: &ImageHash,
     fingerprints: &[String],
-) -> Result<(), sqlx::Error> {
-    let first_time = sqlx::query_scalar!(
-        r#"INSERT INTO blocked_images (image_hash, post_id) VALUES ($1, $2)
-           ON CONFLICT DO NOTHING RETURNING true AS "inserted!""#,
-        image.as_str(),
-        post_id,
-    )
-    .fetch_optional(&mut *db)
-    .await?
-    .is_some();
+) -> Result<(), RepositoryError> {
+    let first_time = transaction
+        .run(|db| {
+            Box::pin(
+                sqlx::query_scalar!(
+                    r#"INSERT INTO blocked_images (image_hash, post_id) VALUES ($1, $2)
+                       ON CONFLICT DO NOTHING RETURNING true AS "inserted!""#,
+                    image.as_str(),
+                    post_id,
+                )
+                .fetch_optional(db),
+            )
+        })
+        .await?
+        .is_some();
     if first_time {
-        sqlx::query!(
-            "INSERT INTO blocked_fingerprints (image_hash, fingerprint)
-             SELECT $1, f::bit(144) FROM unnest($2::text[]) AS f",
-            image.as_str(),
-            fingerprints,
-        )
-        .execute(&mut *db)
-        .await?;
+        transaction
+            .run(|db| {
+                Box::pin(
+                    sqlx::query!(
+                        "INSERT INTO blocked_fingerprints (image_hash, fingerprint)
+                         SELECT $1, f::bit(144) FROM unnest($2::text[]) AS f",
+                        image.as_str(),
+                        fingerprints,
+                    )
+                    .execute(db),
+                )
+            })
+            .await?;
     }
     Ok(())
 }
@@ -170,12 +196,12 @@ async fn block(
 /// image is uploaded). Asked under
 /// the image's lock, with the question whether a post uses the image, in one statement (see
 /// `post_lifecycle`).
-pub(super) async fn upload_standing(
-    db: &mut PgConnection,
+pub(super) fn upload_standing<'c>(
+    db: &'c mut PgConnection,
     image: &ImageHash,
     fingerprint: Option<&Fingerprint>,
     row: &NewRow<'_>,
-) -> Result<UploadStanding, sqlx::Error> {
+) -> BoxFuture<'c, Result<UploadStanding, sqlx::Error>> {
     let fingerprint = fingerprint.map(Fingerprint::to_bit_string);
     let standing = sqlx::query!(
         r#"WITH ban AS (
@@ -196,22 +222,23 @@ pub(super) async fn upload_standing(
         row.post.username.as_str(),
         row.poster.address.as_bytes(),
         row.poster.network.as_bytes(),
-    )
-    .fetch_one(db)
-    .await?;
-    let refusal = if standing.banned {
-        Some(Refusal::Banned {
-            until: standing.banned_until,
+    );
+    Box::pin(async move {
+        let standing = standing.fetch_one(db).await?;
+        let refusal = if standing.banned {
+            Some(Refusal::Banned {
+                until: standing.banned_until,
+            })
+        } else if standing.moderators_name {
+            Some(Refusal::ModeratorsName)
+        } else {
+            None
+        };
+        Ok(UploadStanding {
+            in_use: standing.in_use,
+            blocked: standing.blocked,
+            refusal,
         })
-    } else if standing.moderators_name {
-        Some(Refusal::ModeratorsName)
-    } else {
-        None
-    };
-    Ok(UploadStanding {
-        in_use: standing.in_use,
-        blocked: standing.blocked,
-        refusal,
     })
 }
 

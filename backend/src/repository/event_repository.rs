@@ -55,8 +55,8 @@ impl EventRepository {
     pub async fn after(&self, after: i64, limit: i64) -> Result<EventPage, RepositoryError> {
         let rows = self
             .pool
-            .read(&(after, limit), |db, (after, limit)| {
-                Box::pin(async move {
+            .read(|db| {
+                Box::pin(
                     sqlx::query!(
                         r#"SELECT e.id AS "id!", e.kind, e.post_id,
                                   p.id AS "found?", p.title AS "title?", p.post AS "post?",
@@ -69,9 +69,8 @@ impl EventRepository {
                         after,
                         limit,
                     )
-                    .fetch_all(db)
-                    .await
-                })
+                    .fetch_all(db),
+                )
             })
             .await?;
         let through = rows.last().map_or(after, |row| row.id);
@@ -113,12 +112,11 @@ impl EventRepository {
     /// The newest event's id; 0 when there is none.
     pub async fn newest_id(&self) -> Result<i64, RepositoryError> {
         self.pool
-            .read(&(), |db, ()| {
-                Box::pin(async move {
+            .read(|db| {
+                Box::pin(
                     sqlx::query_scalar!(r#"SELECT coalesce(max(id), 0) AS "id!" FROM events"#)
-                        .fetch_one(db)
-                        .await
-                })
+                        .fetch_one(db),
+                )
             })
             .await
     }
@@ -128,21 +126,21 @@ impl EventRepository {
     /// `LiveEvents::with_catch_up`). The first such event's id less one, since an event's id
     /// follows its commit and not when it was appended; the newest id when there is none.
     pub async fn replay_point_since(&self, window: Duration) -> Result<i64, RepositoryError> {
+        let seconds = window.as_secs_f64();
         self.pool
-            .read(&window.as_secs_f64(), |db, &seconds| {
-                Box::pin(async move {
+            .read(|db| {
+                Box::pin(
                     sqlx::query_scalar!(
                         r#"SELECT coalesce(
-                                      (SELECT min(id) - 1 FROM events
-                                       WHERE id IS NOT NULL
-                                         AND created_at >= now() - make_interval(secs => $1)),
-                                      (SELECT max(id) FROM events),
-                                      0) AS "id!""#,
+                           (SELECT min(id) - 1 FROM events
+                            WHERE id IS NOT NULL
+                              AND created_at >= now() - make_interval(secs => $1)),
+                           (SELECT max(id) FROM events),
+                           0) AS "id!""#,
                         seconds,
                     )
-                    .fetch_one(db)
-                    .await
-                })
+                    .fetch_one(db),
+                )
             })
             .await
     }
@@ -154,8 +152,8 @@ impl EventRepository {
     /// unlogged, so a crash of PostgreSQL empties it).
     pub async fn resume_point(&self, last: i64) -> Result<ResumePoint, RepositoryError> {
         self.pool
-            .read(&last, |db, &last| {
-                Box::pin(async move {
+            .read(|db| {
+                Box::pin(
                     sqlx::query_as!(
                         ResumePoint,
                         r#"SELECT coalesce((SELECT max(id) FROM events), 0) AS "newest!",
@@ -166,9 +164,8 @@ impl EventRepository {
                            FROM events_pruned p"#,
                         last,
                     )
-                    .fetch_one(db)
-                    .await
-                })
+                    .fetch_one(db),
+                )
             })
             .await
     }
@@ -178,12 +175,11 @@ impl EventRepository {
     /// listeners. Returns how many were written.
     pub async fn emit_scores(&self, post_ids: &[i64]) -> Result<i32, RepositoryError> {
         self.pool
-            .write(post_ids, |db, post_ids| {
-                Box::pin(async move {
+            .write(|db| {
+                Box::pin(
                     sqlx::query_scalar!(r#"SELECT emit_score_events($1) AS "emitted!""#, post_ids)
-                        .fetch_one(db)
-                        .await
-                })
+                        .fetch_one(db),
+                )
             })
             .await
     }
@@ -193,12 +189,10 @@ impl EventRepository {
     /// 0 when there was nothing to number, or when another replica was numbering right then.
     pub async fn sequence(&self) -> Result<i32, RepositoryError> {
         self.pool
-            .write(&(), |db, ()| {
-                Box::pin(async move {
-                    sqlx::query_scalar!(r#"SELECT sequence_events() AS "numbered!""#)
-                        .fetch_one(db)
-                        .await
-                })
+            .write(|db| {
+                Box::pin(
+                    sqlx::query_scalar!(r#"SELECT sequence_events() AS "numbered!""#).fetch_one(db),
+                )
             })
             .await
     }
@@ -207,7 +201,7 @@ impl EventRepository {
     /// 10 000: clients may resume from anything newer.
     pub async fn prune(&self) -> Result<u64, RepositoryError> {
         self.pool
-            .write(&(), |db, ()| {
+            .write(|db| {
                 Box::pin(async move {
                     sqlx::query_scalar!(
                         r#"WITH pruned AS (
@@ -221,8 +215,7 @@ impl EventRepository {
                            RETURNING (SELECT count(*) FROM pruned) AS "pruned!""#
                     )
                     .fetch_one(db)
-                    .await
-                    .map(|n| n as u64)
+                    .await.map(|n| n as u64)
                 })
             })
             .await

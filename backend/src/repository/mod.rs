@@ -22,7 +22,7 @@ pub use event_repository::{EventListener, EventPage, EventRepository, ResumePoin
 pub use moderation_repository::{ModAction, Moderated, ModeratedPost, OpenReport, QUEUE_LENGTH};
 pub use moderator_repository::{Addition, ModeratorRepository, ModeratorRow};
 pub use pool::{DbPool, SETTINGS};
-pub use post_lifecycle::{Deletion, StorageWork, WithImage};
+pub use post_lifecycle::{Deletion, ImageUpload, UnusedImage, UploadCheck};
 pub use post_repository::{Insertion, NewRow, PostRepository, Refusal};
 pub use rate_limits::{Charge, RateLimitRepository};
 pub use replica::{Replica, ReplicaStats};

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{PostRepository, error::RepositoryError, pool::Finish};
+use super::{PostRepository, error::RepositoryError};
 use crate::domain::{ModLogEntry, ModReason, NewestFirst, Post, PostState};
 
 /// A post as moderators see it: in any state, with its open reports.
@@ -70,7 +70,7 @@ impl PostRepository {
     pub async fn queue(&self) -> Result<Vec<ModeratedPost>, RepositoryError> {
         let ids = self
             .pool
-            .read(&(), |db, ()| {
+            .read(|db| {
                 Box::pin(
                     sqlx::query_scalar!(
                         r#"WITH waiting AS (
@@ -98,26 +98,23 @@ impl PostRepository {
     async fn moderated(&self, ids: &[i64]) -> Result<Vec<ModeratedPost>, RepositoryError> {
         let (posts, reports) = self
             .pool
-            .read(ids, |db, ids| {
+            .read(|db| {
+                let posts = sqlx::query!(
+                    r#"SELECT p.id, title, post, username, score, image_hash, image_width,
+                              image_height, created_at, hot AS "hot!", state, poster_address
+                       FROM unnest($1::bigint[]) WITH ORDINALITY AS wanted(id, place)
+                       JOIN posts p ON p.id = wanted.id
+                       ORDER BY wanted.place"#,
+                    ids,
+                );
+                let reports = sqlx::query!(
+                    "SELECT post_id, reason, note, created_at FROM reports
+                     WHERE post_id = ANY($1) ORDER BY created_at",
+                    ids,
+                );
                 Box::pin(async move {
-                    let posts = sqlx::query!(
-                        r#"SELECT p.id, title, post, username, score, image_hash, image_width,
-                                  image_height, created_at, hot AS "hot!", state, poster_address
-                           FROM unnest($1::bigint[]) WITH ORDINALITY AS wanted(id, place)
-                           JOIN posts p ON p.id = wanted.id
-                           ORDER BY wanted.place"#,
-                        ids,
-                    )
-                    .fetch_all(&mut *db)
-                    .await?;
-                    let reports = sqlx::query!(
-                        "SELECT post_id, reason, note, created_at FROM reports
-                         WHERE post_id = ANY($1) ORDER BY created_at",
-                        ids,
-                    )
-                    .fetch_all(&mut *db)
-                    .await?;
-                    Ok((posts, reports))
+                    let posts = posts.fetch_all(&mut *db).await?;
+                    Ok((posts, reports.fetch_all(db).await?))
                 })
             })
             .await?;
@@ -170,65 +167,76 @@ impl PostRepository {
         moderator: &str,
         reason: &ModReason,
     ) -> Result<Moderated, RepositoryError> {
-        self.pool
-            .transaction(
-                &(id, action, moderator, reason),
-                |db, (id, action, moderator, reason)| {
-                    Box::pin(async move {
-                        let Some(row) = sqlx::query!(
-                            r#"SELECT state, EXISTS (SELECT 1 FROM blocked_images b
-                                                    WHERE b.image_hash = p.image_hash)
-                                             AS "image_purged!"
-                               FROM posts p WHERE id = $1 FOR NO KEY UPDATE"#,
+        let mut transaction = self.pool.begin().await?;
+        let Some(row) = transaction
+            .run(|db| {
+                Box::pin(
+                    sqlx::query!(
+                        r#"SELECT state, EXISTS (SELECT 1 FROM blocked_images b
+                                                WHERE b.image_hash = p.image_hash)
+                                         AS "image_purged!"
+                           FROM posts p WHERE id = $1 FOR NO KEY UPDATE"#,
+                        id,
+                    )
+                    .fetch_optional(db),
+                )
+            })
+            .await?
+        else {
+            transaction.rollback().await?;
+            return Ok(Moderated::NoSuchPost);
+        };
+        // Read under the post's lock: a purge that commits first is seen, and
+        // one that comes later waits for this action and removes the post.
+        if action == ModAction::Restore && row.image_purged {
+            transaction.rollback().await?;
+            return Ok(Moderated::ImagePurged);
+        }
+        let before = row.state;
+        let after = match action {
+            ModAction::Remove => "removed",
+            ModAction::Restore => "visible",
+            ModAction::Dismiss => before.as_str(),
+        };
+        // A dismiss, or a repeated action, leaves the row alone (no rewrite of
+        // the row and its generated columns for nothing).
+        if after != before {
+            transaction
+                .run(|db| {
+                    Box::pin(
+                        sqlx::query!("UPDATE posts SET state = $2 WHERE id = $1", id, after)
+                            .execute(db),
+                    )
+                })
+                .await?;
+        }
+        let cleared = transaction
+            .run(|db| {
+                Box::pin(sqlx::query!("DELETE FROM reports WHERE post_id = $1", id).execute(db))
+            })
+            .await?
+            .rows_affected();
+        if after != before || cleared > 0 {
+            transaction
+                .run(|db| {
+                    Box::pin(
+                        sqlx::query!(
+                            "INSERT INTO mod_log (action, post_id, reason, moderator)
+                             VALUES ($1, $2, $3, $4)",
+                            action.as_str(),
                             id,
+                            reason.as_str(),
+                            moderator,
                         )
-                        .fetch_optional(&mut *db)
-                        .await?
-                        else {
-                            return Ok(Finish::Rollback(Moderated::NoSuchPost));
-                        };
-                        // Read under the post's lock: a purge that commits first is seen, and
-                        // one that comes later waits for this action and removes the post.
-                        if *action == ModAction::Restore && row.image_purged {
-                            return Ok(Finish::Rollback(Moderated::ImagePurged));
-                        }
-                        let before = row.state;
-                        let after = match action {
-                            ModAction::Remove => "removed",
-                            ModAction::Restore => "visible",
-                            ModAction::Dismiss => before.as_str(),
-                        };
-                        // A dismiss, or a repeated action, leaves the row alone (no rewrite of
-                        // the row and its generated columns for nothing).
-                        if after != before {
-                            sqlx::query!("UPDATE posts SET state = $2 WHERE id = $1", id, after)
-                                .execute(&mut *db)
-                                .await?;
-                        }
-                        let cleared = sqlx::query!("DELETE FROM reports WHERE post_id = $1", id)
-                            .execute(&mut *db)
-                            .await?
-                            .rows_affected();
-                        if after != before || cleared > 0 {
-                            sqlx::query!(
-                                "INSERT INTO mod_log (action, post_id, reason, moderator)
-                                 VALUES ($1, $2, $3, $4)",
-                                action.as_str(),
-                                id,
-                                reason.as_str(),
-                                moderator,
-                            )
-                            .execute(&mut *db)
-                            .await?;
-                        }
-                        let after = PostState::from_stored(after).ok_or_else(|| {
-                            sqlx::Error::Decode(format!("post {id}: state {after:?}").into())
-                        })?;
-                        Ok(Finish::Commit(Moderated::Done(after)))
-                    })
-                },
-            )
-            .await
+                        .execute(db),
+                    )
+                })
+                .await?;
+        }
+        let after = PostState::from_stored(after)
+            .ok_or_else(|| sqlx::Error::Decode(format!("post {id}: state {after:?}").into()))?;
+        transaction.commit().await?;
+        Ok(Moderated::Done(after))
     }
 
     /// A page of the public moderation log, newest first.
@@ -238,14 +246,14 @@ impl PostRepository {
     ) -> Result<Vec<ModLogEntry>, RepositoryError> {
         let fetch = i64::from(request.limit.get()) + 1;
         self.pool
-            .read(&(request.before, fetch), |db, (before, fetch)| {
+            .read(|db| {
                 Box::pin(
                     sqlx::query_as!(
                         ModLogEntry,
                         "SELECT id, at, action, post_id, reason, moderator FROM mod_log
                          WHERE $1::bigint IS NULL OR id < $1
                          ORDER BY id DESC LIMIT $2",
-                        *before,
+                        request.before,
                         fetch,
                     )
                     .fetch_all(db),

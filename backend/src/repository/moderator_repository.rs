@@ -44,7 +44,7 @@ impl ModeratorRepository {
     ) -> Result<Addition, RepositoryError> {
         let row = self
             .pool
-            .write(&(name, token), |db, (name, token)| {
+            .write(|db| {
                 Box::pin(
                     sqlx::query!(
                         r#"WITH poster AS (
@@ -75,7 +75,7 @@ impl ModeratorRepository {
 
     pub async fn list(&self) -> Result<Vec<ModeratorRow>, RepositoryError> {
         self.pool
-            .read(&(), |db, ()| {
+            .read(|db| {
                 Box::pin(
                     sqlx::query_as!(
                         ModeratorRow,
@@ -92,7 +92,7 @@ impl ModeratorRepository {
     pub async fn revoke(&self, name: &ModeratorName) -> Result<bool, RepositoryError> {
         let revoked = self
             .pool
-            .write(name, |db, name| {
+            .write(|db| {
                 Box::pin(
                     sqlx::query!(
                         "UPDATE moderators SET revoked_at = now()
@@ -110,7 +110,7 @@ impl ModeratorRepository {
     #[tracing::instrument(name = "repository.moderator", skip_all)]
     pub async fn named_by(&self, token: &TokenHash) -> Result<Option<String>, RepositoryError> {
         self.pool
-            .read(token, |db, token| {
+            .read(|db| {
                 Box::pin(
                     sqlx::query_scalar!(
                         "SELECT name FROM moderators WHERE token_hash = $1 AND revoked_at IS NULL",

@@ -28,7 +28,7 @@ use std::{
 use deadpool::managed::{self, Metrics, Object, RecycleError, RecycleResult};
 use futures_core::future::BoxFuture;
 use sqlx::{
-    Connection, PgConnection,
+    Connection, Executor as _, PgConnection,
     postgres::{PgConnectOptions, PgDatabaseError, PgSeverity},
 };
 use tokio::{
@@ -39,23 +39,20 @@ use tokio::{
 use super::error::RepositoryError;
 use crate::observe::metrics::Metrics as MetricsHandle;
 
-/// A statement as the pool runs it: a function of a lent connection and the statement's
-/// arguments, borrowed for as long as the connection is. (A plain function, not a closure
-/// over the arguments, so that the future it returns is `Send` for every such borrow.)
-pub type Query<A, T> =
-    for<'c> fn(&'c mut PgConnection, &'c A) -> BoxFuture<'c, Result<T, sqlx::Error>>;
+/// A statement as the pool runs it: a closure that makes the statement from the arguments it
+/// captures and runs it on the connection it is lent. sqlx's macros encode the arguments when
+/// the statement is made, so the future borrows the connection only:
+/// `pool.read(|db| Box::pin(sqlx::query!("...", id).fetch_one(db)))`. The pool may call it
+/// twice (a read repeated on a fresh connection). Several statements that must see each
+/// other run in a [`Transaction`] instead.
+pub trait Statement<T>:
+    for<'c> Fn(&'c mut PgConnection) -> BoxFuture<'c, Result<T, sqlx::Error>> + Sync
+{
+}
 
-/// The work of a [`DbPool::transaction`]: like a [`Query`], run inside `BEGIN` ... `COMMIT`,
-/// and deciding itself how the transaction ends.
-pub type Work<A, T> =
-    for<'c> fn(&'c mut PgConnection, &'c A) -> BoxFuture<'c, Result<Finish<T>, sqlx::Error>>;
-
-/// How the work of a transaction wants it to end.
-#[derive(Debug)]
-pub enum Finish<T> {
-    Commit(T),
-    /// Undo every statement of the transaction, then return the value.
-    Rollback(T),
+impl<T, F> Statement<T> for F where
+    F: for<'c> Fn(&'c mut PgConnection) -> BoxFuture<'c, Result<T, sqlx::Error>> + Sync
+{
 }
 
 /// The settings every statement runs with.
@@ -91,67 +88,6 @@ static BEGIN_POOLED: LazyLock<String> = LazyLock::new(|| {
         });
     format!("{begin}; DEALLOCATE ALL")
 });
-
-/// `BEGIN`, the work, then `COMMIT` or `ROLLBACK`. A failed statement rolls back too; if the
-/// rollback itself breaks, that error is returned, since it is the one that says what state
-/// the connection is in.
-///
-/// READ COMMITTED whatever the database's default: each statement sees every commit made
-/// before it started, which a statement run after waiting for a lock relies on.
-fn in_transaction<'c, A: Sync + ?Sized, T: Send>(
-    db: &'c mut PgConnection,
-    (args, work, begin): &'c (&A, Work<A, T>, &'static str),
-) -> BoxFuture<'c, Result<T, sqlx::Error>> {
-    Box::pin(async move {
-        let mut transaction = db.begin_with(*begin).await?;
-        match work(&mut transaction, args).await {
-            Ok(Finish::Commit(value)) => {
-                transaction.commit().await?;
-                Ok(value)
-            }
-            Ok(Finish::Rollback(value)) => {
-                transaction.rollback().await?;
-                Ok(value)
-            }
-            Err(error) => Err(roll_back_after(transaction, error).await),
-        }
-    })
-}
-
-/// Rolls back after `error`, and says which error to report: the rollback's, when it broke
-/// the connection and `error` did not (it says what state the connection is in), else `error`.
-async fn roll_back_after(
-    transaction: sqlx::Transaction<'_, sqlx::Postgres>,
-    error: sqlx::Error,
-) -> sqlx::Error {
-    match transaction.rollback().await {
-        Err(rollback) if is_broken(&rollback) && !is_broken(&error) => rollback,
-        _ => error,
-    }
-}
-
-/// A single statement in a transaction of its own, committed when it succeeds: how every
-/// statement runs through a pooler in transaction mode. sqlx sends a statement as two
-/// exchanges each ending in Sync (Parse + Describe, then Bind + Execute), and outside a
-/// transaction the pooler may give the second to another server session, where the
-/// statement does not exist ("prepared statement \"sqlx_s_3\" does not exist", measured).
-/// Inside `BEGIN` ... `COMMIT` both stay on the one session, which also holds the
-/// `SET LOCAL`s.
-fn in_own_transaction<'c, A: Sync + ?Sized, T: Send>(
-    db: &'c mut PgConnection,
-    (args, query, begin): &'c (&A, Query<A, T>, &'static str),
-) -> BoxFuture<'c, Result<T, sqlx::Error>> {
-    Box::pin(async move {
-        let mut transaction = db.begin_with(*begin).await?;
-        match query(&mut transaction, args).await {
-            Ok(value) => {
-                transaction.commit().await?;
-                Ok(value)
-            }
-            Err(error) => Err(roll_back_after(transaction, error).await),
-        }
-    })
-}
 
 /// A pooled connection idle for longer than this is pinged before it is lent.
 const CHECK_IF_IDLE_FOR: Duration = Duration::from_secs(1);
@@ -206,7 +142,7 @@ impl DbPool {
     /// For connections to a pooler in transaction mode (`DATABASE_POOLER=transaction`),
     /// opened without the `options` startup parameter and without sqlx's cache of named
     /// statements (see `startup::connect_options`): every statement then runs in a
-    /// transaction of its own that sets the [`SETTINGS`] (see [`in_own_transaction`]).
+    /// transaction of its own that sets the [`SETTINGS`] (see `run_statement`).
     pub fn through_transaction_pooler(self) -> Self {
         Self {
             pooled: true,
@@ -215,7 +151,7 @@ impl DbPool {
     }
 
     /// The statement that begins a transaction on this pool's connections.
-    fn begin(&self) -> &'static str {
+    fn begin_statement(&self) -> &'static str {
         if self.pooled { &BEGIN_POOLED } else { BEGIN }
     }
 
@@ -242,12 +178,8 @@ impl DbPool {
 
     /// Runs a query that changes nothing. If the connection turns out to be broken, the query
     /// runs once more on a checked or new connection: a read can safely be repeated.
-    pub async fn read<A: Sync + ?Sized, T: Send>(
-        &self,
-        args: &A,
-        query: Query<A, T>,
-    ) -> Result<T, RepositoryError> {
-        self.run_retrying(args, query).await
+    pub async fn read<T: Send>(&self, query: impl Statement<T>) -> Result<T, RepositoryError> {
+        self.run_retrying(query).await
     }
 
     /// Runs a statement that changes data but may run twice without harm, like a read: no
@@ -255,25 +187,20 @@ impl DbPool {
     /// broken. For a rate-limit charge (counted twice during a database blip, a request is
     /// refused a little early) the round trip a [`DbPool::write`] spends on proving the
     /// connection alive costs more than it saves.
-    pub async fn write_repeatable<A: Sync + ?Sized, T: Send>(
+    pub async fn write_repeatable<T: Send>(
         &self,
-        args: &A,
-        statement: Query<A, T>,
+        statement: impl Statement<T>,
     ) -> Result<T, RepositoryError> {
-        self.run_retrying(args, statement).await
+        self.run_retrying(statement).await
     }
 
-    async fn run_retrying<A: Sync + ?Sized, T: Send>(
-        &self,
-        args: &A,
-        query: Query<A, T>,
-    ) -> Result<T, RepositoryError> {
+    async fn run_retrying<T: Send>(&self, query: impl Statement<T>) -> Result<T, RepositoryError> {
         let _turn = self.take_turn().await?;
-        let first = self.run_statement(self.lend().await?, args, query).await;
+        let first = self.run_statement(self.lend().await?, &query).await;
         match first {
             Err(error) if is_broken(&error) => {
                 tracing::info!(%error, "database connection was broken; running the query again");
-                Ok(self.run_statement(self.lend().await?, args, query).await?)
+                Ok(self.run_statement(self.lend().await?, &query).await?)
             }
             other => Ok(other?),
         }
@@ -282,30 +209,29 @@ impl DbPool {
     /// Runs a statement that changes data, on a connection that has just proved alive. A
     /// write that fails after it was sent is never repeated (it may have been applied): the
     /// caller gets [`RepositoryError::Unavailable`].
-    pub async fn write<A: Sync + ?Sized, T: Send>(
-        &self,
-        args: &A,
-        statement: Query<A, T>,
-    ) -> Result<T, RepositoryError> {
+    pub async fn write<T: Send>(&self, statement: impl Statement<T>) -> Result<T, RepositoryError> {
         let connection = self.lend_alive().await?;
-        Ok(self.run_statement(connection, args, statement).await?)
+        Ok(self.run_statement(connection, &statement).await?)
     }
 
-    /// Runs `work` in a transaction (`BEGIN` ... `COMMIT`, or `ROLLBACK` when the work says
-    /// [`Finish::Rollback`] or fails), on a connection that has just proved alive, like a
-    /// write, and like a write never repeated once sent. For statement sequences that must
-    /// see each other's effects atomically, or hold a transaction-scoped lock while something
-    /// else happens (see `post_lifecycle`). If the caller stops waiting half-way, the
-    /// connection is closed and PostgreSQL rolls the transaction back.
-    pub async fn transaction<A: Sync + ?Sized, T: Send>(
-        &self,
-        args: &A,
-        work: Work<A, T>,
-    ) -> Result<T, RepositoryError> {
-        let connection = self.lend_alive().await?;
-        Ok(self
-            .run(connection, &(args, work, self.begin()), in_transaction)
-            .await?)
+    /// Begins a transaction on a connection that has just proved alive, like a write, and
+    /// like a write never repeated once sent: for statements that must see each other's
+    /// effects atomically, or hold a transaction-scoped lock while the caller does something
+    /// else (see `post_lifecycle`). The caller runs the statements with [`Transaction::run`],
+    /// then commits or rolls back.
+    ///
+    /// READ COMMITTED whatever the database's default: each statement sees every commit made
+    /// before it started, which a statement run after waiting for a lock relies on.
+    pub async fn begin(&self) -> Result<Transaction<'_>, RepositoryError> {
+        let lent = self.lend_alive().await?;
+        Ok(self.begin_on(lent).await?)
+    }
+
+    async fn begin_on(&self, mut lent: Lent) -> Result<Transaction<'_>, sqlx::Error> {
+        match simple_query(&mut lent.connection().pg, self.begin_statement()).await {
+            Ok(_) => Ok(Transaction { pool: self, lent }),
+            Err(error) => Err(self.failed(lent, error)),
+        }
     }
 
     /// The pool's size, idle connections and waiting callers, for metrics.
@@ -359,45 +285,119 @@ impl DbPool {
         Err(RepositoryError::Unavailable(error.into()))
     }
 
-    /// Runs a single statement on `lent` (see [`DbPool::run`]): through a transaction pooler,
-    /// in a transaction of its own.
-    async fn run_statement<A: Sync + ?Sized, T: Send>(
+    /// Runs a single statement on `lent`, then returns the connection to the pool or closes
+    /// it. Through a transaction pooler, in a transaction of its own: sqlx sends a statement
+    /// as two exchanges each ending in Sync (Parse + Describe, then Bind + Execute), and
+    /// outside a transaction the pooler may give the second to another server session, where
+    /// the statement does not exist ("prepared statement \"sqlx_s_3\" does not exist",
+    /// measured). Inside `BEGIN` ... `COMMIT` both stay on the one session, which also holds
+    /// the `SET LOCAL`s.
+    async fn run_statement<T>(
         &self,
-        lent: Lent,
-        args: &A,
-        statement: Query<A, T>,
+        mut lent: Lent,
+        statement: &impl Statement<T>,
     ) -> Result<T, sqlx::Error> {
         if self.pooled {
-            self.run(lent, &(args, statement, self.begin()), in_own_transaction)
-                .await
-        } else {
-            self.run(lent, args, statement).await
+            let mut transaction = self.begin_on(lent).await?;
+            return match statement(transaction.connection()).await {
+                Ok(value) => transaction.finish("COMMIT").await.map(|()| value),
+                Err(error) => Err(transaction.roll_back_after(error).await),
+            };
+        }
+        // If this future is dropped while the query runs, `lent` is dropped with it and the
+        // connection, possibly half-way through an answer, is closed.
+        match statement(&mut lent.connection().pg).await {
+            Ok(value) => {
+                self.answered(lent);
+                Ok(value)
+            }
+            Err(error) => Err(self.failed(lent, error)),
         }
     }
 
-    /// Runs `query` on `lent`, then returns the connection to the pool or closes it.
-    async fn run<A: Sync + ?Sized, T>(
-        &self,
-        mut lent: Lent,
-        args: &A,
-        query: Query<A, T>,
-    ) -> Result<T, sqlx::Error> {
-        // If this future is dropped while the query runs, `lent` is dropped with it and the
-        // connection, possibly half-way through an answer, is closed.
-        let result = query(&mut lent.connection().pg, args).await;
-        match &result {
-            Err(error) if is_broken(error) => {
-                self.health.found_broken();
-                lent.discard();
-            }
-            // An answer, even a refusal, shows the connection works.
-            _ => {
-                lent.connection().checked_at = Instant::now();
-                lent.give_back();
-            }
-        }
-        result
+    /// Returns a connection that answered (even a refusal shows it works) to the pool.
+    fn answered(&self, mut lent: Lent) {
+        lent.connection().checked_at = Instant::now();
+        lent.give_back();
     }
+
+    /// After `error` on `lent`: closes the connection if the error broke it, else gives it
+    /// back. Returns the error.
+    fn failed(&self, lent: Lent, error: sqlx::Error) -> sqlx::Error {
+        if is_broken(&error) {
+            self.health.found_broken();
+            lent.discard();
+        } else {
+            self.answered(lent);
+        }
+        error
+    }
+}
+
+/// A transaction that its caller drives (see [`DbPool::begin`]): statements through
+/// [`Transaction::run`], then [`Transaction::commit`] or [`Transaction::rollback`].
+/// Dropped before either (an early return on an error, a cancelled request), its connection
+/// is closed, and PostgreSQL rolls the transaction back.
+pub struct Transaction<'p> {
+    pool: &'p DbPool,
+    lent: Lent,
+}
+
+impl Transaction<'_> {
+    /// Runs a statement in the transaction. (A statement, not a future awaited here: the
+    /// futures of sqlx's generic `fetch_*` functions held across an `.await` of an async fn
+    /// make the whole request's future fail to be `Send` — rust-lang/rust#110338 — while a
+    /// boxed one does not.)
+    pub async fn run<T>(&mut self, statement: impl Statement<T>) -> Result<T, RepositoryError> {
+        Ok(statement(self.connection()).await?)
+    }
+
+    fn connection(&mut self) -> &mut PgConnection {
+        &mut self.lent.connection().pg
+    }
+
+    pub async fn commit(self) -> Result<(), RepositoryError> {
+        Ok(self.finish("COMMIT").await?)
+    }
+
+    /// Undoes every statement of the transaction and releases its locks.
+    pub async fn rollback(self) -> Result<(), RepositoryError> {
+        Ok(self.finish("ROLLBACK").await?)
+    }
+
+    /// Rolls back after `error`, and says which error to report: the rollback's, when it broke
+    /// the connection and `error` did not (it says what state the connection is in), else
+    /// `error`. A connection that `error` broke is closed at once.
+    async fn roll_back_after(self, error: sqlx::Error) -> sqlx::Error {
+        if is_broken(&error) {
+            return self.pool.failed(self.lent, error);
+        }
+        match self.finish("ROLLBACK").await {
+            Err(rollback) if is_broken(&rollback) => rollback,
+            _ => error,
+        }
+    }
+
+    async fn finish(self, end: &'static str) -> Result<(), sqlx::Error> {
+        let Self { pool, mut lent } = self;
+        match simple_query(&mut lent.connection().pg, end).await {
+            Ok(_) => {
+                pool.answered(lent);
+                Ok(())
+            }
+            Err(error) => Err(pool.failed(lent, error)),
+        }
+    }
+}
+
+/// Sends `sql` (BEGIN, COMMIT, ROLLBACK) as a simple query. Boxed, like every statement: the
+/// future of sqlx's generic `execute` held across an `.await` of an async fn makes the
+/// caller's future fail to be `Send` (rust-lang/rust#110338), a boxed one does not.
+fn simple_query<'c>(
+    db: &'c mut PgConnection,
+    sql: &'static str,
+) -> BoxFuture<'c, Result<(), sqlx::Error>> {
+    Box::pin(async move { db.execute(sql).await.map(drop) })
 }
 
 /// A connection on loan. Dropped without [`Lent::give_back`] (the work was cancelled or the

@@ -28,7 +28,8 @@
 //! the object is being deleted, PostgreSQL releases the lock while the deletion is in flight,
 //! and a create of the same bytes could slip in and lose that race.
 //!
-//! This module knows nothing of S3: the storage work is a future the caller passes in.
+//! This module knows nothing of S3: it hands the caller a guard that holds the image's lock
+//! ([`ImageUpload`], [`UnusedImage`]), and the caller does the storage work before it lets go.
 
 use futures_core::future::BoxFuture;
 use sqlx::PgConnection;
@@ -36,30 +37,32 @@ use sqlx::PgConnection;
 use super::{
     blocked_images::upload_standing,
     error::RepositoryError,
-    pool::Finish,
-    post_repository::{NewRow, PostRepository, Refusal, insert_row, refusal_of},
+    pool::Transaction,
+    post_repository::{Insertion, NewRow, PostRepository, Refusal, insert_row, refusal_of},
 };
-use crate::domain::{CleanImage, Fingerprint, ImageHash, Post, TokenHash};
+use crate::domain::{CleanImage, Fingerprint, ImageHash, TokenHash};
 
-/// Work on object storage to run while an image's lock is held; fails with the caller's error.
-pub type StorageWork<'a, E> = &'a (dyn Fn() -> BoxFuture<'a, Result<(), E>> + Sync);
-
-/// What [`PostRepository::insert_with_image`] did.
-#[derive(Debug)]
-pub enum WithImage<E> {
-    Inserted(Post),
+/// What [`PostRepository::begin_image_upload`] found.
+pub enum UploadCheck<'r> {
+    /// The post may be stored: its image's lock is held until [`ImageUpload::insert`] or
+    /// [`ImageUpload::abandon`].
+    Allowed(ImageUpload<'r>),
     /// The image is blocked (a purged picture, or a copy of one); nothing was stored.
     Blocked,
     /// The poster is banned, or the username is a moderator's name; nothing was stored.
     Refused(Refusal),
-    /// The storage work failed with this; nothing was inserted.
-    StorageFailed(E),
+}
+
+/// A post with an image on its way in: a transaction that holds the image's lock shared.
+pub struct ImageUpload<'r> {
+    transaction: Transaction<'r>,
+    in_use: bool,
 }
 
 /// What [`PostRepository::delete`] did.
 #[derive(Debug)]
 pub enum Deletion {
-    /// The post is gone; `image` is the image it had, for [`PostRepository::release_image`].
+    /// The post is gone; `image` is the image it had, for [`PostRepository::claim_unused_image`].
     Deleted {
         image: Option<ImageHash>,
     },
@@ -68,51 +71,42 @@ pub enum Deletion {
     WrongToken,
 }
 
+/// An image that no post uses, under its exclusive lock: no post of it can be stored until
+/// [`UnusedImage::release`], so its object may be removed meanwhile.
+pub struct UnusedImage<'r> {
+    transaction: Transaction<'r>,
+}
+
 impl PostRepository {
-    /// Inserts a post with an image in one transaction under the image's shared lock, unless
-    /// the image is blocked (by its hash, or by `fingerprint`), the poster is banned or the
-    /// username is a moderator's name, after `ensure_object` made sure the object exists, unless a committed post already
-    /// uses the image.
-    #[tracing::instrument(name = "repository.insert_with_image", skip_all, fields(image = %image.hash))]
-    pub async fn insert_with_image<E: Send>(
+    /// Takes the image's lock shared, then checks that the image is not blocked (by its hash,
+    /// or by `fingerprint`), that the poster is not banned and that the username is not a
+    /// moderator's name.
+    #[tracing::instrument(name = "repository.begin_image_upload", skip_all, fields(image = %image.hash))]
+    pub async fn begin_image_upload(
         &self,
-        row: NewRow<'_>,
+        row: &NewRow<'_>,
         image: &CleanImage,
         fingerprint: Option<&Fingerprint>,
-        ensure_object: StorageWork<'_, E>,
-    ) -> Result<WithImage<E>, RepositoryError> {
-        self.pool
-            .transaction(
-                &(row, image, fingerprint, ensure_object),
-                |db, (row, image, fingerprint, ensure_object)| {
-                    Box::pin(async move {
-                        lock_image(db, &image.hash, Lock::Shared).await?;
-                        let standing = upload_standing(db, &image.hash, *fingerprint, row).await?;
-                        if let Some(refusal) = standing.refusal {
-                            return Ok(Finish::Rollback(WithImage::Refused(refusal)));
-                        }
-                        if standing.blocked {
-                            return Ok(Finish::Rollback(WithImage::Blocked));
-                        }
-                        // Nobody uses the image: its object may be missing (never uploaded,
-                        // or deleted with the last post that used it).
-                        if !standing.in_use
-                            && let Err(error) = ensure_object().await
-                        {
-                            return Ok(Finish::Rollback(WithImage::StorageFailed(error)));
-                        }
-                        Ok(match insert_row(&mut *db, row, Some(image)).await? {
-                            Some(post) => Finish::Commit(WithImage::Inserted(post)),
-                            // A ban or a moderator's name since the check above: the object
-                            // may stay unused until a post uses the same bytes.
-                            None => Finish::Rollback(WithImage::Refused(
-                                refusal_of(&mut *db, row).await?,
-                            )),
-                        })
-                    })
-                },
-            )
-            .await
+    ) -> Result<UploadCheck<'_>, RepositoryError> {
+        let mut transaction = self.pool.begin().await?;
+        transaction
+            .run(|db| lock_image(db, &image.hash, Lock::Shared))
+            .await?;
+        let standing = transaction
+            .run(|db| upload_standing(db, &image.hash, fingerprint, row))
+            .await?;
+        if let Some(refusal) = standing.refusal {
+            transaction.rollback().await?;
+            return Ok(UploadCheck::Refused(refusal));
+        }
+        if standing.blocked {
+            transaction.rollback().await?;
+            return Ok(UploadCheck::Blocked);
+        }
+        Ok(UploadCheck::Allowed(ImageUpload {
+            transaction,
+            in_use: standing.in_use,
+        }))
     }
 
     /// Deletes post `id` if `delete_token` is its token, compared in constant time. The
@@ -126,7 +120,7 @@ impl PostRepository {
     ) -> Result<Deletion, RepositoryError> {
         let stored = self
             .pool
-            .read(&id, |db, id| {
+            .read(|db| {
                 Box::pin(
                     sqlx::query_scalar!("SELECT delete_token_hash FROM posts WHERE id = $1", id)
                         .fetch_optional(db),
@@ -141,7 +135,7 @@ impl PostRepository {
         }
         let deleted = self
             .pool
-            .write(&(id, delete_token), |db, (id, delete_token)| {
+            .write(|db| {
                 Box::pin(
                     sqlx::query_scalar!(
                         "DELETE FROM posts WHERE id = $1 AND delete_token_hash = $2
@@ -166,27 +160,69 @@ impl PostRepository {
         }
     }
 
-    /// After a post with this image was deleted: runs `remove_object` under the image's
-    /// exclusive lock if no committed post uses the image any more. `Ok(true)` when it ran
-    /// and succeeded, `Ok(false)` when the image is still in use.
-    #[tracing::instrument(name = "repository.release_image", skip_all, fields(image = %image))]
-    pub async fn release_image<E: Send>(
+    /// After a post with this image was deleted: the image under its exclusive lock if no
+    /// committed post uses it any more, `None` when one still does.
+    #[tracing::instrument(name = "repository.claim_unused_image", skip_all, fields(image = %image))]
+    pub async fn claim_unused_image(
         &self,
         image: &ImageHash,
-        remove_object: StorageWork<'_, E>,
-    ) -> Result<Result<bool, E>, RepositoryError> {
-        self.pool
-            .transaction(&(image, remove_object), |db, (image, remove_object)| {
-                Box::pin(async move {
-                    lock_image(db, image, Lock::Exclusive).await?;
-                    if image_in_use(db, image).await? {
-                        return Ok(Finish::Rollback(Ok(false)));
-                    }
-                    // The transaction wrote nothing: ending it only releases the lock.
-                    Ok(Finish::Rollback(remove_object().await.map(|()| true)))
-                })
-            })
-            .await
+    ) -> Result<Option<UnusedImage<'_>>, RepositoryError> {
+        let mut transaction = self.pool.begin().await?;
+        transaction
+            .run(|db| lock_image(db, image, Lock::Exclusive))
+            .await?;
+        if transaction.run(|db| image_in_use(db, image)).await? {
+            transaction.rollback().await?;
+            return Ok(None);
+        }
+        Ok(Some(UnusedImage { transaction }))
+    }
+}
+
+impl ImageUpload<'_> {
+    /// Whether the image's object must be made sure of before [`ImageUpload::insert`]: no
+    /// committed post uses the image, so its object may be missing (never uploaded, or
+    /// deleted with the last post that used it). When one does, its object exists.
+    pub fn needs_object(&self) -> bool {
+        !self.in_use
+    }
+
+    /// Inserts the post and commits, which releases the image's lock.
+    pub async fn insert(
+        mut self,
+        row: &NewRow<'_>,
+        image: &CleanImage,
+    ) -> Result<Insertion, RepositoryError> {
+        let transaction = &mut self.transaction;
+        match transaction
+            .run(|db| insert_row(db, row, Some(image)))
+            .await?
+        {
+            Some(post) => {
+                self.transaction.commit().await?;
+                Ok(Insertion::Inserted(post))
+            }
+            // A ban or a moderator's name since the check: the object may stay unused until a
+            // post uses the same bytes.
+            None => {
+                let refusal = transaction.run(|db| refusal_of(db, row)).await?;
+                self.transaction.rollback().await?;
+                Ok(Insertion::Refused(refusal))
+            }
+        }
+    }
+
+    /// Stores nothing, and releases the image's lock (the storage work failed).
+    pub async fn abandon(self) -> Result<(), RepositoryError> {
+        self.transaction.rollback().await
+    }
+}
+
+impl UnusedImage<'_> {
+    /// Releases the image's lock, once its object is removed (or could not be). The
+    /// transaction wrote nothing: ending it only releases the lock.
+    pub async fn release(self) -> Result<(), RepositoryError> {
+        self.transaction.rollback().await
     }
 }
 
@@ -197,42 +233,44 @@ pub(super) enum Lock {
 }
 
 /// Waits for the image's advisory lock, held until the transaction ends.
-pub(super) async fn lock_image(
-    db: &mut PgConnection,
+pub(super) fn lock_image<'c>(
+    db: &'c mut PgConnection,
     image: &ImageHash,
     lock: Lock,
-) -> Result<(), sqlx::Error> {
+) -> BoxFuture<'c, Result<(), sqlx::Error>> {
     let key = lock_key(image);
-    match lock {
-        Lock::Shared => {
+    let locked = match lock {
+        Lock::Shared => Box::pin(
             sqlx::query_scalar!(
                 r#"SELECT true AS "locked!" FROM pg_advisory_xact_lock_shared($1)"#,
                 key
             )
-            .fetch_one(db)
-            .await?;
-        }
-        Lock::Exclusive => {
+            .fetch_one(db),
+        ) as BoxFuture<'c, _>,
+        Lock::Exclusive => Box::pin(
             sqlx::query_scalar!(
                 r#"SELECT true AS "locked!" FROM pg_advisory_xact_lock($1)"#,
                 key
             )
-            .fetch_one(db)
-            .await?;
-        }
-    }
-    Ok(())
+            .fetch_one(db),
+        ),
+    };
+    Box::pin(async move { locked.await.map(drop) })
 }
 
 /// Whether a committed post (or one inserted earlier in this transaction) uses the image.
 /// Run after the lock is granted, in a statement of its own: it sees every commit until then.
-async fn image_in_use(db: &mut PgConnection, image: &ImageHash) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar!(
-        r#"SELECT EXISTS (SELECT 1 FROM posts WHERE image_hash = $1) AS "in_use!""#,
-        image.as_str()
+fn image_in_use<'c>(
+    db: &'c mut PgConnection,
+    image: &ImageHash,
+) -> BoxFuture<'c, Result<bool, sqlx::Error>> {
+    Box::pin(
+        sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM posts WHERE image_hash = $1) AS "in_use!""#,
+            image.as_str()
+        )
+        .fetch_one(db),
     )
-    .fetch_one(db)
-    .await
 }
 
 /// The advisory lock key of an image: the first 8 bytes of its hash. Two images that share

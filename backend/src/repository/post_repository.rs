@@ -3,11 +3,12 @@
 //! fails the build, not a request.
 
 use chrono::{DateTime, Utc};
+use futures_core::future::BoxFuture;
 use sqlx::PgConnection;
 
 use super::{
     error::RepositoryError,
-    pool::{DbPool, Query},
+    pool::{DbPool, Statement},
     replica::{Replica, Share},
     search_repository::searches_share,
     vote_batcher::{Vote, VoteBatcher},
@@ -41,6 +42,22 @@ pub enum Refusal {
     Banned { until: Option<DateTime<Utc>> },
     /// The username is a moderator's name.
     ModeratorsName,
+}
+
+/// A `query_as!` of [`Post`]s as the public sees them: the one column list of a post read
+/// from `visible_posts`, then the rest of the query (`$rest`, a string literal) and its
+/// arguments. (sqlx takes only literals, so a macro, not a constant.)
+macro_rules! select_visible_posts {
+    ($rest:tt $(, $argument:expr)* $(,)?) => {
+        sqlx::query_as!(
+            Post,
+            r#"SELECT id AS "id!", title AS "title!", post AS "post!", username AS "username!",
+                      score AS "score!", image_hash, image_width, image_height,
+                      created_at AS "created_at!", hot AS "hot!"
+               FROM visible_posts "# + $rest
+            $(, $argument)*
+        )
+    };
 }
 
 #[derive(Clone)]
@@ -77,18 +94,17 @@ impl PostRepository {
     /// `replica`), else on the primary. The primary is asked too when the replica fails the
     /// read, or gives an answer that `accept` turns down (a post not found: the replica may
     /// not have it yet).
-    pub(super) async fn read_board<A: Sync + ?Sized, T: Send>(
+    pub(super) async fn read_board<T: Send>(
         &self,
         freshness: Freshness,
         share: Share,
-        args: &A,
-        query: Query<A, T>,
+        query: impl Statement<T>,
         accept: fn(&T) -> bool,
     ) -> Result<T, RepositoryError> {
         if let Some(replica) = &self.replica
             && let Some(pool) = replica.pool_for(freshness, share)
         {
-            match pool.read(args, query).await {
+            match pool.read(&query).await {
                 Ok(answer) if accept(&answer) => {
                     replica.answered();
                     return Ok(answer);
@@ -97,10 +113,7 @@ impl PostRepository {
                 Err(error) => replica.failed(&error),
             }
         }
-        share
-            .of(&self.pool, &self.search_pool)
-            .read(args, query)
-            .await
+        share.of(&self.pool, &self.search_pool).read(query).await
     }
 
     /// Inserts a post without an image, unless its poster is banned or its username is a
@@ -108,16 +121,12 @@ impl PostRepository {
     /// makes sure the image's object exists.)
     #[tracing::instrument(name = "repository.insert", skip_all)]
     pub async fn insert(&self, row: NewRow<'_>) -> Result<Insertion, RepositoryError> {
-        self.pool
-            .write(&row, |db, row| {
-                Box::pin(async move {
-                    Ok(match insert_row(&mut *db, row, None).await? {
-                        Some(post) => Insertion::Inserted(post),
-                        None => Insertion::Refused(refusal_of(&mut *db, row).await?),
-                    })
-                })
-            })
-            .await
+        match self.pool.write(|db| insert_row(db, &row, None)).await? {
+            Some(post) => Ok(Insertion::Inserted(post)),
+            None => Ok(Insertion::Refused(
+                self.pool.read(|db| refusal_of(db, &row)).await?,
+            )),
+        }
     }
 
     /// Adds `change` to the score, atomically: concurrent votes never lose an update. Votes
@@ -145,21 +154,7 @@ impl PostRepository {
         self.read_board(
             freshness,
             Share::Whole,
-            &id,
-            |db, id| {
-                Box::pin(async move {
-                    sqlx::query_as!(
-                        Post,
-                        r#"SELECT id AS "id!", title AS "title!", post AS "post!", username AS "username!",
-                                score AS "score!", image_hash, image_width, image_height,
-                                created_at AS "created_at!", hot AS "hot!"
-                         FROM visible_posts WHERE id = $1"#,
-                        id,
-                    )
-                    .fetch_optional(db)
-                    .await
-                })
-            },
+            |db| Box::pin(select_visible_posts!("WHERE id = $1", id).fetch_optional(db)),
             Option::is_some,
         )
         .await
@@ -168,7 +163,7 @@ impl PostRepository {
     /// Whether a visible post shows this image: only then is it served.
     pub async fn image_shown(&self, image: &ImageHash) -> Result<bool, RepositoryError> {
         self.pool
-            .read(image, |db, image| {
+            .read(|db| {
                 Box::pin(
                     sqlx::query_scalar!(
                         r#"SELECT EXISTS (SELECT 1 FROM visible_posts WHERE image_hash = $1) AS "shown!""#,
@@ -190,59 +185,11 @@ impl PostRepository {
         freshness: Freshness,
     ) -> Result<Vec<Post>, RepositoryError> {
         let fetch = i64::from(page.limit.get()) + 1;
+        let start = page.start();
         self.read_board(
             freshness,
             Share::Whole,
-            &(page.start(), fetch),
-            |db, (start, fetch)| {
-                Box::pin(async move {
-                    match *start {
-                        Cursor::New { id } => {
-                            sqlx::query_as!(
-                                Post,
-                                r#"SELECT id AS "id!", title AS "title!", post AS "post!", username AS "username!",
-                                        score AS "score!", image_hash, image_width, image_height,
-                                        created_at AS "created_at!", hot AS "hot!"
-                                 FROM visible_posts WHERE id < $1 ORDER BY id DESC LIMIT $2"#,
-                                id,
-                                fetch,
-                            )
-                            .fetch_all(db)
-                            .await
-                        }
-                        Cursor::Top { score, id } => {
-                            sqlx::query_as!(
-                                Post,
-                                r#"SELECT id AS "id!", title AS "title!", post AS "post!", username AS "username!",
-                                        score AS "score!", image_hash, image_width, image_height,
-                                        created_at AS "created_at!", hot AS "hot!"
-                                 FROM visible_posts WHERE (score, id) < ($1, $2)
-                                 ORDER BY score DESC, id DESC LIMIT $3"#,
-                                score,
-                                id,
-                                fetch,
-                            )
-                            .fetch_all(db)
-                            .await
-                        }
-                        Cursor::Hot { hot_bits, id } => {
-                            sqlx::query_as!(
-                                Post,
-                                r#"SELECT id AS "id!", title AS "title!", post AS "post!", username AS "username!",
-                                        score AS "score!", image_hash, image_width, image_height,
-                                        created_at AS "created_at!", hot AS "hot!"
-                                 FROM visible_posts WHERE (hot, id) < ($1, $2)
-                                 ORDER BY hot DESC, id DESC LIMIT $3"#,
-                                f64::from_bits(hot_bits),
-                                id,
-                                fetch,
-                            )
-                            .fetch_all(db)
-                            .await
-                        }
-                    }
-                })
-            },
+            |db| page_after(db, start, fetch),
             |_| true,
         )
         .await
@@ -256,8 +203,8 @@ impl PostRepository {
         except: &[String],
     ) -> Result<Vec<String>, RepositoryError> {
         self.pool
-            .read(&(limit, except), |db, (limit, except)| {
-                Box::pin(async move {
+            .read(|db| {
+                Box::pin(
                     sqlx::query_scalar!(
                         r#"SELECT DISTINCT image_hash AS "hash!" FROM posts
                            WHERE image_hash IS NOT NULL AND image_width IS NULL
@@ -266,9 +213,8 @@ impl PostRepository {
                         limit,
                         except,
                     )
-                    .fetch_all(db)
-                    .await
-                })
+                    .fetch_all(db),
+                )
             })
             .await
     }
@@ -282,48 +228,69 @@ impl PostRepository {
     ) -> Result<(), RepositoryError> {
         let size = |side: u32| i32::try_from(side).unwrap_or(i32::MAX);
         self.pool
-            .write(
-                &(hash, size(width), size(height)),
-                |db, (hash, width, height)| {
-                    Box::pin(async move {
-                        sqlx::query!(
-                            "UPDATE posts SET image_width = $2, image_height = $3
-                         WHERE image_hash = $1 AND image_width IS NULL",
-                            hash.as_str(),
-                            width,
-                            height,
-                        )
-                        .execute(db)
-                        .await
-                        .map(drop)
-                    })
-                },
-            )
+            .write(|db| {
+                let update = sqlx::query!(
+                    "UPDATE posts SET image_width = $2, image_height = $3
+                     WHERE image_hash = $1 AND image_width IS NULL",
+                    hash.as_str(),
+                    size(width),
+                    size(height),
+                );
+                Box::pin(async move { update.execute(db).await.map(drop) })
+            })
             .await
     }
 
     /// Whether the database answers a trivial query.
     pub async fn ping(&self) -> Result<(), RepositoryError> {
         self.pool
-            .read(&(), |db, ()| {
-                Box::pin(async move {
-                    sqlx::query!("SELECT 1 AS one")
-                        .fetch_one(db)
-                        .await
-                        .map(drop)
-                })
+            .read(|db| {
+                let one = sqlx::query!("SELECT 1 AS one");
+                Box::pin(async move { one.fetch_one(db).await.map(drop) })
             })
             .await
     }
 }
 
+/// The `fetch` visible posts after `start`, in its order.
+fn page_after<'c>(
+    db: &'c mut PgConnection,
+    start: Cursor,
+    fetch: i64,
+) -> BoxFuture<'c, Result<Vec<Post>, sqlx::Error>> {
+    match start {
+        Cursor::New { id } => Box::pin(
+            select_visible_posts!("WHERE id < $1 ORDER BY id DESC LIMIT $2", id, fetch)
+                .fetch_all(db),
+        ),
+        Cursor::Top { score, id } => Box::pin(
+            select_visible_posts!(
+                "WHERE (score, id) < ($1, $2) ORDER BY score DESC, id DESC LIMIT $3",
+                score,
+                id,
+                fetch,
+            )
+            .fetch_all(db),
+        ),
+        Cursor::Hot { hot_bits, id } => Box::pin(
+            select_visible_posts!(
+                "WHERE (hot, id) < ($1, $2) ORDER BY hot DESC, id DESC LIMIT $3",
+                f64::from_bits(hot_bits),
+                id,
+                fetch,
+            )
+            .fetch_all(db),
+        ),
+    }
+}
+
 /// The one `INSERT` of a post, with or without an image, and with its poster's keys (for
 /// bans; never an address).
-pub(super) async fn insert_row(
-    db: &mut PgConnection,
+pub(super) fn insert_row<'c>(
+    db: &'c mut PgConnection,
     row: &NewRow<'_>,
     image: Option<&CleanImage>,
-) -> Result<Option<Post>, sqlx::Error> {
+) -> BoxFuture<'c, Result<Option<Post>, sqlx::Error>> {
     let size = |side: u32| i32::try_from(side).expect("at most MAX_SIDE");
     let NewRow {
         post,
@@ -334,7 +301,7 @@ pub(super) async fn insert_row(
     // No row when the poster is banned (at either width), or when the username is a
     // moderator's name (any case): a moderator's name shows in the moderation log only, never
     // on a post. Asked by the insert itself, not by statements of their own.
-    sqlx::query_as!(
+    let insert = sqlx::query_as!(
         Post,
         r#"INSERT INTO posts (title, post, username, image_hash, image_width, image_height,
                               delete_token_hash, poster_address, poster_network, state)
@@ -354,27 +321,26 @@ pub(super) async fn insert_row(
         poster.address.as_bytes(),
         poster.network.as_bytes(),
         state.as_stored(),
-    )
-    .fetch_optional(db)
-    .await
+    );
+    Box::pin(insert.fetch_optional(db))
 }
 
 /// Why [`insert_row`] inserted nothing: read after the fact, so that an insert that goes
 /// through pays for no statement of this.
-pub(super) async fn refusal_of(
-    db: &mut PgConnection,
+pub(super) fn refusal_of<'c>(
+    db: &'c mut PgConnection,
     row: &NewRow<'_>,
-) -> Result<Refusal, sqlx::Error> {
-    let ban = sqlx::query!(
+) -> BoxFuture<'c, Result<Refusal, sqlx::Error>> {
+    let latest_ban = sqlx::query!(
         r#"SELECT until FROM bans_in_force WHERE client_key IN ($1, $2)
            ORDER BY until DESC NULLS FIRST LIMIT 1"#,
         row.poster.address.as_bytes(),
         row.poster.network.as_bytes(),
-    )
-    .fetch_optional(db)
-    .await?;
-    Ok(match ban {
-        Some(ban) => Refusal::Banned { until: ban.until },
-        None => Refusal::ModeratorsName,
+    );
+    Box::pin(async move {
+        Ok(match latest_ban.fetch_optional(db).await? {
+            Some(ban) => Refusal::Banned { until: ban.until },
+            None => Refusal::ModeratorsName,
+        })
     })
 }

@@ -35,7 +35,7 @@ impl RateLimitRepository {
     pub async fn secret(&self) -> Result<[u8; 32], RepositoryError> {
         let key = self
             .pool
-            .read(&(), |db, ()| {
+            .read(|db| {
                 Box::pin(sqlx::query_scalar!("SELECT key FROM rate_limit_secret").fetch_one(db))
             })
             .await?;
@@ -67,28 +67,28 @@ impl RateLimitRepository {
     ) -> Result<Charge, RepositoryError> {
         let row = self
             .pool
-            .write_repeatable(&(scope, client, gcra), |db, (scope, client, gcra)| {
+            .write_repeatable(|db| {
                 Box::pin(
                     sqlx::query!(
                         r#"WITH ban AS (
-                            SELECT until FROM bans_in_force WHERE client_key IN ($2, $5)
-                            ORDER BY until DESC NULLS FIRST LIMIT 1
-                        ), taken AS (
-                            INSERT INTO rate_limits AS r (scope, client_key, tat)
-                            SELECT $1, $2, now() + $3::bigint * interval '1 microsecond'
-                            WHERE NOT EXISTS (SELECT FROM ban)
-                            ON CONFLICT (scope, client_key) DO UPDATE
-                                SET tat = greatest(r.tat, now()) + $3::bigint * interval '1 microsecond'
-                                WHERE greatest(r.tat, now()) - now()
-                                      <= $4::bigint * interval '1 microsecond'
-                            RETURNING 1
-                        )
-                        SELECT EXISTS (SELECT FROM ban) AS "banned!",
-                               (SELECT until FROM ban) AS banned_until,
-                               EXISTS (SELECT FROM taken) AS "allowed!",
-                               (SELECT (extract(epoch FROM tat - now()) * 1000000)::bigint - $4::bigint
-                                  FROM rate_limits WHERE scope = $1 AND client_key = $2)
-                                   AS wait_micros"#,
+                               SELECT until FROM bans_in_force WHERE client_key IN ($2, $5)
+                               ORDER BY until DESC NULLS FIRST LIMIT 1
+                           ), taken AS (
+                               INSERT INTO rate_limits AS r (scope, client_key, tat)
+                               SELECT $1, $2, now() + $3::bigint * interval '1 microsecond'
+                               WHERE NOT EXISTS (SELECT FROM ban)
+                               ON CONFLICT (scope, client_key) DO UPDATE
+                                   SET tat = greatest(r.tat, now()) + $3::bigint * interval '1 microsecond'
+                                   WHERE greatest(r.tat, now()) - now()
+                                         <= $4::bigint * interval '1 microsecond'
+                               RETURNING 1
+                           )
+                           SELECT EXISTS (SELECT FROM ban) AS "banned!",
+                                  (SELECT until FROM ban) AS banned_until,
+                                  EXISTS (SELECT FROM taken) AS "allowed!",
+                                  (SELECT (extract(epoch FROM tat - now()) * 1000000)::bigint - $4::bigint
+                                     FROM rate_limits WHERE scope = $1 AND client_key = $2)
+                                      AS wait_micros"#,
                         scope.as_str(),
                         client.address.as_bytes(),
                         gcra.interval_micros,
@@ -116,7 +116,7 @@ impl RateLimitRepository {
     #[tracing::instrument(name = "repository.purge_rate_limits", skip_all)]
     pub async fn purge_expired(&self) -> Result<u64, RepositoryError> {
         self.pool
-            .write(&(), |db, ()| {
+            .write(|db| {
                 Box::pin(async move {
                     let done = sqlx::query!("DELETE FROM rate_limits WHERE tat < now()")
                         .execute(db)

@@ -174,14 +174,14 @@ impl Replica {
                 () = tokio::time::sleep(every) => {}
             }
             let asked_at = SystemTime::now();
-            match primary.read(&(), primary_position).await {
+            match primary.read(primary_position).await {
                 Ok(position) => notes.push_back((asked_at, position)),
                 Err(error) => tracing::debug!(%error, "cannot read the primary's WAL position"),
             }
             while notes.len() > MAX_NOTES {
                 notes.pop_front();
             }
-            let answer = self.pool.read(&(), replayed_position).await;
+            let answer = self.pool.read(replayed_position).await;
             let answering = matches!(answer, Ok(Some(_)));
             match answer {
                 Ok(Some(replayed)) => {
@@ -221,10 +221,9 @@ impl Replica {
 }
 
 /// Where the primary writes its WAL now, in bytes from the start.
-fn primary_position<'c>(
-    db: &'c mut sqlx::PgConnection,
-    _: &'c (),
-) -> futures_core::future::BoxFuture<'c, Result<i64, sqlx::Error>> {
+fn primary_position(
+    db: &mut sqlx::PgConnection,
+) -> futures_core::future::BoxFuture<'_, Result<i64, sqlx::Error>> {
     Box::pin(
         sqlx::query_scalar!(
             r#"SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint AS "position!""#
@@ -234,10 +233,9 @@ fn primary_position<'c>(
 }
 
 /// How far a standby has replayed the primary's WAL; `None` on a server that is not a standby.
-fn replayed_position<'c>(
-    db: &'c mut sqlx::PgConnection,
-    _: &'c (),
-) -> futures_core::future::BoxFuture<'c, Result<Option<i64>, sqlx::Error>> {
+fn replayed_position(
+    db: &mut sqlx::PgConnection,
+) -> futures_core::future::BoxFuture<'_, Result<Option<i64>, sqlx::Error>> {
     Box::pin(
         sqlx::query_scalar!(
             r#"SELECT (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint AS "position""#

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{PostRepository, error::RepositoryError, pool::Finish};
+use super::{PostRepository, error::RepositoryError};
 use crate::domain::{ClientKeys, NewReport};
 
 /// What a report did.
@@ -34,75 +34,86 @@ impl PostRepository {
         hide_at: u32,
     ) -> Result<Reported, RepositoryError> {
         let hide_at = i64::from(hide_at);
-        self.pool
-            .transaction(
-                &(post_id, reporter, report, hide_at),
-                |db, (post_id, reporter, report, hide_at)| {
-                    Box::pin(async move {
-                        let standing = sqlx::query!(
-                            r#"WITH ban AS (
-                                   SELECT until FROM bans_in_force WHERE client_key IN ($2, $3)
-                                   ORDER BY until DESC NULLS FIRST LIMIT 1
-                               ), post AS (
-                                   SELECT id FROM visible_posts
-                                   WHERE id = $1 AND NOT EXISTS (SELECT FROM ban)
-                                   FOR NO KEY UPDATE
-                               )
-                               SELECT EXISTS (SELECT FROM ban) AS "banned!",
-                                      (SELECT until FROM ban) AS banned_until,
-                                      EXISTS (SELECT FROM post) AS "visible!""#,
-                            post_id,
-                            reporter.address.as_bytes(),
-                            reporter.network.as_bytes(),
-                        )
-                        .fetch_one(&mut *db)
-                        .await?;
-                        if standing.banned {
-                            let until = standing.banned_until;
-                            return Ok(Finish::Rollback(Reported::Banned { until }));
-                        }
-                        if !standing.visible {
-                            return Ok(Finish::Rollback(Reported::NoSuchPost));
-                        }
-                        let counted = sqlx::query!(
-                            "INSERT INTO reports (post_id, reporter, reason, note)
-                             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-                            post_id,
-                            reporter.address.as_bytes(),
-                            report.reason.as_str(),
-                            report.note.as_ref().map(|note| note.as_str()),
-                        )
-                        .execute(&mut *db)
-                        .await?
-                        .rows_affected();
-                        if counted == 0 {
-                            return Ok(Finish::Rollback(Reported::Counted));
-                        }
-                        // Exactly when this report is the hide_at-th: later ones find the
-                        // post hidden (and no longer visible, so they are 404s).
-                        let hidden = sqlx::query_scalar!(
-                            r#"WITH hidden AS (
-                                   UPDATE posts SET state = 'hidden'
-                                   WHERE id = $1 AND state = 'visible'
-                                     AND (SELECT count(*) FROM reports WHERE post_id = $1) >= $2
-                                   RETURNING id)
-                               INSERT INTO mod_log (action, post_id, reason)
-                               SELECT 'hide', id, 'Reported by ' || $2
-                                   || CASE WHEN $2 = 1 THEN ' reader' ELSE ' readers' END
-                               FROM hidden
-                               RETURNING post_id AS "post_id!""#,
-                            post_id,
-                            hide_at,
-                        )
-                        .fetch_optional(&mut *db)
-                        .await?;
-                        Ok(Finish::Commit(match hidden {
-                            Some(_) => Reported::Hidden,
-                            None => Reported::Counted,
-                        }))
-                    })
-                },
-            )
-            .await
+        let mut transaction = self.pool.begin().await?;
+        let standing = transaction
+            .run(|db| {
+                Box::pin(
+                    sqlx::query!(
+                        r#"WITH ban AS (
+                               SELECT until FROM bans_in_force WHERE client_key IN ($2, $3)
+                               ORDER BY until DESC NULLS FIRST LIMIT 1
+                           ), post AS (
+                               SELECT id FROM visible_posts
+                               WHERE id = $1 AND NOT EXISTS (SELECT FROM ban)
+                               FOR NO KEY UPDATE
+                           )
+                           SELECT EXISTS (SELECT FROM ban) AS "banned!",
+                                  (SELECT until FROM ban) AS banned_until,
+                                  EXISTS (SELECT FROM post) AS "visible!""#,
+                        post_id,
+                        reporter.address.as_bytes(),
+                        reporter.network.as_bytes(),
+                    )
+                    .fetch_one(db),
+                )
+            })
+            .await?;
+        if standing.banned {
+            let until = standing.banned_until;
+            transaction.rollback().await?;
+            return Ok(Reported::Banned { until });
+        }
+        if !standing.visible {
+            transaction.rollback().await?;
+            return Ok(Reported::NoSuchPost);
+        }
+        let counted = transaction
+            .run(|db| {
+                Box::pin(
+                    sqlx::query!(
+                        "INSERT INTO reports (post_id, reporter, reason, note)
+                         VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                        post_id,
+                        reporter.address.as_bytes(),
+                        report.reason.as_str(),
+                        report.note.as_ref().map(|note| note.as_str()),
+                    )
+                    .execute(db),
+                )
+            })
+            .await?
+            .rows_affected();
+        if counted == 0 {
+            transaction.rollback().await?;
+            return Ok(Reported::Counted);
+        }
+        // Exactly when this report is the hide_at-th: later ones find the
+        // post hidden (and no longer visible, so they are 404s).
+        let hidden = transaction
+            .run(|db| {
+                Box::pin(
+                    sqlx::query_scalar!(
+                        r#"WITH hidden AS (
+                               UPDATE posts SET state = 'hidden'
+                               WHERE id = $1 AND state = 'visible'
+                                 AND (SELECT count(*) FROM reports WHERE post_id = $1) >= $2
+                               RETURNING id)
+                           INSERT INTO mod_log (action, post_id, reason)
+                           SELECT 'hide', id, 'Reported by ' || $2
+                               || CASE WHEN $2 = 1 THEN ' reader' ELSE ' readers' END
+                           FROM hidden
+                           RETURNING post_id AS "post_id!""#,
+                        post_id,
+                        hide_at,
+                    )
+                    .fetch_optional(db),
+                )
+            })
+            .await?;
+        transaction.commit().await?;
+        Ok(match hidden {
+            Some(_) => Reported::Hidden,
+            None => Reported::Counted,
+        })
     }
 }

@@ -31,29 +31,28 @@ impl PostRepository {
         freshness: Freshness,
     ) -> Result<Vec<Found>, RepositoryError> {
         let fetch = i64::from(request.limit.get()) + 1;
+        let after = request.after;
         self.read_board(
             freshness,
             Share::Search,
-            &(request, fetch),
-            |db, (request, fetch)| {
+            |db| {
+                let matches = sqlx::query!(
+                    r#"SELECT id AS "id!", title AS "title!", post AS "post!",
+                              username AS "username!", score AS "score!", image_hash,
+                              image_width, image_height, created_at AS "created_at!",
+                              hot AS "hot!", ts_rank(search_document, query) AS "rank!"
+                       FROM visible_posts, post_search_query($1) AS query
+                       WHERE search_document @@ query
+                         AND ($2::real IS NULL OR (ts_rank(search_document, query), id) < ($2, $3))
+                       ORDER BY ts_rank(search_document, query) DESC, id DESC
+                       LIMIT $4"#,
+                    request.query.as_str(),
+                    after.map(|after| after.rank()),
+                    after.map_or(0, |after| after.id),
+                    fetch,
+                );
                 Box::pin(async move {
-                    let rows = sqlx::query!(
-                        r#"SELECT id AS "id!", title AS "title!", post AS "post!",
-                                  username AS "username!", score AS "score!", image_hash,
-                                  image_width, image_height, created_at AS "created_at!",
-                                  hot AS "hot!", ts_rank(search_document, query) AS "rank!"
-                           FROM visible_posts, post_search_query($1) AS query
-                           WHERE search_document @@ query
-                             AND ($2::real IS NULL OR (ts_rank(search_document, query), id) < ($2, $3))
-                           ORDER BY ts_rank(search_document, query) DESC, id DESC
-                           LIMIT $4"#,
-                        request.query.as_str(),
-                        request.after.map(|after| after.rank()),
-                        request.after.map_or(0, |after| after.id),
-                        fetch,
-                    )
-                    .fetch_all(db)
-                    .await?;
+                    let rows = matches.fetch_all(db).await?;
                     Ok(rows
                         .into_iter()
                         .map(|row| Found {

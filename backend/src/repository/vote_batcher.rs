@@ -22,6 +22,9 @@ use tokio::{
 
 use chrono::{DateTime, Utc};
 
+use futures_core::future::BoxFuture;
+use sqlx::PgConnection;
+
 use super::{error::RepositoryError, pool::DbPool};
 use crate::domain::{ClientKeys, Post, ScoreChange};
 
@@ -119,48 +122,52 @@ async fn write_batches(pool: DbPool, mut incoming: mpsc::Receiver<PendingVote>) 
     while writing.join_next().await.is_some() {}
 }
 
+/// The one statement of a batch.
+fn write_batch<'c>(
+    db: &'c mut PgConnection,
+    votes: &BatchArguments,
+) -> BoxFuture<'c, Result<Vec<BatchRow>, sqlx::Error>> {
+    // The voters' bans first: their votes are left out of the sums per post, which
+    // `add_votes` adds (see the migration `vote_batches`). A banned voter comes back as
+    // a row of its own, with no post. A ban for good counts as 'infinity' in max().
+    Box::pin(
+        sqlx::query_as!(
+            BatchRow,
+            r#"WITH votes AS (
+                   SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bytea[], $4::bytea[])
+                       AS v(post_id, delta, voter, network)
+               ), banned AS (
+                   SELECT v.voter, max(coalesce(b.until, 'infinity')) AS until
+                   FROM (SELECT DISTINCT voter, network FROM votes) AS v
+                   JOIN bans_in_force AS b ON b.client_key IN (v.voter, v.network)
+                   GROUP BY v.voter
+               ), counted AS (
+                   SELECT post_id, sum(delta)::bigint AS delta FROM votes
+                   WHERE voter NOT IN (SELECT voter FROM banned)
+                   GROUP BY post_id
+               )
+               SELECT id, title, post, username, score, image_hash, image_width,
+                      image_height, created_at, hot,
+                      NULL::bytea AS banned_voter, NULL::timestamptz AS banned_until
+               FROM add_votes(ARRAY(SELECT post_id FROM counted),
+                              ARRAY(SELECT delta FROM counted))
+               UNION ALL
+               SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+                      voter, nullif(until, 'infinity')
+               FROM banned"#,
+            &votes.post_ids,
+            &votes.deltas,
+            &votes.voters,
+            &votes.networks,
+        )
+        .fetch_all(db),
+    )
+}
+
 /// Writes one batch and answers each of its callers.
 async fn write(pool: &DbPool, batch: Vec<PendingVote>) {
     let arguments = BatchArguments::of(&batch);
-    let written = pool
-        .write(&arguments, |db, votes| {
-            // The voters' bans first: their votes are left out of the sums per post, which
-            // `add_votes` adds (see the migration `vote_batches`). A banned voter comes back as
-            // a row of its own, with no post. A ban for good counts as 'infinity' in max().
-            Box::pin(
-                sqlx::query_as!(
-                    BatchRow,
-                    r#"WITH votes AS (
-                           SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bytea[], $4::bytea[])
-                               AS v(post_id, delta, voter, network)
-                       ), banned AS (
-                           SELECT v.voter, max(coalesce(b.until, 'infinity')) AS until
-                           FROM (SELECT DISTINCT voter, network FROM votes) AS v
-                           JOIN bans_in_force AS b ON b.client_key IN (v.voter, v.network)
-                           GROUP BY v.voter
-                       ), counted AS (
-                           SELECT post_id, sum(delta)::bigint AS delta FROM votes
-                           WHERE voter NOT IN (SELECT voter FROM banned)
-                           GROUP BY post_id
-                       )
-                       SELECT id, title, post, username, score, image_hash, image_width,
-                              image_height, created_at, hot,
-                              NULL::bytea AS banned_voter, NULL::timestamptz AS banned_until
-                       FROM add_votes(ARRAY(SELECT post_id FROM counted),
-                                      ARRAY(SELECT delta FROM counted))
-                       UNION ALL
-                       SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-                              voter, nullif(until, 'infinity')
-                       FROM banned"#,
-                    &votes.post_ids,
-                    &votes.deltas,
-                    &votes.voters,
-                    &votes.networks,
-                )
-                .fetch_all(db),
-            )
-        })
-        .await;
+    let written = pool.write(|db| write_batch(db, &arguments)).await;
     let rows = match written {
         Ok(rows) => rows,
         Err(error) => {

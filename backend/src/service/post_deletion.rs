@@ -42,18 +42,25 @@ impl PostService {
     /// the request succeeds whatever happens here: a failure leaves an object that no post
     /// points to (logged; space wasted, nothing broken), never a post without its image.
     async fn release_image(&self, image: &ImageHash) {
-        let remove =
-            || -> futures_core::future::BoxFuture<'_, _> { Box::pin(self.images.delete(image)) };
-        let failure = match self.posts.release_image(image, &remove).await {
-            Ok(Ok(true)) => {
-                tracing::debug!(%image, "image object removed: no post uses it any more");
-                return;
-            }
-            Ok(Ok(false)) => {
+        let failure = match self.posts.claim_unused_image(image).await {
+            Ok(None) => {
                 tracing::debug!(%image, "image object kept: another post uses it");
                 return;
             }
-            Ok(Err(error)) => cause_chain(&error),
+            Ok(Some(unused)) => {
+                let removed = self.images.delete(image).await;
+                // Whatever the storage said: the lock is released (or goes with its connection).
+                if let Err(error) = unused.release().await {
+                    tracing::info!(%image, error = %cause_chain(&error), "image lock released with its connection");
+                }
+                match removed {
+                    Ok(()) => {
+                        tracing::debug!(%image, "image object removed: no post uses it any more");
+                        return;
+                    }
+                    Err(error) => cause_chain(&error),
+                }
+            }
             Err(error) => cause_chain(&error),
         };
         tracing::warn!(

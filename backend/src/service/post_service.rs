@@ -1,14 +1,12 @@
 use std::net::IpAddr;
 
-use futures_core::future::BoxFuture;
-
 use crate::{
     domain::{
         CleanImage, ClientKeyer, Cursor, DeleteToken, Fingerprint, Freshness, ImageHash, ImageKind,
         NewPost, PageRequest, Post, PostState, ScoreChange, UploadedImage, VariantWidth,
     },
     imaging::{ImageProcessor, ImagingError},
-    repository::{Insertion, ModeratorRepository, NewRow, PostRepository, Vote, WithImage},
+    repository::{Insertion, ModeratorRepository, NewRow, PostRepository, UploadCheck, Vote},
     service::LiveEvents,
     storage::{ImageCacheStats, ImageStore, ObjectKey, StorageError, StoredImage},
 };
@@ -156,28 +154,43 @@ impl PostService {
                 Insertion::Inserted(post) => post,
                 Insertion::Refused(refusal) => return Err(refusal.into()),
             },
-            Some(image) => {
-                let fingerprint = self.fingerprint(image).await?;
-                let upload = || -> BoxFuture<'_, Result<(), StorageError>> {
-                    Box::pin(self.images.put(image))
-                };
-                let inserted = self
-                    .posts
-                    .insert_with_image(row, image, fingerprint.as_ref(), &upload)
-                    .await?;
-                match inserted {
-                    WithImage::Inserted(post) => post,
-                    WithImage::Blocked => return Err(ServiceError::ImageBlocked),
-                    WithImage::Refused(refusal) => return Err(refusal.into()),
-                    WithImage::StorageFailed(error) => return Err(error.into()),
-                }
-            }
+            Some(image) => self.insert_with_image(&row, image).await?,
         };
         Ok(Created {
             post,
             state,
             delete_token,
         })
+    }
+
+    /// Inserts a post with an image, under the image's lock (see `repository::post_lifecycle`):
+    /// unless the image is blocked or the poster may not post, its object is made sure of
+    /// (when no post uses it yet), then the row is inserted.
+    async fn insert_with_image(
+        &self,
+        row: &NewRow<'_>,
+        image: &CleanImage,
+    ) -> Result<Post, ServiceError> {
+        let fingerprint = self.fingerprint(image).await?;
+        let upload = match self
+            .posts
+            .begin_image_upload(row, image, fingerprint.as_ref())
+            .await?
+        {
+            UploadCheck::Allowed(upload) => upload,
+            UploadCheck::Blocked => return Err(ServiceError::ImageBlocked),
+            UploadCheck::Refused(refusal) => return Err(refusal.into()),
+        };
+        if upload.needs_object()
+            && let Err(error) = self.images.put(image).await
+        {
+            upload.abandon().await?;
+            return Err(error.into());
+        }
+        match upload.insert(row, image).await? {
+            Insertion::Inserted(post) => Ok(post),
+            Insertion::Refused(refusal) => Err(refusal.into()),
+        }
     }
 
     /// The upload's fingerprint, to compare with blocked pictures. Decoding it also proves
