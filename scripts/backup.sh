@@ -15,8 +15,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 [[ $# -le 1 ]] || die "usage: $0 [DIR]"
 [[ -n "${DATABASE_URL:-}" && -n "${S3_ENDPOINT:-}" ]] || die "set DATABASE_URL and S3_ENDPOINT (and S3_ACCESS_KEY, S3_SECRET_KEY)"
-dir="${1:-$DATA_DIR/backups/$(date -u +%Y%m%dT%H%M%SZ)}"
-bucket="${S3_BUCKET:-images}"
+dir="${1:-$BACKUPS_DIR/$(date -u +%Y%m%dT%H%M%SZ)}"
+bucket="${S3_BUCKET:-$DEFAULT_S3_BUCKET}"
 [[ ! -e "$dir/manifest.json" ]] || die "$dir already holds a backup"
 ensure_backup_tools
 mkdir -p "$dir"
@@ -26,7 +26,8 @@ log "pg_dump → $dir/db.dump"
 pg_dump --format=custom --no-unlogged-table-data --file="$dir/db.dump" "$DATABASE_URL"
 
 log "Copying bucket $bucket from $S3_ENDPOINT → $dir/bucket"
-rclone_remote pbsrc "$S3_ENDPOINT" "${S3_ACCESS_KEY:-minioadmin}" "${S3_SECRET_KEY:-minioadmin}" "${S3_REGION:-us-east-1}"
+rclone_remote pbsrc "$S3_ENDPOINT" "${S3_ACCESS_KEY:-$DEFAULT_S3_ACCESS_KEY}" \
+  "${S3_SECRET_KEY:-$DEFAULT_S3_SECRET_KEY}" "${S3_REGION:-$DEFAULT_S3_REGION}"
 mkdir -p "$dir/bucket" # (rclone makes no folder for an empty bucket)
 rclone_s3 copy --stats-one-line --stats=0 "pbsrc:$bucket" "$dir/bucket"
 

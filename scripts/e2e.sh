@@ -31,7 +31,7 @@ start_throwaway_s3s_fs postboard-e2e-s3 e2e-access-key e2e-secret-key "$logs_dir
 
 port="$(free_port)"
 test_backend_env "$FRESH_DATABASE_URL" e2e-access-key e2e-secret-key "$port" "$SPA_DIR" \
-  "${RUST_LOG:-info}"
+  "${RUST_LOG:-$DEFAULT_RUST_LOG}"
 # Two reports hide a post. Every page of the tests is the same client (127.0.0.1); loopback is
 # a trusted proxy, so a test speaks as another client with X-Forwarded-For (e2e/support.ts,
 # reportAs): reports.spec.ts hides a post with a second client's report, moderation.spec.ts

@@ -25,7 +25,7 @@ install_cleanup
 trap 'trap "" INT TERM; echo; log "Ctrl-C: stopping the fleet"; exit 0' INT # the normal way to stop
 target_dir="${CARGO_TARGET_DIR:-$ROOT/target}"
 
-read -r -a ports <<<"${FLEET_PORTS:-8001 8002}"
+read -r -a ports <<<"${FLEET_PORTS:-$DEFAULT_FLEET_PORTS}"
 ((${#ports[@]} >= 1)) || die "FLEET_PORTS names no port"
 declare -A seen=()
 for port in "${ports[@]}"; do
@@ -53,7 +53,7 @@ pick_app_database
 pick_app_s3
 
 # 3. The replicas, all at once.
-fleet_logs="$DATA_DIR/fleet"
+fleet_logs="$FLEET_LOG_DIR"
 mkdir -p "$fleet_logs"
 pids=() logs=() metrics_urls=()
 for port in "${ports[@]}"; do
@@ -68,13 +68,13 @@ for port in "${ports[@]}"; do
   BACKEND_ENV=()
   backend_var DATABASE_URL "$APP_RUN_DATABASE_URL"
   backend_var S3_ENDPOINT "$APP_RUN_S3_ENDPOINT"
-  backend_var S3_BUCKET "${S3_BUCKET:-images}"
+  backend_var S3_BUCKET "${S3_BUCKET:-$DEFAULT_S3_BUCKET}"
   backend_var S3_ACCESS_KEY "$APP_RUN_S3_ACCESS_KEY"
   backend_var S3_SECRET_KEY "$APP_RUN_S3_SECRET_KEY"
-  backend_var S3_REGION "${S3_REGION:-us-east-1}"
+  backend_var S3_REGION "${S3_REGION:-$DEFAULT_S3_REGION}"
   backend_var BIND_ADDR "127.0.0.1:$port"
   backend_var STATIC_DIR "$SPA_DIR"
-  backend_var RUST_LOG "${RUST_LOG:-info}"
+  backend_var RUST_LOG "${RUST_LOG:-$DEFAULT_RUST_LOG}"
   if [[ -n "$metrics_port" ]]; then
     backend_var METRICS_ADDR "127.0.0.1:$metrics_port"
     metrics_urls+=("http://127.0.0.1:$metrics_port/metrics")

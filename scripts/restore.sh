@@ -14,13 +14,14 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 [[ $# -eq 1 ]] || die "usage: $0 BACKUP_DIR"
 dir="$1"
-bucket="${S3_BUCKET:-images}"
+bucket="${S3_BUCKET:-$DEFAULT_S3_BUCKET}"
 [[ -n "${DATABASE_URL:-}" && -n "${S3_ENDPOINT:-}" ]] || die "set DATABASE_URL and S3_ENDPOINT (and S3_ACCESS_KEY, S3_SECRET_KEY)"
 [[ -f "$dir/manifest.json" && -f "$dir/db.dump" ]] || die "$dir holds no backup (manifest.json, db.dump)"
 python3 -c 'import json, sys; sys.exit(0 if json.load(open(sys.argv[1]))["complete"] else 1)' \
   "$dir/manifest.json" || die "$dir is an incomplete backup (see its manifest.json: missing)"
 ensure_backup_tools
-rclone_remote pbdst "$S3_ENDPOINT" "${S3_ACCESS_KEY:-minioadmin}" "${S3_SECRET_KEY:-minioadmin}" "${S3_REGION:-us-east-1}"
+rclone_remote pbdst "$S3_ENDPOINT" "${S3_ACCESS_KEY:-$DEFAULT_S3_ACCESS_KEY}" \
+  "${S3_SECRET_KEY:-$DEFAULT_S3_SECRET_KEY}" "${S3_REGION:-$DEFAULT_S3_REGION}"
 
 [[ "$(psql "$DATABASE_URL" -w -qtAX -c "SELECT to_regclass('posts') IS NOT NULL")" == f ]] ||
   die "the database of DATABASE_URL already has a posts table: restore into a fresh one"

@@ -4,7 +4,7 @@
 #   scripts/run.sh          build the SPA and the release backend, then serve both
 #   scripts/run.sh --dev    debug backend only (for `cd frontend && npm start` on :4200)
 #
-# Makes sure PostgreSQL (see ensure_postgres in lib.sh) and an S3 server are up: S3_ENDPOINT when
+# Makes sure PostgreSQL (see ensure_postgres in lib/postgres.sh) and an S3 server are up: S3_ENDPOINT when
 # it is set and answers, else s3s-fs on a free port with its data in .data/s3. Posts (PostgreSQL)
 # and images (.data/s3) survive restarts. Ctrl-C stops what this script started, nothing else.
 # DATABASE_URL, BIND_ADDR, S3_* and RUST_LOG from the environment are honoured.
@@ -35,7 +35,7 @@ else
   bin="$target_dir/debug/postboard"
 fi
 
-bind_addr="${BIND_ADDR:-127.0.0.1:8000}"
+bind_addr="${BIND_ADDR:-$DEFAULT_BIND_ADDR}"
 bind_port="${bind_addr##*:}"
 port_free "$bind_port" ||
   die "port $bind_port is taken (is another 'make run' running?). Choose another one: BIND_ADDR=127.0.0.1:8001 make run"
@@ -49,13 +49,13 @@ pick_app_s3
 # 4. The backend, in the foreground of this script.
 backend_var DATABASE_URL "$APP_RUN_DATABASE_URL"
 backend_var S3_ENDPOINT "$APP_RUN_S3_ENDPOINT"
-backend_var S3_BUCKET "${S3_BUCKET:-images}"
+backend_var S3_BUCKET "${S3_BUCKET:-$DEFAULT_S3_BUCKET}"
 backend_var S3_ACCESS_KEY "$APP_RUN_S3_ACCESS_KEY"
 backend_var S3_SECRET_KEY "$APP_RUN_S3_SECRET_KEY"
-backend_var S3_REGION "${S3_REGION:-us-east-1}"
+backend_var S3_REGION "${S3_REGION:-$DEFAULT_S3_REGION}"
 backend_var BIND_ADDR "$bind_addr"
 backend_var STATIC_DIR "$SPA_DIR"
-backend_var RUST_LOG "${RUST_LOG:-info}"
+backend_var RUST_LOG "${RUST_LOG:-$DEFAULT_RUST_LOG}"
 
 log "Starting postboard on $bind_addr"
 start_backend "$bin" -

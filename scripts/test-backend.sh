@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make test-backend — `cargo test` for the whole workspace, with PostgreSQL, nginx and pgbouncer made sure
-# of first (see ensure_postgres and ensure_nginx in lib.sh; TEST_DATABASE_URL from the
+# of first (see ensure_postgres and ensure_nginx in lib/; TEST_DATABASE_URL from the
 # environment wins). Extra arguments go to cargo test, e.g. `scripts/test-backend.sh votes`.
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
