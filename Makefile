@@ -64,10 +64,8 @@ build: ## Build the SPA and the release backend without running them
 	@source scripts/lib.sh && build_spa
 	cargo build --release -p postboard
 
-bench: ## Run the benchmarks (bench/run.sh) when they exist
-	@if [ -x bench/run.sh ]; then bench/run.sh; \
-	elif [ -f bench/run.sh ]; then bash bench/run.sh; \
-	else echo "No benchmarks yet: bench/run.sh does not exist."; fi
+bench: ## Run the benchmarks (bench/run.py; settings in bench/README.md)
+	@python3 bench/run.py
 
 ci: ## What CI runs: .ci/run (= make test)
 	@.ci/run

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Request bodies for bench/run.sh (standard library only).
+"""Request bodies for bench/run.py (standard library only; run.py imports it).
 
   bodies.py png SIZE OUT [SIDE]
       A valid PNG of about SIZE bytes: SIDE pixels wide (default 64; wider for large sizes, so

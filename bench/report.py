@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Turns one bench/run.sh run folder into results.md: medians and spreads, CPU per request,
+"""Turns one bench/run.py run folder into results.md: medians and spreads, CPU per request,
 the comparisons made round by round, the targets, every run in order, the plans.
 
   report.py RUN_DIR      (RUN_DIR holds results.jsonl, machine.txt and plans.txt)

@@ -1,4 +1,4 @@
--- wrk script shared by every bench/run.sh scenario. Configured by environment variables:
+-- wrk script shared by every bench/run.py scenario. Configured by environment variables:
 --   BENCH_MODE    get | vote | body
 --   BENCH_HEADER  get: one extra request header "Name: value" (e.g. If-None-Match)
 --   BENCH_MAX_ID  vote: posts have ids 1..BENCH_MAX_ID; each request votes a random one, ±1
