@@ -10,6 +10,13 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+/// The tests of this file run one at a time: each starts PostgreSQL servers of its own, two app
+/// servers and its load, and kills or pauses a server on a schedule, which measured timings
+/// (the failover's recovery, the stream that must end) then judge. Run four at once on two
+/// cores, the failover drill's live stream failed to end in time in 3 of 7 runs (77ba8cb's
+/// build as well as later ones); alone, it passed 3 runs of 3 beside the API suite's load.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 use postboard::config::DatabasePooler;
 use reqwest::header::{COOKIE, SET_COOKIE};
 use serde_json::Value;
@@ -137,6 +144,7 @@ fn wrote_cookie(response: &reqwest::Response) -> String {
 
 #[tokio::test]
 async fn the_board_is_read_from_the_replica_until_it_falls_behind_and_a_writer_sees_their_post() {
+    let _alone = ONE_AT_A_TIME.lock().await;
     let setup = setup().await;
     setup.on_standby("SELECT pg_wal_replay_pause()").await;
     let paused_at = Instant::now();
@@ -192,6 +200,7 @@ async fn the_board_is_read_from_the_replica_until_it_falls_behind_and_a_writer_s
 
 #[tokio::test]
 async fn a_new_live_client_is_replayed_what_a_lagging_board_may_lack() {
+    let _alone = ONE_AT_A_TIME.lock().await;
     let setup = setup().await;
     let id = setup.post_the_replica_lacks("not on the replica yet").await;
     // The board this reader loads lacks the post; the stream it opens next brings it.
@@ -211,6 +220,7 @@ async fn a_new_live_client_is_replayed_what_a_lagging_board_may_lack() {
 
 #[tokio::test]
 async fn a_replica_that_stops_fails_no_read_and_serves_again_once_back() {
+    let _alone = ONE_AT_A_TIME.lock().await;
     let setup = setup().await;
     let first_post = format!("/post/{}", setup.first_id);
     let reads = [
@@ -255,6 +265,7 @@ async fn a_replica_that_stops_fails_no_read_and_serves_again_once_back() {
 /// PgBouncer repointed with `RELOAD`. No app is restarted.
 #[tokio::test]
 async fn failover_drill_loses_no_acknowledged_write_and_recovers_within_5_s() {
+    let _alone = ONE_AT_A_TIME.lock().await;
     let primary = PgServer::primary();
     let standby = primary.standby("standby1");
     primary.require_synchronous("standby1");

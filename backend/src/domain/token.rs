@@ -24,29 +24,39 @@ fn random_token() -> Result<String, getrandom::Error> {
     Ok(URL_SAFE_NO_PAD.encode(bytes))
 }
 
-impl DeleteToken {
-    /// A fresh token; fails only when the operating system's random source does.
-    pub fn generate() -> Result<Self, getrandom::Error> {
-        random_token().map(Self)
-    }
+/// What both kinds of token share: made the same way, hashed the same way for the database,
+/// and never shown by `Debug`.
+macro_rules! secret_token {
+    ($token:ident) => {
+        impl $token {
+            /// A fresh token; fails only when the operating system's random source does.
+            pub fn generate() -> Result<Self, getrandom::Error> {
+                random_token().map(Self)
+            }
 
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
 
-    /// What the database keeps instead of the token.
-    pub fn hash(&self) -> TokenHash {
-        TokenHash::of(&self.0)
-    }
+            /// What the database keeps instead of the token.
+            pub fn hash(&self) -> TokenHash {
+                TokenHash::of(&self.0)
+            }
+        }
 
-    pub fn into_string(self) -> String {
-        self.0
-    }
+        impl fmt::Debug for $token {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(concat!(stringify!($token), "(..)"))
+            }
+        }
+    };
 }
 
-impl fmt::Debug for DeleteToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("DeleteToken(..)")
+secret_token!(DeleteToken);
+
+impl DeleteToken {
+    pub fn into_string(self) -> String {
+        self.0
     }
 }
 
@@ -54,26 +64,7 @@ impl fmt::Debug for DeleteToken {
 /// the operator. Its `Debug` output never shows it.
 pub struct ModeratorToken(String);
 
-impl ModeratorToken {
-    pub fn generate() -> Result<Self, getrandom::Error> {
-        random_token().map(Self)
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// What the database keeps instead of the token.
-    pub fn hash(&self) -> TokenHash {
-        TokenHash::of(&self.0)
-    }
-}
-
-impl fmt::Debug for ModeratorToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ModeratorToken(..)")
-    }
-}
+secret_token!(ModeratorToken);
 
 /// The SHA-256 of a token's text. A fast hash is enough: with 256 random bits, nobody can
 /// search for the token behind a hash, so a slow password hash would only cost CPU.

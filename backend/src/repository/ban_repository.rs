@@ -55,15 +55,10 @@ impl PostRepository {
     pub async fn ban(&self, moderator: &str, ban: &NewBan) -> Result<Banned, RepositoryError> {
         let mut transaction = self.pool.begin().await?;
         let Some(poster) = transaction
-            .run(|db| {
-                Box::pin(
-                    sqlx::query!(
-                        "SELECT poster_address, poster_network FROM posts WHERE id = $1",
-                        ban.post_id,
-                    )
-                    .fetch_optional(db),
-                )
-            })
+            .fetch_optional(sqlx::query!(
+                "SELECT poster_address, poster_network FROM posts WHERE id = $1",
+                ban.post_id,
+            ))
             .await?
         else {
             transaction.rollback().await?;
@@ -78,63 +73,51 @@ impl PostRepository {
             return Ok(Banned::NoPoster);
         };
         let row = transaction
-            .run(|db| {
-                Box::pin(
-                    sqlx::query_as!(
-                        BanRow,
-                        "INSERT INTO bans (scope, client_key, post_id, reason, moderator, until)
-                         VALUES ($1, $2, $3, $4, $5, now() + $6 * interval '1 day')
-                         RETURNING id, scope, post_id, reason, moderator, created_at, until",
-                        ban.scope.as_str(),
-                        &key,
-                        ban.post_id,
-                        ban.reason.as_str(),
-                        moderator,
-                        ban.length.days().map(|days| days as f64),
-                    )
-                    .fetch_one(db),
-                )
-            })
+            .fetch_one(sqlx::query_as!(
+                BanRow,
+                "INSERT INTO bans (scope, client_key, post_id, reason, moderator, until)
+                 VALUES ($1, $2, $3, $4, $5, now() + $6 * interval '1 day')
+                 RETURNING id, scope, post_id, reason, moderator, created_at, until",
+                ban.scope.as_str(),
+                &key,
+                ban.post_id,
+                ban.reason.as_str(),
+                moderator,
+                ban.length.days().map(|days| days as f64),
+            ))
             .await?;
         transaction
-            .run(|db| {
-                Box::pin(
-                    sqlx::query!(
-                        "INSERT INTO mod_log (action, post_id, reason, moderator)
-                         VALUES ('ban', $1, $2, $3)",
-                        ban.post_id,
-                        ban.reason.as_str(),
-                        moderator,
-                    )
-                    .execute(db),
-                )
-            })
+            .execute(sqlx::query!(
+                "INSERT INTO mod_log (action, post_id, reason, moderator)
+                 VALUES ('ban', $1, $2, $3)",
+                ban.post_id,
+                ban.reason.as_str(),
+                moderator,
+            ))
             .await?;
         let removed = if ban.remove_posts {
             // The two keys are hashed in different domains: a key matches only
             // the column of its own width.
             transaction
-                .run(|db| {
-                    Box::pin(
-                        sqlx::query_scalar!(
-                            r#"WITH removed AS (
-                                   UPDATE posts SET state = 'removed'
-                                   WHERE $1 IN (poster_address, poster_network)
-                                     AND state <> 'removed'
-                                   RETURNING id),
-                               settled AS (
-                                   DELETE FROM reports WHERE post_id IN (SELECT id FROM removed))
-                               INSERT INTO mod_log (action, post_id, reason, moderator)
-                               SELECT 'remove', id, $2, $3 FROM removed ORDER BY id
-                               RETURNING post_id AS "post_id!""#,
-                            &key,
-                            ban.reason.as_str(),
-                            moderator,
-                        )
-                        .fetch_all(db),
-                    )
-                })
+                .fetch_all(sqlx::query!(
+                    r#"WITH removed AS (
+                           UPDATE posts SET state = 'removed'
+                           WHERE $1 IN (poster_address, poster_network)
+                             AND state <> 'removed'
+                           RETURNING id),
+                       settled AS (
+                           DELETE FROM reports WHERE post_id IN (SELECT id FROM removed))
+                       INSERT INTO mod_log (action, post_id, reason, moderator)
+                       SELECT 'remove', id, $2, $3 FROM removed ORDER BY id
+                       RETURNING post_id AS "post_id!""#,
+                    &key,
+                    ban.reason.as_str(),
+                    moderator,
+                ))
                 .await?
+                .into_iter()
+                .map(|row| row.post_id)
+                .collect()
         } else {
             Vec::new()
         };
@@ -175,35 +158,25 @@ impl PostRepository {
     pub async fn unban(&self, id: i64, moderator: &str) -> Result<Option<Ban>, RepositoryError> {
         let mut transaction = self.pool.begin().await?;
         let Some(row) = transaction
-            .run(|db| {
-                Box::pin(
-                    sqlx::query_as!(
-                        BanRow,
-                        "DELETE FROM bans WHERE id = $1
-                         RETURNING id, scope, post_id, reason, moderator, created_at, until",
-                        id,
-                    )
-                    .fetch_optional(db),
-                )
-            })
+            .fetch_optional(sqlx::query_as!(
+                BanRow,
+                "DELETE FROM bans WHERE id = $1
+                 RETURNING id, scope, post_id, reason, moderator, created_at, until",
+                id,
+            ))
             .await?
         else {
             transaction.rollback().await?;
             return Ok(None);
         };
         transaction
-            .run(|db| {
-                Box::pin(
-                    sqlx::query!(
-                        "INSERT INTO mod_log (action, post_id, reason, moderator)
-                         VALUES ('unban', $1, 'Lifted ban ' || $2::bigint, $3)",
-                        row.post_id,
-                        row.id,
-                        moderator,
-                    )
-                    .execute(db),
-                )
-            })
+            .execute(sqlx::query!(
+                "INSERT INTO mod_log (action, post_id, reason, moderator)
+                 VALUES ('unban', $1, 'Lifted ban ' || $2::bigint, $3)",
+                row.post_id,
+                row.id,
+                moderator,
+            ))
             .await?;
         let ban = Ban::try_from(row)?;
         transaction.commit().await?;

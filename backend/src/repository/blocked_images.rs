@@ -53,52 +53,40 @@ impl PostRepository {
             .run(|db| lock_image(db, image, Lock::Exclusive))
             .await?;
         let exists = transaction
-            .run(|db| {
-                Box::pin(
-                    sqlx::query_scalar!(r#"SELECT true AS "exists!" FROM posts WHERE id = $1"#, id)
-                        .fetch_optional(db),
-                )
-            })
+            .fetch_optional(sqlx::query!(
+                r#"SELECT true AS "exists!" FROM posts WHERE id = $1"#,
+                id
+            ))
             .await?;
         if exists.is_none() {
             transaction.rollback().await?;
             return Ok(None);
         }
         let removed = transaction
-            .run(|db| {
-                Box::pin(
-                    sqlx::query_scalar!(
-                        "UPDATE posts SET state = 'removed'
-                         WHERE image_hash = $1 AND state <> 'removed'
-                         RETURNING id",
-                        image.as_str(),
-                    )
-                    .fetch_all(db),
-                )
-            })
-            .await?;
+            .fetch_all(sqlx::query!(
+                "UPDATE posts SET state = 'removed'
+                 WHERE image_hash = $1 AND state <> 'removed'
+                 RETURNING id",
+                image.as_str(),
+            ))
+            .await?
+            .into_iter()
+            .map(|row| row.id)
+            .collect::<Vec<_>>();
         transaction
-            .run(|db| {
-                Box::pin(
-                    sqlx::query!("DELETE FROM reports WHERE post_id = ANY($1)", &removed)
-                        .execute(db),
-                )
-            })
+            .execute(sqlx::query!(
+                "DELETE FROM reports WHERE post_id = ANY($1)",
+                &removed
+            ))
             .await?;
         block(&mut transaction, id, image, &fingerprints).await?;
-        transaction
-            .run(|db| {
-                Box::pin(
-                    sqlx::query!(
+        transaction.execute(sqlx::query!(
                         "INSERT INTO mod_log (action, post_id, reason, moderator)
                          SELECT 'purge', removed.id, $2, $3 FROM unnest($1::bigint[]) AS removed(id)",
                         &removed,
                         reason.as_str(),
                         moderator,
-                    )
-                    .execute(db),
-                )
-            })
+                    ))
             .await?;
         transaction.commit().await?;
         Ok(Some(Purged { removed }))
@@ -159,32 +147,22 @@ async fn block(
     fingerprints: &[String],
 ) -> Result<(), RepositoryError> {
     let first_time = transaction
-        .run(|db| {
-            Box::pin(
-                sqlx::query_scalar!(
-                    r#"INSERT INTO blocked_images (image_hash, post_id) VALUES ($1, $2)
-                       ON CONFLICT DO NOTHING RETURNING true AS "inserted!""#,
-                    image.as_str(),
-                    post_id,
-                )
-                .fetch_optional(db),
-            )
-        })
+        .fetch_optional(sqlx::query!(
+            r#"INSERT INTO blocked_images (image_hash, post_id) VALUES ($1, $2)
+               ON CONFLICT DO NOTHING RETURNING true AS "inserted!""#,
+            image.as_str(),
+            post_id,
+        ))
         .await?
         .is_some();
     if first_time {
         transaction
-            .run(|db| {
-                Box::pin(
-                    sqlx::query!(
-                        "INSERT INTO blocked_fingerprints (image_hash, fingerprint)
-                         SELECT $1, f::bit(144) FROM unnest($2::text[]) AS f",
-                        image.as_str(),
-                        fingerprints,
-                    )
-                    .execute(db),
-                )
-            })
+            .execute(sqlx::query!(
+                "INSERT INTO blocked_fingerprints (image_hash, fingerprint)
+                 SELECT $1, f::bit(144) FROM unnest($2::text[]) AS f",
+                image.as_str(),
+                fingerprints,
+            ))
             .await?;
     }
     Ok(())

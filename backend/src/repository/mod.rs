@@ -1,5 +1,24 @@
 //! Persistence of posts, reports, moderators and rate limits in PostgreSQL. The only module that speaks SQL.
 
+/// The [`crate::domain::Post`] of a row whose columns have the post's own names (a `query!`
+/// that selects them beside others, so no `query_as!` of `Post`).
+macro_rules! post_of_row {
+    ($row:ident) => {
+        crate::domain::Post {
+            id: $row.id,
+            title: $row.title,
+            post: $row.post,
+            username: $row.username,
+            score: $row.score,
+            image_hash: $row.image_hash,
+            image_width: $row.image_width,
+            image_height: $row.image_height,
+            created_at: $row.created_at,
+            hot: $row.hot,
+        }
+    };
+}
+
 mod ban_repository;
 mod blocked_images;
 mod error;

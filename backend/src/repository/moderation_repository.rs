@@ -139,18 +139,7 @@ impl PostRepository {
                         .poster_address
                         .as_deref()
                         .map(|key| hex::encode(&key[..POSTER_KEY_BYTES.min(key.len())])),
-                    post: Post {
-                        id: row.id,
-                        title: row.title,
-                        post: row.post,
-                        username: row.username,
-                        score: row.score,
-                        image_hash: row.image_hash,
-                        image_width: row.image_width,
-                        image_height: row.image_height,
-                        created_at: row.created_at,
-                        hot: row.hot,
-                    },
+                    post: post_of_row!(row),
                 })
             })
             .collect()
@@ -169,18 +158,13 @@ impl PostRepository {
     ) -> Result<Moderated, RepositoryError> {
         let mut transaction = self.pool.begin().await?;
         let Some(row) = transaction
-            .run(|db| {
-                Box::pin(
-                    sqlx::query!(
-                        r#"SELECT state, EXISTS (SELECT 1 FROM blocked_images b
-                                                WHERE b.image_hash = p.image_hash)
-                                         AS "image_purged!"
-                           FROM posts p WHERE id = $1 FOR NO KEY UPDATE"#,
-                        id,
-                    )
-                    .fetch_optional(db),
-                )
-            })
+            .fetch_optional(sqlx::query!(
+                r#"SELECT state, EXISTS (SELECT 1 FROM blocked_images b
+                                        WHERE b.image_hash = p.image_hash)
+                                 AS "image_purged!"
+                   FROM posts p WHERE id = $1 FOR NO KEY UPDATE"#,
+                id,
+            ))
             .await?
         else {
             transaction.rollback().await?;
@@ -202,35 +186,26 @@ impl PostRepository {
         // the row and its generated columns for nothing).
         if after != before {
             transaction
-                .run(|db| {
-                    Box::pin(
-                        sqlx::query!("UPDATE posts SET state = $2 WHERE id = $1", id, after)
-                            .execute(db),
-                    )
-                })
+                .execute(sqlx::query!(
+                    "UPDATE posts SET state = $2 WHERE id = $1",
+                    id,
+                    after
+                ))
                 .await?;
         }
         let cleared = transaction
-            .run(|db| {
-                Box::pin(sqlx::query!("DELETE FROM reports WHERE post_id = $1", id).execute(db))
-            })
-            .await?
-            .rows_affected();
+            .execute(sqlx::query!("DELETE FROM reports WHERE post_id = $1", id))
+            .await?;
         if after != before || cleared > 0 {
             transaction
-                .run(|db| {
-                    Box::pin(
-                        sqlx::query!(
-                            "INSERT INTO mod_log (action, post_id, reason, moderator)
-                             VALUES ($1, $2, $3, $4)",
-                            action.as_str(),
-                            id,
-                            reason.as_str(),
-                            moderator,
-                        )
-                        .execute(db),
-                    )
-                })
+                .execute(sqlx::query!(
+                    "INSERT INTO mod_log (action, post_id, reason, moderator)
+                     VALUES ($1, $2, $3, $4)",
+                    action.as_str(),
+                    id,
+                    reason.as_str(),
+                    moderator,
+                ))
                 .await?;
         }
         let after = PostState::from_stored(after)

@@ -28,8 +28,9 @@ use std::{
 use deadpool::managed::{self, Metrics, Object, RecycleError, RecycleResult};
 use futures_core::future::BoxFuture;
 use sqlx::{
-    Connection, Executor as _, PgConnection,
-    postgres::{PgConnectOptions, PgDatabaseError, PgSeverity},
+    Connection, Executor as _, PgConnection, Postgres,
+    postgres::{PgArguments, PgConnectOptions, PgDatabaseError, PgRow, PgSeverity},
+    query::{Map, Query},
 };
 use tokio::{
     sync::{Semaphore, SemaphorePermit},
@@ -45,6 +46,11 @@ use crate::observe::metrics::Metrics as MetricsHandle;
 /// `pool.read(|db| Box::pin(sqlx::query!("...", id).fetch_one(db)))`. The pool may call it
 /// twice (a read repeated on a fresh connection). Several statements that must see each
 /// other run in a [`Transaction`] instead.
+///
+/// Boxed, always: the futures of sqlx's generic `fetch_*`/`execute` held unboxed across an
+/// `.await` of an async fn make every request's future fail to be `Send` (rustc: "implementation
+/// of `Send` is not general enough", from the higher-ranked lifetime of the connection); a
+/// `BoxFuture` is `Send` by its type.
 pub trait Statement<T>:
     for<'c> Fn(&'c mut PgConnection) -> BoxFuture<'c, Result<T, sqlx::Error>> + Sync
 {
@@ -334,6 +340,41 @@ impl DbPool {
     }
 }
 
+impl DbPool {
+    /// Awaits a statement of a [`Transaction`], noting a connection that its error broke
+    /// (see [`PoolHealth`]).
+    async fn settle<T>(
+        &self,
+        statement: BoxFuture<'_, Result<T, sqlx::Error>>,
+    ) -> Result<T, RepositoryError> {
+        statement.await.map_err(|error| {
+            if is_broken(&error) {
+                self.health.found_broken();
+            }
+            error.into()
+        })
+    }
+}
+
+/// The [`Transaction`] methods that run a query made in place (`query!`, `query_as!`: a
+/// sqlx `Map`), one for each of sqlx's `fetch_*`: the same body, boxed (see [`Statement`]).
+macro_rules! fetch_methods {
+    ($($(#[$doc:meta])* $fetch:ident -> $output:ty;)*) => {$(
+        $(#[$doc])*
+        pub async fn $fetch<O, F>(
+            &mut self,
+            query: Map<'_, Postgres, F, PgArguments>,
+        ) -> Result<$output, RepositoryError>
+        where
+            F: FnMut(PgRow) -> Result<O, sqlx::Error> + Send,
+            O: Send + Unpin,
+        {
+            let db = &mut self.lent.connection().pg;
+            self.pool.settle(Box::pin(query.$fetch(db))).await
+        }
+    )*};
+}
+
 /// A transaction that its caller drives (see [`DbPool::begin`]): statements through
 /// [`Transaction::run`], then [`Transaction::commit`] or [`Transaction::rollback`].
 /// Dropped before either (an early return on an error, a cancelled request), its connection
@@ -344,12 +385,32 @@ pub struct Transaction<'p> {
 }
 
 impl Transaction<'_> {
-    /// Runs a statement in the transaction. (A statement, not a future awaited here: the
-    /// futures of sqlx's generic `fetch_*` functions held across an `.await` of an async fn
-    /// make the whole request's future fail to be `Send` — rust-lang/rust#110338 — while a
-    /// boxed one does not.)
+    /// Runs a [`Statement`] in the transaction: for statements that a function of the
+    /// repository makes (`|db| insert_row(db, ...)`); a query made in place goes to
+    /// [`Transaction::fetch_one`] and its siblings.
     pub async fn run<T>(&mut self, statement: impl Statement<T>) -> Result<T, RepositoryError> {
-        Ok(statement(self.connection()).await?)
+        let db = &mut self.lent.connection().pg;
+        self.pool.settle(statement(db)).await
+    }
+
+    fetch_methods! {
+        /// The one row of a query made in place with `query!` or `query_as!`.
+        fetch_one -> O;
+        /// The row of a query that returns one row or none.
+        fetch_optional -> Option<O>;
+        /// Every row of a query.
+        fetch_all -> Vec<O>;
+    }
+
+    /// Runs a statement that returns no rows (`query!` of an INSERT, UPDATE or DELETE
+    /// without RETURNING); how many rows it changed.
+    pub async fn execute(
+        &mut self,
+        statement: Query<'_, Postgres, PgArguments>,
+    ) -> Result<u64, RepositoryError> {
+        let db = &mut self.lent.connection().pg;
+        let done = self.pool.settle(Box::pin(statement.execute(db))).await?;
+        Ok(done.rows_affected())
     }
 
     fn connection(&mut self) -> &mut PgConnection {
@@ -390,9 +451,7 @@ impl Transaction<'_> {
     }
 }
 
-/// Sends `sql` (BEGIN, COMMIT, ROLLBACK) as a simple query. Boxed, like every statement: the
-/// future of sqlx's generic `execute` held across an `.await` of an async fn makes the
-/// caller's future fail to be `Send` (rust-lang/rust#110338), a boxed one does not.
+/// Sends `sql` (BEGIN, COMMIT, ROLLBACK) as a simple query; boxed like a [`Statement`].
 fn simple_query<'c>(
     db: &'c mut PgConnection,
     sql: &'static str,

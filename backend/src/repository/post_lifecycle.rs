@@ -7,14 +7,16 @@
 //! the image (transaction-scoped, keyed by the hash's first 8 bytes), which serialises them
 //! across every replica:
 //!
-//! - **Create** (one transaction): take the image's lock *shared*; refuse the image if it is
-//!   blocked (`blocked_images`); if no committed post uses the image, make sure its object
-//!   exists (the caller's storage work: HEAD, PUT when
-//!   missing); insert the row; commit, which releases the lock. If a committed post already
-//!   uses the image, its object exists (below) and storage is not asked at all.
+//! - **Create** (one transaction): take the image's lock *shared* and refuse the image if it
+//!   is blocked (`blocked_images`): [`PostRepository::begin_image_upload`]. If no committed
+//!   post uses the image, the caller makes sure its object exists (HEAD, PUT when missing:
+//!   [`ImageUpload::needs_object`]); then [`ImageUpload::insert`] inserts the row and
+//!   commits, which releases the lock. If a committed post already uses the image, its object
+//!   exists (below) and storage is not asked at all.
 //! - **Delete**: delete the row (committed at once), then, in a transaction that writes
-//!   nothing, take the image's lock *exclusive*; if no committed post uses the image any more,
-//!   delete the object (the caller's storage work) while the lock is held.
+//!   nothing, take the image's lock *exclusive*: [`PostRepository::claim_unused_image`]. If no
+//!   committed post uses the image any more, the caller deletes the object while the lock is
+//!   held, then [`UnusedImage::release`]s it.
 //!
 //! Hence the invariant: **every image that a committed post uses has its object**. A delete
 //! checks for users and removes the object while no create of that image is between its own

@@ -36,27 +36,22 @@ impl PostRepository {
         let hide_at = i64::from(hide_at);
         let mut transaction = self.pool.begin().await?;
         let standing = transaction
-            .run(|db| {
-                Box::pin(
-                    sqlx::query!(
-                        r#"WITH ban AS (
-                               SELECT until FROM bans_in_force WHERE client_key IN ($2, $3)
-                               ORDER BY until DESC NULLS FIRST LIMIT 1
-                           ), post AS (
-                               SELECT id FROM visible_posts
-                               WHERE id = $1 AND NOT EXISTS (SELECT FROM ban)
-                               FOR NO KEY UPDATE
-                           )
-                           SELECT EXISTS (SELECT FROM ban) AS "banned!",
-                                  (SELECT until FROM ban) AS banned_until,
-                                  EXISTS (SELECT FROM post) AS "visible!""#,
-                        post_id,
-                        reporter.address.as_bytes(),
-                        reporter.network.as_bytes(),
-                    )
-                    .fetch_one(db),
-                )
-            })
+            .fetch_one(sqlx::query!(
+                r#"WITH ban AS (
+                       SELECT until FROM bans_in_force WHERE client_key IN ($2, $3)
+                       ORDER BY until DESC NULLS FIRST LIMIT 1
+                   ), post AS (
+                       SELECT id FROM visible_posts
+                       WHERE id = $1 AND NOT EXISTS (SELECT FROM ban)
+                       FOR NO KEY UPDATE
+                   )
+                   SELECT EXISTS (SELECT FROM ban) AS "banned!",
+                          (SELECT until FROM ban) AS banned_until,
+                          EXISTS (SELECT FROM post) AS "visible!""#,
+                post_id,
+                reporter.address.as_bytes(),
+                reporter.network.as_bytes(),
+            ))
             .await?;
         if standing.banned {
             let until = standing.banned_until;
@@ -68,21 +63,15 @@ impl PostRepository {
             return Ok(Reported::NoSuchPost);
         }
         let counted = transaction
-            .run(|db| {
-                Box::pin(
-                    sqlx::query!(
-                        "INSERT INTO reports (post_id, reporter, reason, note)
-                         VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-                        post_id,
-                        reporter.address.as_bytes(),
-                        report.reason.as_str(),
-                        report.note.as_ref().map(|note| note.as_str()),
-                    )
-                    .execute(db),
-                )
-            })
-            .await?
-            .rows_affected();
+            .execute(sqlx::query!(
+                "INSERT INTO reports (post_id, reporter, reason, note)
+                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                post_id,
+                reporter.address.as_bytes(),
+                report.reason.as_str(),
+                report.note.as_ref().map(|note| note.as_str()),
+            ))
+            .await?;
         if counted == 0 {
             transaction.rollback().await?;
             return Ok(Reported::Counted);
@@ -90,25 +79,20 @@ impl PostRepository {
         // Exactly when this report is the hide_at-th: later ones find the
         // post hidden (and no longer visible, so they are 404s).
         let hidden = transaction
-            .run(|db| {
-                Box::pin(
-                    sqlx::query_scalar!(
-                        r#"WITH hidden AS (
-                               UPDATE posts SET state = 'hidden'
-                               WHERE id = $1 AND state = 'visible'
-                                 AND (SELECT count(*) FROM reports WHERE post_id = $1) >= $2
-                               RETURNING id)
-                           INSERT INTO mod_log (action, post_id, reason)
-                           SELECT 'hide', id, 'Reported by ' || $2
-                               || CASE WHEN $2 = 1 THEN ' reader' ELSE ' readers' END
-                           FROM hidden
-                           RETURNING post_id AS "post_id!""#,
-                        post_id,
-                        hide_at,
-                    )
-                    .fetch_optional(db),
-                )
-            })
+            .fetch_optional(sqlx::query!(
+                r#"WITH hidden AS (
+                       UPDATE posts SET state = 'hidden'
+                       WHERE id = $1 AND state = 'visible'
+                         AND (SELECT count(*) FROM reports WHERE post_id = $1) >= $2
+                       RETURNING id)
+                   INSERT INTO mod_log (action, post_id, reason)
+                   SELECT 'hide', id, 'Reported by ' || $2
+                       || CASE WHEN $2 = 1 THEN ' reader' ELSE ' readers' END
+                   FROM hidden
+                   RETURNING post_id AS "post_id!""#,
+                post_id,
+                hide_at,
+            ))
             .await?;
         transaction.commit().await?;
         Ok(match hidden {

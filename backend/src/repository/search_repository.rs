@@ -57,18 +57,7 @@ impl PostRepository {
                         .into_iter()
                         .map(|row| Found {
                             rank: row.rank,
-                            post: Post {
-                                id: row.id,
-                                title: row.title,
-                                post: row.post,
-                                username: row.username,
-                                score: row.score,
-                                image_hash: row.image_hash,
-                                image_width: row.image_width,
-                                image_height: row.image_height,
-                                created_at: row.created_at,
-                                hot: row.hot,
-                            },
+                            post: post_of_row!(row),
                         })
                         .collect())
                 })
