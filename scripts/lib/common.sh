@@ -74,32 +74,23 @@ http_answers() {
 }
 
 # wait_http URL SECONDS [PID] — waits until URL answers 200; fails early when PID dies.
-wait_http() {
-  local url="$1" timeout="$2" pid="${3:-}" waited=0
-  until [[ "$(http_code "$url")" == "200" ]]; do
-    if [[ -n "$pid" ]] && ! kill -0 "$pid" 2>/dev/null; then
-      warn "the process behind $url (PID $pid) exited"
-      return 1
-    fi
-    if ((waited >= timeout * 2)); then
-      warn "$url did not answer 200 within ${timeout}s"
-      return 1
-    fi
-    sleep 0.5
-    waited=$((waited + 1))
-  done
-}
+wait_http() { _wait_for_url answers_200 "answer 200" "$@"; }
 
 # wait_any_http URL SECONDS [PID] — like wait_http, but any HTTP status will do.
-wait_any_http() {
-  local url="$1" timeout="$2" pid="${3:-}" waited=0
-  until http_answers "$url"; do
+wait_any_http() { _wait_for_url http_answers "answer" "$@"; }
+
+answers_200() { [[ "$(http_code "$1")" == "200" ]]; }
+
+# _wait_for_url CHECK WHAT URL SECONDS [PID] — polls `CHECK URL` every half second.
+_wait_for_url() {
+  local check="$1" what="$2" url="$3" timeout="$4" pid="${5:-}" waited=0
+  until "$check" "$url"; do
     if [[ -n "$pid" ]] && ! kill -0 "$pid" 2>/dev/null; then
       warn "the process behind $url (PID $pid) exited"
       return 1
     fi
     if ((waited >= timeout * 2)); then
-      warn "$url did not answer within ${timeout}s"
+      warn "$url did not $what within ${timeout}s"
       return 1
     fi
     sleep 0.5
