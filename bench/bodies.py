@@ -19,8 +19,9 @@
       OUT_PREFIX.tail: the load generator puts a unique 24-byte tag between them. Without PNG the
       tag lands in the post text; with PNG it overwrites 24 bytes in the middle of the image
       data (IDAT), so every upload has a new SHA-256 after stripping (a real PUT to object
-      storage, not the de-duplicated path). The PNG's checksums no longer match there; the
-      server does not decode uploads, and nothing decodes these images later.
+      storage, not the de-duplicated path). The PNG's checksums no longer match there, and the
+      server now decodes every upload and refuses one that does not decode: these bodies are
+      refused until the tag gets a chunk of its own (BENCHMARKS.md, the fifth session's warning).
 """
 import os
 import struct
