@@ -184,7 +184,9 @@ impl PostService {
         if upload.needs_object()
             && let Err(error) = self.images.put(image).await
         {
-            upload.abandon().await?;
+            // The storage's failure is the answer. A rollback that fails too closes its
+            // connection, which rolls the transaction back as well.
+            let _ = upload.abandon().await;
             return Err(error.into());
         }
         match upload.insert(row, image).await? {
