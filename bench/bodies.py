@@ -18,10 +18,10 @@
       A multipart/form-data body for POST /post, split in two files, OUT_PREFIX.pre and
       OUT_PREFIX.tail: the load generator puts a unique 24-byte tag between them. Without PNG the
       tag lands in the post text; with PNG it overwrites 24 bytes in the middle of the image
-      data (IDAT), so every upload has a new SHA-256 after stripping (a real PUT to object
-      storage, not the de-duplicated path). The PNG's checksums no longer match there, and the
-      server now decodes every upload and refuses one that does not decode: these bodies are
-      refused until the tag gets a chunk of its own (BENCHMARKS.md, the fifth session's warning).
+      data, as its last pixels, so every upload has a new SHA-256 after stripping (a real PUT to
+      object storage, not the de-duplicated path). The tag's pixels sit in a last IDAT chunk of
+      their own, whose CRC-32 and the zlib stream's Adler-32 wrk.lua computes per request
+      (from OUT_PREFIX.adler): the server decodes every upload, so each must be a valid PNG.
 """
 import os
 import struct
@@ -100,6 +100,30 @@ def copies(src: str, n: int, prefix: str) -> None:
             f.write(encode_png(width, height, [bytes(raw)], level=1))
 
 
+def tagged_png_head(image: bytes, prefix: str) -> bytes:
+    """The PNG up to its last IDAT chunk's data, which the load generator completes with the
+    tag: the image's last TAG_LEN bytes of pixels, in a stored deflate block of their own.
+
+    The image data is compressed again up to those bytes, then flushed to a byte boundary
+    (Z_SYNC_FLUSH), then comes the final stored block's header. The last IDAT chunk holds the
+    tag and the zlib stream's Adler-32; wrk.lua computes that Adler-32 from the state of the
+    bytes before the tag (written to PREFIX.adler as "a b") and the chunk's CRC-32, so every
+    upload is a valid PNG with pixels of its own."""
+    start, end = idat_data(image)
+    raw = zlib.decompress(image[start:end])
+    if len(raw) < 2 * TAG_LEN:
+        raise SystemExit("the PNG's image data is too small for the tag")
+    before = raw[:-TAG_LEN]
+    compressor = zlib.compressobj(6)
+    stream = compressor.compress(before) + compressor.flush(zlib.Z_SYNC_FLUSH)
+    stream += b"\x01" + struct.pack("<HH", TAG_LEN, TAG_LEN ^ 0xFFFF)  # final, stored
+    adler = zlib.adler32(before)
+    with open(prefix + ".adler", "w") as f:
+        f.write(f"{adler & 0xFFFF} {adler >> 16}\n")
+    header = image[: idat_data(image)[0] - 8]  # signature, IHDR, anything before IDAT
+    return header + chunk(b"IDAT", stream) + struct.pack(">I", TAG_LEN + 4) + b"IDAT"
+
+
 def multipart(prefix: str, boundary: str, png_path: str | None) -> None:
     b = boundary.encode()
 
@@ -119,19 +143,14 @@ def multipart(prefix: str, boundary: str, png_path: str | None) -> None:
     else:
         with open(png_path, "rb") as f:
             image = f.read()
-        # The tag overwrites the last TAG_LEN padding bytes: the file keeps its size.
         file_head = (
             b"--" + b + b"\r\n"
             + b'Content-Disposition: form-data; name="file"; filename="bench.png"\r\n'
             + b"Content-Type: image/png\r\n\r\n"
         )
-        start, end = idat_data(image)
-        if end - start < 2 * TAG_LEN:
-            raise SystemExit("the PNG's image data is too small for the tag")
-        at = (start + end) // 2
         pre = head + field("post", b"A post with an image, created by the benchmark.")
-        pre += file_head + image[:at]
-        tail = image[at + TAG_LEN :] + b"\r\n" + closing
+        pre += file_head + tagged_png_head(image, prefix)
+        tail = chunk(b"IEND", b"") + b"\r\n" + closing
     with open(prefix + ".pre", "wb") as f:
         f.write(pre)
     with open(prefix + ".tail", "wb") as f:

@@ -429,12 +429,17 @@ def scenario_image_variant_cold(b: Bench, name: str) -> None:
 
 def create_run(b: Bench, name: str, body: str, database_url: str = None, connections=None,
                **server) -> None:
-    """POST /post with the multipart body BODY (files/BODY.pre, the unique tag, .tail)."""
+    """POST /post with the multipart body BODY (files/BODY.pre, the unique tag, .tail; with an
+    image, BODY.adler for the checksums the tag changes: bodies.tagged_png_head)."""
     b.start_server(tag(b, name), database_url, **server)
-    b.measure(name, f"{b.base_url}/post", {
+    env = {
         "BENCH_MODE": "body", "BENCH_EXPECT": "201", "BENCH_BODY": f"{b.files / body}.pre",
         "BENCH_BODY_TAIL": f"{b.files / body}.tail",
-        "BENCH_CTYPE": f"multipart/form-data; boundary={BOUNDARY}"}, connections)
+        "BENCH_CTYPE": f"multipart/form-data; boundary={BOUNDARY}"}
+    adler = b.files / f"{body}.adler"
+    if adler.exists():
+        env["BENCH_BODY_ADLER"] = str(adler)
+    b.measure(name, f"{b.base_url}/post", env, connections)
     b.stop_server()
 
 

@@ -5,6 +5,9 @@
 --   BENCH_BODY    body: prefix of the request body (file); BENCH_BODY_TAIL: the rest (file);
 --                 a unique 24-byte tag goes between them, so every request is different
 --                 (for images: every upload has new bytes, a new hash, a real PUT)
+--   BENCH_BODY_ADLER  body with a PNG (bench/bodies.py tagged_png_head): "a b", the Adler-32
+--                 state of the image data before the tag; the tag is then followed by the zlib
+--                 stream's Adler-32 and the last IDAT chunk's CRC-32, computed here
 --   BENCH_CTYPE   body: Content-Type of the request
 --   BENCH_EXPECT  when set, the expected status (e.g. 201, 304): responses with another status
 --                 are counted as "unexpected". Unset, wrk's own count of statuses >= 400 is all
@@ -23,6 +26,7 @@ function setup(thread)
 end
 
 local mode, max_id, header_name, header_value, body_pre, body_tail, ctype
+local adler_a, adler_b -- set for a PNG body: the Adler-32 state before the tag
 local seq = 0
 local static_request
 
@@ -58,8 +62,52 @@ function init(args)
   elseif mode == "body" then
     body_pre = read_file(os.getenv("BENCH_BODY"))
     body_tail = read_file(os.getenv("BENCH_BODY_TAIL"))
+    local adler = os.getenv("BENCH_BODY_ADLER")
+    if adler and adler ~= "" then
+      adler_a, adler_b = read_file(adler):match("^(%d+) (%d+)")
+      adler_a, adler_b = tonumber(adler_a), tonumber(adler_b)
+    end
     ctype = os.getenv("BENCH_CTYPE")
   end
+end
+
+-- A PNG's last IDAT chunk (its length and type are in body_pre): the tag as the image's last
+-- pixels, the zlib stream's Adler-32, then the chunk's CRC-32 (of "IDAT" and the data).
+local bit = require("bit")
+local crc_table = {}
+for i = 0, 255 do
+  local c = i
+  for _ = 1, 8 do
+    if bit.band(c, 1) == 1 then
+      c = bit.bxor(bit.rshift(c, 1), 0xEDB88320)
+    else
+      c = bit.rshift(c, 1)
+    end
+  end
+  crc_table[i] = c
+end
+
+local function crc32(s)
+  local c = 0xFFFFFFFF
+  for i = 1, #s do
+    c = bit.bxor(crc_table[bit.band(bit.bxor(c, s:byte(i)), 0xFF)], bit.rshift(c, 8))
+  end
+  return bit.bxor(c, 0xFFFFFFFF)
+end
+
+local function be32(n)
+  return string.char(bit.band(bit.rshift(n, 24), 255), bit.band(bit.rshift(n, 16), 255),
+    bit.band(bit.rshift(n, 8), 255), bit.band(n, 255))
+end
+
+function png_tag_chunk(tag)
+  local a, b = adler_a, adler_b
+  for i = 1, #tag do
+    a = (a + tag:byte(i)) % 65521
+    b = (b + a) % 65521
+  end
+  local data = tag .. be32(b * 65536 + a)
+  return data .. be32(crc32("IDAT" .. data))
 end
 
 function request()
@@ -70,6 +118,9 @@ function request()
   elseif mode == "body" then
     seq = seq + 1
     local tag = string.format("t%02d-%020d", thread_id, seq):sub(1, 24)
+    if adler_a then
+      tag = png_tag_chunk(tag)
+    end
     return wrk.format("POST", nil, { ["Content-Type"] = ctype }, body_pre .. tag .. body_tail)
   end
   return static_request
