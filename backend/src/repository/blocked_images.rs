@@ -80,13 +80,14 @@ impl PostRepository {
             ))
             .await?;
         block(&mut transaction, id, image, &fingerprints).await?;
-        transaction.execute(sqlx::query!(
-                        "INSERT INTO mod_log (action, post_id, reason, moderator)
-                         SELECT 'purge', removed.id, $2, $3 FROM unnest($1::bigint[]) AS removed(id)",
-                        &removed,
-                        reason.as_str(),
-                        moderator,
-                    ))
+        transaction
+            .execute(sqlx::query!(
+                "INSERT INTO mod_log (action, post_id, reason, moderator)
+                 SELECT 'purge', removed.id, $2, $3 FROM unnest($1::bigint[]) AS removed(id)",
+                &removed,
+                reason.as_str(),
+                moderator,
+            ))
             .await?;
         transaction.commit().await?;
         Ok(Some(Purged { removed }))

@@ -338,11 +338,9 @@ impl DbPool {
         }
         error
     }
-}
 
-impl DbPool {
     /// Awaits a statement of a [`Transaction`], noting a connection that its error broke
-    /// (see [`PoolHealth`]).
+    /// (see [`PoolHealth`]); the connection stays with the transaction.
     async fn settle<T>(
         &self,
         statement: BoxFuture<'_, Result<T, sqlx::Error>>,

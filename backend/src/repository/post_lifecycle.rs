@@ -45,19 +45,22 @@ use super::{
 use crate::domain::{CleanImage, Fingerprint, ImageHash, TokenHash};
 
 /// What [`PostRepository::begin_image_upload`] found.
-pub enum UploadCheck<'r> {
+pub enum UploadCheck<'a> {
     /// The post may be stored: its image's lock is held until [`ImageUpload::insert`] or
     /// [`ImageUpload::abandon`].
-    Allowed(ImageUpload<'r>),
+    Allowed(ImageUpload<'a>),
     /// The image is blocked (a purged picture, or a copy of one); nothing was stored.
     Blocked,
     /// The poster is banned, or the username is a moderator's name; nothing was stored.
     Refused(Refusal),
 }
 
-/// A post with an image on its way in: a transaction that holds the image's lock shared.
-pub struct ImageUpload<'r> {
-    transaction: Transaction<'r>,
+/// A post with an image on its way in: a transaction that holds the image's lock shared,
+/// and the post it was checked for (so the one inserted is the one whose image is locked).
+pub struct ImageUpload<'a> {
+    transaction: Transaction<'a>,
+    row: NewRow<'a>,
+    image: &'a CleanImage,
     in_use: bool,
 }
 
@@ -84,18 +87,18 @@ impl PostRepository {
     /// or by `fingerprint`), that the poster is not banned and that the username is not a
     /// moderator's name.
     #[tracing::instrument(name = "repository.begin_image_upload", skip_all, fields(image = %image.hash))]
-    pub async fn begin_image_upload(
-        &self,
-        row: &NewRow<'_>,
-        image: &CleanImage,
+    pub async fn begin_image_upload<'a>(
+        &'a self,
+        row: NewRow<'a>,
+        image: &'a CleanImage,
         fingerprint: Option<&Fingerprint>,
-    ) -> Result<UploadCheck<'_>, RepositoryError> {
+    ) -> Result<UploadCheck<'a>, RepositoryError> {
         let mut transaction = self.pool.begin().await?;
         transaction
             .run(|db| lock_image(db, &image.hash, Lock::Shared))
             .await?;
         let standing = transaction
-            .run(|db| upload_standing(db, &image.hash, fingerprint, row))
+            .run(|db| upload_standing(db, &image.hash, fingerprint, &row))
             .await?;
         if let Some(refusal) = standing.refusal {
             transaction.rollback().await?;
@@ -107,6 +110,8 @@ impl PostRepository {
         }
         Ok(UploadCheck::Allowed(ImageUpload {
             transaction,
+            row,
+            image,
             in_use: standing.in_use,
         }))
     }
@@ -190,25 +195,26 @@ impl ImageUpload<'_> {
     }
 
     /// Inserts the post and commits, which releases the image's lock.
-    pub async fn insert(
-        mut self,
-        row: &NewRow<'_>,
-        image: &CleanImage,
-    ) -> Result<Insertion, RepositoryError> {
-        let transaction = &mut self.transaction;
+    pub async fn insert(self) -> Result<Insertion, RepositoryError> {
+        let Self {
+            mut transaction,
+            row,
+            image,
+            ..
+        } = self;
         match transaction
-            .run(|db| insert_row(db, row, Some(image)))
+            .run(|db| insert_row(db, &row, Some(image)))
             .await?
         {
             Some(post) => {
-                self.transaction.commit().await?;
+                transaction.commit().await?;
                 Ok(Insertion::Inserted(post))
             }
             // A ban or a moderator's name since the check: the object may stay unused until a
             // post uses the same bytes.
             None => {
-                let refusal = transaction.run(|db| refusal_of(db, row)).await?;
-                self.transaction.rollback().await?;
+                let refusal = transaction.run(|db| refusal_of(db, &row)).await?;
+                transaction.rollback().await?;
                 Ok(Insertion::Refused(refusal))
             }
         }

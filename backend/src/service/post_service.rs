@@ -154,7 +154,7 @@ impl PostService {
                 Insertion::Inserted(post) => post,
                 Insertion::Refused(refusal) => return Err(refusal.into()),
             },
-            Some(image) => self.insert_with_image(&row, image).await?,
+            Some(image) => self.insert_with_image(row, image).await?,
         };
         Ok(Created {
             post,
@@ -168,7 +168,7 @@ impl PostService {
     /// (when no post uses it yet), then the row is inserted.
     async fn insert_with_image(
         &self,
-        row: &NewRow<'_>,
+        row: NewRow<'_>,
         image: &CleanImage,
     ) -> Result<Post, ServiceError> {
         let fingerprint = self.fingerprint(image).await?;
@@ -189,7 +189,7 @@ impl PostService {
             let _ = upload.abandon().await;
             return Err(error.into());
         }
-        match upload.insert(row, image).await? {
+        match upload.insert().await? {
             Insertion::Inserted(post) => Ok(post),
             Insertion::Refused(refusal) => Err(refusal.into()),
         }
