@@ -100,7 +100,7 @@ local function be32(n)
     bit.band(bit.rshift(n, 8), 255), bit.band(n, 255))
 end
 
-function png_tag_chunk(tag)
+local function png_tag_chunk(tag)
   local a, b = adler_a, adler_b
   for i = 1, #tag do
     a = (a + tag:byte(i)) % 65521
