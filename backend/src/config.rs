@@ -1,13 +1,14 @@
-//! Server configuration from the environment (and a `.env` file), as in API.md's table.
-//! Defaults match `docker-compose.yml` so a plain `postboard` talks to the compose services.
-//!
-//! Each variable is declared once, as a [`Setting`] constant named like the variable: its
-//! default and its documentation. [`Config::from_lookup`] reads every variable through its
-//! constant (a misspelt name does not compile), and docs/configuration.md's table is generated
-//! from [`ENV_VARS`].
+//! Server configuration: every environment variable the server reads is one field of
+//! [`Settings`], declared once, with clap: its variable, default, parser and meaning (the doc
+//! comment, in Markdown). The server reads them from the environment (after a `.env` file; the
+//! real environment wins), or as flags (`--bind-addr`, ...); [`Config`] is what the rest of the
+//! server gets. docs/configuration.md's table is generated from the same declaration
+//! (`postboard config --markdown`; `tests/repo_files.rs` fails when the two differ), and the
+//! defaults match `docker-compose.yml`, so a plain `postboard` talks to the compose services.
 
-use std::{net::SocketAddr, path::PathBuf, time::Duration};
+use std::{ffi::OsString, net::SocketAddr, path::PathBuf, time::Duration};
 
+use clap::{Args, FromArgMatches, Parser, ValueEnum};
 use secrecy::SecretString;
 
 use crate::{
@@ -15,273 +16,259 @@ use crate::{
     service::StreamLimits,
 };
 
-/// One environment variable the server reads: its default, and its row in
-/// docs/configuration.md's table, which is generated from this list
-/// (`postboard config --markdown`; `tests/repo_files.rs` fails when the two differ).
-#[derive(Debug, Clone, Copy)]
-pub struct Setting {
-    pub name: &'static str,
-    /// The value taken when the variable is unset.
-    pub default: &'static str,
-    /// How the table shows the default, when not as `` `default` `` (`empty (off)`).
-    pub shown_default: Option<&'static str>,
-    /// What it does, in Markdown.
-    pub meaning: &'static str,
+/// Every environment variable the server reads, in the order of the docs' table. A variable
+/// that is unset takes its `default_value`; one that does not parse stops the server with a
+/// message that names it. Secrets are never shown by `--help` (`hide_env_values`).
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Settings (each one also an environment variable)")]
+pub struct Settings {
+    /// PostgreSQL.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        hide_env_values = true,
+        default_value = "postgres://app:secret@localhost:5432/appdb"
+    )]
+    pub database_url: String,
+
+    /// What `DATABASE_URL` leads to: `none` for PostgreSQL itself, or a pooler in session mode that accepts the `options` startup parameter (PgBouncer refuses it unless its `ignore_startup_parameters` lists `options`, and then the settings below are lost); `transaction` for a pooler in transaction mode (PgBouncer `pool_mode = transaction`).
+    ///
+    /// With `transaction`, the connections send no `options` startup parameter and keep no prepared statements, and every statement runs in a transaction of its own that begins with `SET LOCAL statement_timeout = '5s'; SET LOCAL plan_cache_mode = force_generic_plan; DEALLOCATE ALL` (see "Through a pooler in transaction mode" below). Requires `DATABASE_LISTEN_URL` (the server refuses to start without it).
+    #[arg(long, env = "DATABASE_POOLER", value_enum, default_value = "none")]
+    pub database_pooler: DatabasePooler,
+
+    /// A connection to the same database that keeps its session: PostgreSQL itself, or a pooler in session mode (a PgBouncer entry with `pool_mode=session`), never a transaction pooler.
+    ///
+    /// Each replica LISTENs on it for live events (one connection) and applies the migrations on it at startup (they hold a session advisory lock; no `statement_timeout` applies, and no `options` startup parameter is sent). Empty: `DATABASE_URL`, which `DATABASE_POOLER=transaction` does not allow.
+    #[arg(long, env = "DATABASE_LISTEN_URL", hide_env_values = true, default_value = "",
+        value_parser = blank_is_none)]
+    pub database_listen_url: ::std::option::Option<String>,
+
+    /// Connections the pool may keep open to PostgreSQL (each replica also holds one more, to listen for live events); with N replicas, keep N × (this + 1) under the server's `max_connections`.
+    #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value = "32", value_parser = at_least_one::<usize>)]
+    pub database_max_connections: usize,
+
+    /// A streaming replica (hot standby) of the same database: the board's lists, searches, feeds and post pages are read from it while its replay lag is within `REPLICA_MAX_LAG`, and from the primary otherwise, or when it fails a read.
+    ///
+    /// The lag is measured by the server (the primary's WAL position against the replica's replay position, several times a second), never assumed. A writer's next reads show their write (a `postboard_wrote` cookie; see "Read replica" below). Reached like `DATABASE_URL` (`DATABASE_POOLER` applies to both); it opens up to `DATABASE_MAX_CONNECTIONS` connections of its own. Empty: no replica.
+    #[arg(long, env = "DATABASE_REPLICA_URL", hide_env_values = true, default_value = "",
+        value_parser = blank_is_none)]
+    pub database_replica_url: ::std::option::Option<String>,
+
+    /// How far behind the primary the replica may be and still serve reads: a number with `ms` or `s` (`500ms`, `2s`, at most `60s`).
+    #[arg(long, env = "REPLICA_MAX_LAG", default_value = "2s", value_parser = replica_lag)]
+    pub replica_max_lag: Duration,
+
+    /// S3-compatible endpoint (MinIO in compose, the tests' s3s-fs server with `make run`).
+    #[arg(long, env = "S3_ENDPOINT", default_value = "http://localhost:9000")]
+    pub s3_endpoint: String,
+
+    /// Bucket for images; created at startup if missing.
+    #[arg(long, env = "S3_BUCKET", default_value = "images")]
+    pub s3_bucket: String,
+
+    /// Credentials: the access key.
+    #[arg(
+        long,
+        env = "S3_ACCESS_KEY",
+        hide_env_values = true,
+        default_value = "minioadmin"
+    )]
+    pub s3_access_key: String,
+
+    /// Credentials: the secret key.
+    #[arg(
+        long,
+        env = "S3_SECRET_KEY",
+        hide_env_values = true,
+        default_value = "minioadmin"
+    )]
+    pub s3_secret_key: String,
+
+    /// Region for request signing.
+    #[arg(long, env = "S3_REGION", default_value = "us-east-1")]
+    pub s3_region: String,
+
+    /// Listen address (`0.0.0.0:8000` in the container).
+    #[arg(long, env = "BIND_ADDR", default_value = "127.0.0.1:8000")]
+    pub bind_addr: SocketAddr,
+
+    /// Image size limit in bytes (10 MiB).
+    #[arg(long, env = "MAX_IMAGE_BYTES", default_value = "10485760")]
+    pub max_image_bytes: usize,
+
+    /// Comma-separated allowed origins.
+    #[arg(long, env = "CORS_ORIGINS", default_value = "http://localhost:4200")]
+    pub cors_origins: String,
+
+    /// The built Angular app; when the folder exists, served at `/` with SPA fallback. Relative to the working directory (`/app/static` in the container).
+    #[arg(
+        long,
+        env = "STATIC_DIR",
+        default_value = "frontend/dist/postboard/browser"
+    )]
+    pub static_dir: PathBuf,
+
+    /// Log filter (`tracing_subscriber`'s `EnvFilter` syntax: `warn`, `info,postboard=debug`).
+    #[arg(long, env = "RUST_LOG", default_value = "info")]
+    pub rust_log: String,
+
+    /// Creates per client: `N/period`, the period a whole number of `s`, `m` or `h` (`6/10m`, `1/1s`, `100/24h`; at most `1000000/168h`), or `off`. `N` at once, then one every period/`N`. Past it: 429 with `Retry-After`.
+    ///
+    /// Held for all replicas together (the state is in PostgreSQL); see docs/API.md, "Rate limits".
+    #[arg(long, env = "RATE_LIMIT_POSTS", default_value = "20/10m")]
+    pub rate_limit_posts: RateLimit,
+
+    /// Votes per client, same syntax.
+    #[arg(long, env = "RATE_LIMIT_VOTES", default_value = "300/1m")]
+    pub rate_limit_votes: RateLimit,
+
+    /// Comma-separated CIDRs (`10.0.0.0/8, fd00::/8`; a bare address is itself) of the proxies in front of the server; empty: none.
+    ///
+    /// From such a peer, the client is the rightmost address of `X-Forwarded-For` that is not a trusted proxy; from any other, the peer. Set it only to your own proxies: a trusted peer can claim any client address.
+    #[arg(long, env = "TRUSTED_PROXIES", default_value = "")]
+    pub trusted_proxies: TrustedProxies,
+
+    /// When > 0, every response carries `Strict-Transport-Security: max-age=<value>; includeSubDomains`; `0`: off.
+    ///
+    /// Turn it on only when browsers reach the server over HTTPS (a TLS-terminating proxy in front of it), e.g. `HSTS_MAX_AGE=31536000`; over plain HTTP it would lock browsers out of the site. The proxy may set the header instead.
+    #[arg(long, env = "HSTS_MAX_AGE", default_value = "0")]
+    pub hsts_max_age: u64,
+
+    /// Bound, in bytes, of the in-process cache of small image objects (64 MiB; originals and variants up to 1 MiB each, larger ones always stream from S3); `0` turns it off.
+    ///
+    /// A popular image is then served with no trip to S3. Each replica has its own; they need no coordination, since an object never changes once stored (see API.md, "Images"). Budget the process's memory for it.
+    #[arg(long, env = "IMAGE_CACHE_BYTES", default_value = "67108864")]
+    pub image_cache_bytes: u64,
+
+    /// Reports (`POST /post/{id}/report`) per client, same syntax.
+    #[arg(long, env = "RATE_LIMIT_REPORTS", default_value = "10/10m")]
+    pub rate_limit_reports: RateLimit,
+
+    /// Reports from this many different clients hide a post at once, until a moderator decides (a whole number, at least 1).
+    #[arg(long, env = "REPORTS_TO_HIDE", default_value = "5", value_parser = at_least_one::<u32>)]
+    pub reports_to_hide: u32,
+
+    /// `on`: every new post with an image waits hidden until a moderator restores it from the queue (text-only posts are shown at once); `off`: posts are shown at once. See docs/API.md, "Moderators".
+    #[arg(long, env = "PREMODERATE_IMAGES", value_enum, default_value = "off")]
+    pub premoderate_images: Switch,
+
+    /// The board's address as its users reach it (`https://board.example`, or with a path prefix `https://example.org/board`), for the absolute URLs that leave the app: the Atom feed's ids and links, and a post page's canonical link and Open Graph / Twitter tags (`og:url`, `og:image`).
+    ///
+    /// `http` or `https`, no query, fragment or credentials; a trailing slash is ignored. Behind a proxy, set it to the public address, not the app's own.
+    #[arg(long, env = "PUBLIC_URL", default_value = "http://localhost:8000")]
+    pub public_url: PublicUrl,
+
+    /// Live streams (`GET /events`) one client (an IPv4 address, an IPv6 /64) may hold open on one replica; past it: 429 with `Retry-After: 30`.
+    ///
+    /// Generous on purpose: a school or an office behind one NAT is one client. The count is per replica (it guards the replica's own descriptors and memory), so behind a load balancer a client gets this much on each.
+    #[arg(long, env = "STREAMS_PER_CLIENT", default_value = "1000", value_parser = at_least_one::<usize>)]
+    pub streams_per_client: usize,
+
+    /// Live streams one replica holds open in all; past it: 503 with `Retry-After: 5`, so that a browser tries again (another replica, behind a load balancer).
+    ///
+    /// Each stream is an open file: at start the server raises its soft open-files limit to the hard one and warns when this cap (plus about 512) does not fit under it; raise the hard limit (`ulimit -Hn`, systemd's `LimitNOFILE`, the container runtime's `nofile`) for more. An idle stream costs the replica about 15 KiB of memory (BENCHMARKS.md: 19 000 streams in 291 MiB).
+    #[arg(long, env = "STREAMS_PER_REPLICA", default_value = "10000", value_parser = at_least_one::<usize>)]
+    pub streams_per_replica: usize,
+
+    /// How far (in bytes of events, about as sent) a live stream may fall behind the newest event before it is cut; the client resumes with `Last-Event-ID`.
+    ///
+    /// A client that reads nothing at all is cut after 60 s without a write.
+    #[arg(long, env = "STREAM_BACKLOG_BYTES", default_value = "1048576", value_parser = at_least_one::<usize>)]
+    pub stream_backlog_bytes: usize,
+
+    /// Listen address of a second listener serving `GET /metrics` in Prometheus' text format (see "Metrics" below), e.g. `127.0.0.1:9100`, or `0.0.0.0:9100` in a container whose port is not published; empty: no listener, nothing is recorded.
+    ///
+    /// It is not the public port, and the public port has no `/metrics`: bind it where only your Prometheus reaches it.
+    #[arg(long, env = "METRICS_ADDR", default_value = "", value_parser = optional_addr)]
+    pub metrics_addr: ::std::option::Option<SocketAddr>,
 }
 
-/// Every environment variable the server reads, in the order of the docs' table. The repo-file
-/// tests also check `docker-compose.yml`, the Dockerfile and the scripts against this list.
-pub const ENV_VARS: &[Setting] = &[
-    DATABASE_URL,
-    DATABASE_POOLER,
-    DATABASE_LISTEN_URL,
-    DATABASE_MAX_CONNECTIONS,
-    DATABASE_REPLICA_URL,
-    REPLICA_MAX_LAG,
-    S3_ENDPOINT,
-    S3_BUCKET,
-    S3_ACCESS_KEY,
-    S3_SECRET_KEY,
-    S3_REGION,
-    BIND_ADDR,
-    MAX_IMAGE_BYTES,
-    CORS_ORIGINS,
-    STATIC_DIR,
-    RUST_LOG,
-    RATE_LIMIT_POSTS,
-    RATE_LIMIT_VOTES,
-    TRUSTED_PROXIES,
-    HSTS_MAX_AGE,
-    IMAGE_CACHE_BYTES,
-    RATE_LIMIT_REPORTS,
-    REPORTS_TO_HIDE,
-    PREMODERATE_IMAGES,
-    PUBLIC_URL,
-    STREAMS_PER_CLIENT,
-    STREAMS_PER_REPLICA,
-    STREAM_BACKLOG_BYTES,
-    METRICS_ADDR,
-];
+/// The command line: `postboard` serves; its subcommands are the operator's tools.
+#[derive(Debug, Parser)]
+#[command(name = "postboard", version, about = "The Postboard server", long_about = None,
+    after_help = "Every setting can be given as an environment variable (or in a .env file in the working directory); see docs/configuration.md, or `postboard config --markdown`.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<CliCommand>,
+    #[command(flatten)]
+    pub settings: Settings,
+}
 
-pub const DATABASE_URL: Setting = Setting {
-    name: "DATABASE_URL",
-    default: "postgres://app:secret@localhost:5432/appdb",
-    shown_default: None,
-    meaning: "PostgreSQL",
-};
+#[derive(Debug, clap::Subcommand)]
+pub enum CliCommand {
+    /// The board's moderators (against `DATABASE_URL`)
+    Moderator {
+        #[command(subcommand)]
+        action: ModeratorCommand,
+    },
+    /// Prints the table of settings, as in docs/configuration.md
+    Config {
+        /// As a Markdown table (the only form there is)
+        #[arg(long, required = true)]
+        markdown: bool,
+    },
+}
 
-pub const DATABASE_POOLER: Setting = Setting {
-    name: "DATABASE_POOLER",
-    default: "none",
-    shown_default: None,
-    meaning: "what `DATABASE_URL` leads to: `none` for PostgreSQL itself, or a pooler in session mode that accepts the `options` startup parameter (PgBouncer refuses it unless its `ignore_startup_parameters` lists `options`, and then the settings below are lost); `transaction` for a pooler in transaction mode (PgBouncer `pool_mode = transaction`). With `transaction`, the connections send no `options` startup parameter and keep no prepared statements, and every statement runs in a transaction of its own that begins with `SET LOCAL statement_timeout = '5s'; SET LOCAL plan_cache_mode = force_generic_plan; DEALLOCATE ALL` (see \"Through a pooler in transaction mode\" below). Requires `DATABASE_LISTEN_URL` (the server refuses to start without it)",
-};
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum ModeratorCommand {
+    /// Makes a moderator and prints their token, once
+    Add { name: String },
+    /// Every moderator, revoked ones too
+    List,
+    /// Their token stops working at once, on every replica
+    Revoke { name: String },
+}
 
-pub const DATABASE_LISTEN_URL: Setting = Setting {
-    name: "DATABASE_LISTEN_URL",
-    default: "",
-    shown_default: Some("empty (`DATABASE_URL`)"),
-    meaning: "a connection to the same database that keeps its session: PostgreSQL itself, or a pooler in session mode (a PgBouncer entry with `pool_mode=session`), never a transaction pooler. Each replica LISTENs on it for live events (one connection) and applies the migrations on it at startup (they hold a session advisory lock; no `statement_timeout` applies, and no `options` startup parameter is sent). Empty: `DATABASE_URL`, which `DATABASE_POOLER=transaction` does not allow",
-};
+/// `PREMODERATE_IMAGES`: `on` or `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Switch {
+    On,
+    Off,
+}
 
-pub const DATABASE_MAX_CONNECTIONS: Setting = Setting {
-    name: "DATABASE_MAX_CONNECTIONS",
-    default: "32",
-    shown_default: None,
-    meaning: "connections the pool may keep open to PostgreSQL (each replica also holds one more, to listen for live events); with N replicas, keep N × (this + 1) under the server's `max_connections`",
-};
+/// What `DATABASE_URL` leads to (`DATABASE_POOLER`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DatabasePooler {
+    /// PostgreSQL itself, or a pooler in session mode: a connection is one server session.
+    None,
+    /// A pooler in transaction mode (PgBouncer `pool_mode = transaction`): only a
+    /// transaction is sure to stay on one server session. See `startup::connect_options`.
+    Transaction,
+}
 
-pub const DATABASE_REPLICA_URL: Setting = Setting {
-    name: "DATABASE_REPLICA_URL",
-    default: "",
-    shown_default: Some("empty (none)"),
-    meaning: "a streaming replica (hot standby) of the same database: the board's lists, searches, feeds and post pages are read from it while its replay lag is within `REPLICA_MAX_LAG`, and from the primary otherwise, or when it fails a read. The lag is measured by the server (the primary's WAL position against the replica's replay position, several times a second), never assumed. A writer's next reads show their write (a `postboard_wrote` cookie; see \"Read replica\" below). Reached like `DATABASE_URL` (`DATABASE_POOLER` applies to both); it opens up to `DATABASE_MAX_CONNECTIONS` connections of its own",
-};
+fn blank_is_none(value: &str) -> Result<Option<String>, std::convert::Infallible> {
+    let value = value.trim();
+    Ok((!value.is_empty()).then(|| value.to_owned()))
+}
 
-pub const REPLICA_MAX_LAG: Setting = Setting {
-    name: "REPLICA_MAX_LAG",
-    default: "2s",
-    shown_default: None,
-    meaning: "how far behind the primary the replica may be and still serve reads: a number with `ms` or `s` (`500ms`, `2s`, at most `60s`)",
-};
-
-pub const S3_ENDPOINT: Setting = Setting {
-    name: "S3_ENDPOINT",
-    default: "http://localhost:9000",
-    shown_default: None,
-    meaning: "S3-compatible endpoint (MinIO in compose, s3s-fs with `make run`)",
-};
-
-pub const S3_BUCKET: Setting = Setting {
-    name: "S3_BUCKET",
-    default: "images",
-    shown_default: None,
-    meaning: "bucket for images; created at startup if missing",
-};
-
-pub const S3_ACCESS_KEY: Setting = Setting {
-    name: "S3_ACCESS_KEY",
-    default: "minioadmin",
-    shown_default: None,
-    meaning: "credentials: the access key",
-};
-
-pub const S3_SECRET_KEY: Setting = Setting {
-    name: "S3_SECRET_KEY",
-    default: "minioadmin",
-    shown_default: None,
-    meaning: "credentials: the secret key",
-};
-
-pub const S3_REGION: Setting = Setting {
-    name: "S3_REGION",
-    default: "us-east-1",
-    shown_default: None,
-    meaning: "region for request signing",
-};
-
-pub const BIND_ADDR: Setting = Setting {
-    name: "BIND_ADDR",
-    default: "127.0.0.1:8000",
-    shown_default: None,
-    meaning: "listen address (`0.0.0.0:8000` in the container)",
-};
-
-pub const MAX_IMAGE_BYTES: Setting = Setting {
-    name: "MAX_IMAGE_BYTES",
-    default: "10485760",
-    shown_default: None,
-    meaning: "image size limit (10 MiB)",
-};
-
-pub const CORS_ORIGINS: Setting = Setting {
-    name: "CORS_ORIGINS",
-    default: "http://localhost:4200",
-    shown_default: None,
-    meaning: "comma-separated allowed origins",
-};
-
-pub const STATIC_DIR: Setting = Setting {
-    name: "STATIC_DIR",
-    default: "frontend/dist/postboard/browser",
-    shown_default: Some(
-        "`frontend/dist/postboard/browser` (relative to the working directory; `/app/static` in the container)",
-    ),
-    meaning: "the built Angular app; when the folder exists, served at `/` with SPA fallback",
-};
-
-pub const RUST_LOG: Setting = Setting {
-    name: "RUST_LOG",
-    default: "info",
-    shown_default: None,
-    meaning: "log filter",
-};
-
-pub const RATE_LIMIT_POSTS: Setting = Setting {
-    name: "RATE_LIMIT_POSTS",
-    default: "20/10m",
-    shown_default: None,
-    meaning: "creates per client: `N/period`, the period a whole number of `s`, `m` or `h` (`6/10m`, `1/1s`, `100/24h`; at most `1000000/168h`), or `off`. `N` at once, then one every period/`N`. Past it: 429 with `Retry-After`. Held for all replicas together (the state is in PostgreSQL); see docs/API.md, \"Rate limits\"",
-};
-
-pub const RATE_LIMIT_VOTES: Setting = Setting {
-    name: "RATE_LIMIT_VOTES",
-    default: "300/1m",
-    shown_default: None,
-    meaning: "votes per client, same syntax",
-};
-
-pub const TRUSTED_PROXIES: Setting = Setting {
-    name: "TRUSTED_PROXIES",
-    default: "",
-    shown_default: Some("empty (none)"),
-    meaning: "comma-separated CIDRs (`10.0.0.0/8, fd00::/8`; a bare address is itself) of the proxies in front of the server. From such a peer, the client is the rightmost address of `X-Forwarded-For` that is not a trusted proxy; from any other, the peer. Set it only to your own proxies: a trusted peer can claim any client address",
-};
-
-pub const HSTS_MAX_AGE: Setting = Setting {
-    name: "HSTS_MAX_AGE",
-    default: "0",
-    shown_default: Some("`0` (off)"),
-    meaning: "when > 0, every response carries `Strict-Transport-Security: max-age=<value>; includeSubDomains`. Turn it on only when browsers reach the server over HTTPS (a TLS-terminating proxy in front of it), e.g. `HSTS_MAX_AGE=31536000`; over plain HTTP it would lock browsers out of the site. The proxy may set the header instead.",
-};
-
-pub const IMAGE_CACHE_BYTES: Setting = Setting {
-    name: "IMAGE_CACHE_BYTES",
-    default: "67108864",
-    shown_default: Some("`67108864` (64 MiB)"),
-    meaning: "bound, in bytes, of the in-process cache of small image objects (originals and variants up to 1 MiB each; larger ones always stream from S3). A popular image is then served with no trip to S3. `0` turns it off. Each replica has its own; they need no coordination, since an object never changes once stored (see API.md, \"Images\"). Budget the process's memory for it.",
-};
-
-pub const RATE_LIMIT_REPORTS: Setting = Setting {
-    name: "RATE_LIMIT_REPORTS",
-    default: "10/10m",
-    shown_default: None,
-    meaning: "reports (`POST /post/{id}/report`) per client, same syntax",
-};
-
-pub const REPORTS_TO_HIDE: Setting = Setting {
-    name: "REPORTS_TO_HIDE",
-    default: "5",
-    shown_default: None,
-    meaning: "reports from this many different clients hide a post at once, until a moderator decides (a whole number, at least 1)",
-};
-
-pub const PREMODERATE_IMAGES: Setting = Setting {
-    name: "PREMODERATE_IMAGES",
-    default: "off",
-    shown_default: None,
-    meaning: "`on`: every new post with an image waits hidden until a moderator restores it from the queue (text-only posts are shown at once); `off`: posts are shown at once. See docs/API.md, \"Moderators\"",
-};
-
-pub const PUBLIC_URL: Setting = Setting {
-    name: "PUBLIC_URL",
-    default: "http://localhost:8000",
-    shown_default: None,
-    meaning: "the board's address as its users reach it (`https://board.example`, or with a path prefix `https://example.org/board`), for the absolute URLs that leave the app: the Atom feed's ids and links, and a post page's canonical link and Open Graph / Twitter tags (`og:url`, `og:image`). `http` or `https`, no query, fragment or credentials; a trailing slash is ignored. Behind a proxy, set it to the public address, not the app's own",
-};
-
-pub const STREAMS_PER_CLIENT: Setting = Setting {
-    name: "STREAMS_PER_CLIENT",
-    default: "1000",
-    shown_default: None,
-    meaning: "live streams (`GET /events`) one client (an IPv4 address, an IPv6 /64) may hold open on one replica; past it: 429 with `Retry-After: 30`. Generous on purpose: a school or an office behind one NAT is one client. The count is per replica (it guards the replica's own descriptors and memory), so behind a load balancer a client gets this much on each",
-};
-
-pub const STREAMS_PER_REPLICA: Setting = Setting {
-    name: "STREAMS_PER_REPLICA",
-    default: "10000",
-    shown_default: None,
-    meaning: "live streams one replica holds open in all; past it: 503 with `Retry-After: 5`, so that a browser tries again (another replica, behind a load balancer). Each stream is an open file: at start the server raises its soft open-files limit to the hard one and warns when this cap (plus about 512) does not fit under it; raise the hard limit (`ulimit -Hn`, systemd's `LimitNOFILE`, the container runtime's `nofile`) for more. An idle stream costs the replica about 15 KiB of memory (BENCHMARKS.md: 19 000 streams in 291 MiB)",
-};
-
-pub const STREAM_BACKLOG_BYTES: Setting = Setting {
-    name: "STREAM_BACKLOG_BYTES",
-    default: "1048576",
-    shown_default: None,
-    meaning: "how far (in bytes of events, about as sent) a live stream may fall behind the newest event before it is cut; the client resumes with `Last-Event-ID`. A client that reads nothing at all is cut after 60 s without a write",
-};
-
-pub const METRICS_ADDR: Setting = Setting {
-    name: "METRICS_ADDR",
-    default: "",
-    shown_default: Some("empty (off)"),
-    meaning: "listen address of a second listener serving `GET /metrics` in Prometheus' text format (see \"Metrics\" below), e.g. `127.0.0.1:9100`, or `0.0.0.0:9100` in a container whose port is not published. It is not the public port, and the public port has no `/metrics`: bind it where only your Prometheus reaches it. Unset or empty: no listener, nothing is recorded",
-};
-
-/// docs/configuration.md's table of variables, from [`ENV_VARS`].
-pub fn settings_markdown() -> String {
-    let mut table = String::from("| variable | default | meaning |\n|---|---|---|\n");
-    for setting in ENV_VARS {
-        let default = match setting.shown_default {
-            Some(shown) => shown.to_owned(),
-            None => format!("`{}`", setting.default),
-        };
-        table.push_str(&format!(
-            "| `{}` | {default} | {} |\n",
-            setting.name, setting.meaning
-        ));
+fn at_least_one<T: std::str::FromStr + PartialOrd + From<u8>>(value: &str) -> Result<T, String> {
+    match value.trim().parse::<T>() {
+        Ok(n) if n >= T::from(1) => Ok(n),
+        _ => Err("must be a whole number of at least 1".into()),
     }
-    table
+}
+
+fn optional_addr(value: &str) -> Result<Option<SocketAddr>, std::net::AddrParseError> {
+    match value.trim() {
+        "" => Ok(None),
+        addr => addr.parse().map(Some),
+    }
+}
+
+/// `500ms`, `2s`: a whole number of milliseconds or seconds, more than zero and at most 60 s.
+fn replica_lag(value: &str) -> Result<Duration, &'static str> {
+    let value = value.trim();
+    let lag = if let Some(millis) = value.strip_suffix("ms") {
+        millis.parse().ok().map(Duration::from_millis)
+    } else {
+        value
+            .strip_suffix('s')
+            .and_then(|secs| secs.parse().ok())
+            .map(Duration::from_secs)
+    };
+    lag.filter(|lag| !lag.is_zero() && *lag <= Duration::from_secs(60))
+        .ok_or("must be like 500ms or 2s, at most 60s")
 }
 
 /// The deadlines, fixed rather than configured: the contract (docs/API.md, "Slow or stopped
@@ -320,6 +307,8 @@ pub struct Config {
     pub max_image_bytes: usize,
     pub cors_origins: Vec<String>,
     pub static_dir: PathBuf,
+    /// The log filter (`RUST_LOG`).
+    pub log_filter: String,
     /// How long startup keeps retrying PostgreSQL and S3 before giving up.
     pub startup_timeout: Duration,
     /// Backstop for producing any single response; answered with 503.
@@ -368,22 +357,16 @@ pub struct S3Config {
     pub region: String,
 }
 
-/// What `DATABASE_URL` leads to (`DATABASE_POOLER`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DatabasePooler {
-    /// PostgreSQL itself, or a pooler in session mode: a connection is one server session.
-    None,
-    /// A pooler in transaction mode (PgBouncer `pool_mode = transaction`): only a
-    /// transaction is sure to stay on one server session. See `startup::connect_options`.
-    Transaction,
-}
-
 #[derive(Debug, thiserror::Error)]
-#[error("invalid configuration: {name}={value:?}: {reason}")]
-pub struct ConfigError {
-    name: &'static str,
-    value: String,
-    reason: String,
+pub enum ConfigError {
+    /// A value that does not parse, in clap's words (it names the variable and the value).
+    #[error("invalid configuration: {0}")]
+    Parse(#[from] clap::Error),
+    #[error("invalid configuration: {name}: {reason}")]
+    Conflict {
+        name: &'static str,
+        reason: &'static str,
+    },
 }
 
 impl Config {
@@ -393,138 +376,135 @@ impl Config {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
-    /// Builds the configuration from any variable lookup; unset variables take their default.
+    /// Builds the configuration from any variable lookup (tests give their own); unset
+    /// variables take their default. Every setting is handed to clap as its flag, so that
+    /// clap's own reading of the process environment never mixes in.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let vars = Vars(&lookup);
-        let pooler = vars.parse(&DATABASE_POOLER, |value| match value.trim() {
-            "none" => Ok(DatabasePooler::None),
-            "transaction" => Ok(DatabasePooler::Transaction),
-            _ => Err("must be none or transaction".into()),
-        })?;
-        let database_listen_url = vars.optional_secret(&DATABASE_LISTEN_URL);
+        let command = Settings::augment_args(clap::Command::new("postboard"));
+        let mut argv: Vec<OsString> = vec!["postboard".into()];
+        for setting in settings_of(&command) {
+            let value = lookup(&setting.name).unwrap_or(setting.default);
+            argv.push(format!("--{}={value}", setting.flag).into());
+        }
+        let matches = command.try_get_matches_from(argv)?;
+        Self::from_settings(Settings::from_arg_matches(&matches)?)
+    }
+
+    /// The configuration the server runs with, from its parsed settings.
+    pub fn from_settings(settings: Settings) -> Result<Self, ConfigError> {
         // LISTEN and the migrations' session lock cannot work through a transaction pooler:
         // such a configuration is refused at start, not discovered later.
-        if pooler == DatabasePooler::Transaction && database_listen_url.is_none() {
-            return Err(ConfigError {
-                name: DATABASE_LISTEN_URL.name,
-                value: String::new(),
-                reason:
-                    "must be a direct connection to PostgreSQL when DATABASE_POOLER=transaction"
-                        .into(),
+        if settings.database_pooler == DatabasePooler::Transaction
+            && settings.database_listen_url.is_none()
+        {
+            return Err(ConfigError::Conflict {
+                name: "DATABASE_LISTEN_URL",
+                reason: "must be a direct connection to PostgreSQL when DATABASE_POOLER=transaction",
             });
         }
         Ok(Config {
-            database_url: vars.get(&DATABASE_URL).into(),
-            database_pooler: pooler,
-            database_listen_url,
-            database_max_connections: vars.count(&DATABASE_MAX_CONNECTIONS)?,
-            database_replica_url: vars.optional_secret(&DATABASE_REPLICA_URL),
-            replica_max_lag: vars.parse(&REPLICA_MAX_LAG, |value| {
-                parse_lag(value).ok_or_else(|| "must be like 500ms or 2s, at most 60s".into())
-            })?,
+            database_url: settings.database_url.into(),
+            database_pooler: settings.database_pooler,
+            database_listen_url: settings.database_listen_url.map(SecretString::from),
+            database_max_connections: settings.database_max_connections,
+            database_replica_url: settings.database_replica_url.map(SecretString::from),
+            replica_max_lag: settings.replica_max_lag,
             s3: S3Config {
-                endpoint: vars.get(&S3_ENDPOINT),
-                bucket: vars.get(&S3_BUCKET),
-                access_key: vars.get(&S3_ACCESS_KEY).into(),
-                secret_key: vars.get(&S3_SECRET_KEY).into(),
-                region: vars.get(&S3_REGION),
+                endpoint: settings.s3_endpoint,
+                bucket: settings.s3_bucket,
+                access_key: settings.s3_access_key.into(),
+                secret_key: settings.s3_secret_key.into(),
+                region: settings.s3_region,
             },
-            bind_addr: vars.parse(&BIND_ADDR, from_str)?,
-            max_image_bytes: vars.parse(&MAX_IMAGE_BYTES, from_str)?,
-            cors_origins: vars
-                .get(&CORS_ORIGINS)
+            bind_addr: settings.bind_addr,
+            max_image_bytes: settings.max_image_bytes,
+            cors_origins: settings
+                .cors_origins
                 .split(',')
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
                 .map(str::to_owned)
                 .collect(),
-            static_dir: PathBuf::from(vars.get(&STATIC_DIR)),
+            static_dir: settings.static_dir,
+            log_filter: settings.rust_log,
             startup_timeout: STARTUP_TIMEOUT,
             request_timeout: REQUEST_TIMEOUT,
             header_timeout: HEADER_TIMEOUT,
             send_timeout: SEND_TIMEOUT,
             body_idle_timeout: BODY_IDLE_TIMEOUT,
             body_timeout: BODY_TIMEOUT,
-            hsts_max_age: vars.parse(&HSTS_MAX_AGE, |value| {
-                from_str::<u64>(value).map(|seconds| (seconds > 0).then_some(seconds))
-            })?,
-            rate_limit_posts: vars.parse(&RATE_LIMIT_POSTS, rate_limit)?,
-            rate_limit_votes: vars.parse(&RATE_LIMIT_VOTES, rate_limit)?,
-            rate_limit_reports: vars.parse(&RATE_LIMIT_REPORTS, rate_limit)?,
-            reports_to_hide: vars.parse(&REPORTS_TO_HIDE, |value| match value.parse::<u32>() {
-                Ok(n) if n >= 1 => Ok(n),
-                _ => Err("must be a whole number of at least 1".into()),
-            })?,
-            premoderate_images: vars.parse(&PREMODERATE_IMAGES, |value| match value.trim() {
-                "on" => Ok(true),
-                "off" => Ok(false),
-                _ => Err("must be on or off".into()),
-            })?,
+            hsts_max_age: (settings.hsts_max_age > 0).then_some(settings.hsts_max_age),
+            rate_limit_posts: settings.rate_limit_posts,
+            rate_limit_votes: settings.rate_limit_votes,
+            rate_limit_reports: settings.rate_limit_reports,
+            reports_to_hide: settings.reports_to_hide,
+            premoderate_images: settings.premoderate_images == Switch::On,
             stream_limits: StreamLimits {
-                per_client: vars.count(&STREAMS_PER_CLIENT)?,
-                per_replica: vars.count(&STREAMS_PER_REPLICA)?,
-                backlog_bytes: vars.count(&STREAM_BACKLOG_BYTES)?,
+                per_client: settings.streams_per_client,
+                per_replica: settings.streams_per_replica,
+                backlog_bytes: settings.stream_backlog_bytes,
             },
-            trusted_proxies: vars.parse(&TRUSTED_PROXIES, |value| {
-                TrustedProxies::parse(value).map_err(|e| e.to_string())
-            })?,
-            image_cache_bytes: vars.parse(&IMAGE_CACHE_BYTES, from_str)?,
-            metrics_addr: vars.parse(&METRICS_ADDR, |value| match value.trim() {
-                "" => Ok(None),
-                addr => from_str(addr).map(Some),
-            })?,
-            public_url: vars.parse(&PUBLIC_URL, |value| {
-                PublicUrl::parse(value).map_err(|e| e.to_string())
-            })?,
+            trusted_proxies: settings.trusted_proxies,
+            image_cache_bytes: settings.image_cache_bytes,
+            metrics_addr: settings.metrics_addr,
+            public_url: settings.public_url,
         })
     }
 }
 
-/// The variables as a lookup gives them, read through their [`Setting`]s: an unset one takes
-/// the setting's default, and a value that does not parse is an error naming the variable.
-struct Vars<'a, L: Fn(&str) -> Option<String>>(&'a L);
-
-impl<L: Fn(&str) -> Option<String>> Vars<'_, L> {
-    fn get(&self, setting: &Setting) -> String {
-        (self.0)(setting.name).unwrap_or_else(|| setting.default.to_owned())
-    }
-
-    fn parse<T>(
-        &self,
-        setting: &Setting,
-        parse: impl FnOnce(&str) -> Result<T, String>,
-    ) -> Result<T, ConfigError> {
-        let value = self.get(setting);
-        parse(&value).map_err(|reason| ConfigError {
-            name: setting.name,
-            value,
-            reason,
-        })
-    }
-
-    /// A whole number of at least 1.
-    fn count(&self, setting: &Setting) -> Result<usize, ConfigError> {
-        self.parse(setting, |value| match value.parse::<usize>() {
-            Ok(n) if n >= 1 => Ok(n),
-            _ => Err("must be a whole number of at least 1".into()),
-        })
-    }
-
-    /// A secret that may be left empty (`None`).
-    fn optional_secret(&self, setting: &Setting) -> Option<SecretString> {
-        match self.get(setting).trim() {
-            "" => None,
-            value => Some(value.to_owned().into()),
-        }
-    }
+/// One environment variable as [`Settings`] declares it: for the docs' table and for the
+/// repo-file tests, which hold compose, the Dockerfile and the scripts against these.
+#[derive(Debug, Clone)]
+pub struct Setting {
+    pub name: String,
+    /// Its flag, without the leading `--`.
+    pub flag: String,
+    /// The value taken when the variable is unset.
+    pub default: String,
+    /// What it does, in Markdown.
+    pub meaning: String,
 }
 
-fn from_str<T: std::str::FromStr<Err: std::fmt::Display>>(value: &str) -> Result<T, String> {
-    value.parse().map_err(|e: T::Err| e.to_string())
+/// Every variable of [`Settings`], in the order of its fields.
+pub fn settings() -> Vec<Setting> {
+    settings_of(&Settings::augment_args(clap::Command::new("postboard")))
 }
 
-fn rate_limit(value: &str) -> Result<RateLimit, String> {
-    RateLimit::parse(value).map_err(|e| e.to_string())
+fn settings_of(command: &clap::Command) -> Vec<Setting> {
+    command
+        .get_arguments()
+        .filter_map(|arg| {
+            let name = arg.get_env()?.to_string_lossy().into_owned();
+            let help = arg.get_long_help().or(arg.get_help())?;
+            Some(Setting {
+                name,
+                flag: arg.get_long()?.to_owned(),
+                default: arg
+                    .get_default_values()
+                    .first()
+                    .map(|value| value.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                // Paragraphs become one table cell.
+                meaning: help.to_string().replace("\n\n", " "),
+            })
+        })
+        .collect()
+}
+
+/// docs/configuration.md's table of variables, from [`Settings`].
+pub fn settings_markdown() -> String {
+    let mut table = String::from("| variable | default | meaning |\n|---|---|---|\n");
+    for setting in settings() {
+        let default = match setting.default.as_str() {
+            "" => "empty".to_owned(),
+            value => format!("`{value}`"),
+        };
+        table.push_str(&format!(
+            "| `{}` | {default} | {} |\n",
+            setting.name, setting.meaning
+        ));
+    }
+    table
 }
 
 /// `postgres://user:pw@host/db` → `postgres://user:***@host/db`, for log lines. What does not
@@ -541,17 +521,6 @@ pub fn redact_url(raw: &str) -> String {
         }
         _ => "<not a URL>".to_owned(),
     }
-}
-
-/// `500ms`, `2s`: a whole number of milliseconds or seconds, more than zero and at most 60 s.
-fn parse_lag(value: &str) -> Option<Duration> {
-    let value = value.trim();
-    let lag = if let Some(millis) = value.strip_suffix("ms") {
-        Duration::from_millis(millis.parse().ok()?)
-    } else {
-        Duration::from_secs(value.strip_suffix('s')?.parse().ok()?)
-    };
-    (!lag.is_zero() && lag <= Duration::from_secs(60)).then_some(lag)
 }
 
 #[cfg(test)]

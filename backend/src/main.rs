@@ -1,56 +1,37 @@
 use std::process::ExitCode;
 
-use postboard::{config::Config, observe::telemetry, operator, startup};
-
-const USAGE: &str = "postboard — the Postboard server
-
-Usage: postboard [--version | --help]
-       postboard moderator add NAME | list | revoke NAME
-       postboard config --markdown   (the table of variables, as in docs/configuration.md)
-
-Configured by environment variables (and a .env file in the working directory); see
-docs/configuration.md, or `postboard config --markdown`.";
+use clap::Parser;
+use postboard::{
+    config::{self, Cli, CliCommand, Config},
+    observe::telemetry,
+    operator, startup,
+};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        Some("--version" | "-V") => {
-            println!("postboard {}", env!("CARGO_PKG_VERSION"));
+    // `.env` first: clap reads the environment (the real one wins, as dotenvy leaves it).
+    let _ = dotenvy::dotenv();
+    // --help, --version and usage errors print and exit here (2 for a usage error).
+    let cli = Cli::parse();
+    let moderator = match cli.command {
+        Some(CliCommand::Config { .. }) => {
+            print!("{}", config::settings_markdown());
             return ExitCode::SUCCESS;
         }
-        Some("--help" | "-h") => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Some("config") if args[1..] == ["--markdown"] => {
-            print!("{}", postboard::config::settings_markdown());
-            return ExitCode::SUCCESS;
-        }
-        Some("moderator") => {
-            return match Config::from_env() {
-                Ok(config) => operator::moderator(&args[1..], &config).await,
-                Err(error) => {
-                    eprintln!("postboard: {error}");
-                    ExitCode::from(2)
-                }
-            };
-        }
-        Some(other) => {
-            eprintln!("postboard: unknown argument {other:?}\n\n{USAGE}");
-            return ExitCode::from(2);
-        }
-        None => {}
-    }
-
-    let config = match Config::from_env() {
+        Some(CliCommand::Moderator { action }) => Some(action),
+        None => None,
+    };
+    let config = match Config::from_settings(cli.settings) {
         Ok(config) => config,
         Err(error) => {
             eprintln!("postboard: {error}");
             return ExitCode::from(2);
         }
     };
-    telemetry::init();
+    if let Some(action) = moderator {
+        return operator::moderator(&action, &config).await;
+    }
+    telemetry::init(&config.log_filter);
     raise_file_limit(&config);
 
     let app = match startup::Application::build(config).await {

@@ -5,34 +5,25 @@
 use std::process::ExitCode;
 
 use crate::{
-    config::Config,
+    config::{Config, ModeratorCommand},
     domain::{ModeratorName, ModeratorToken},
     repository::{Addition, ModeratorRepository},
     startup,
 };
 
-pub const MODERATOR_USAGE: &str =
-    "Usage: postboard moderator add NAME    make a moderator; prints their token once
-       postboard moderator list        every moderator, revoked ones too
-       postboard moderator revoke NAME the token stops working at once, on every replica";
-
-/// Runs `postboard moderator ARGS...`; the exit code says how it went (2: wrong usage).
-pub async fn moderator(args: &[String], config: &Config) -> ExitCode {
-    let (command, name) = match args {
-        [command] if command == "list" => ("list", None),
-        [command, name] if command == "add" || command == "revoke" => {
+/// Runs `postboard moderator ...`; the exit code says how it went (2: a name that is not one).
+pub async fn moderator(command: &ModeratorCommand, config: &Config) -> ExitCode {
+    let name = match command {
+        ModeratorCommand::Add { name } | ModeratorCommand::Revoke { name } => {
             match ModeratorName::parse(name) {
-                Ok(name) => (command.as_str(), Some(name)),
+                Ok(name) => Some(name),
                 Err(error) => {
                     eprintln!("postboard: {}", error.user_message);
                     return ExitCode::from(2);
                 }
             }
         }
-        _ => {
-            eprintln!("{MODERATOR_USAGE}");
-            return ExitCode::from(2);
-        }
+        ModeratorCommand::List => None,
     };
     let moderators = match startup::operator_pool(config).await {
         Ok(pool) => ModeratorRepository::new(pool),
@@ -42,22 +33,25 @@ pub async fn moderator(args: &[String], config: &Config) -> ExitCode {
         }
     };
     let outcome = match (command, name) {
-        ("add", Some(name)) => add(&moderators, &name).await,
-        ("revoke", Some(name)) => match moderators.revoke(&name).await {
-            Ok(true) => {
-                println!("Revoked {name}: their token no longer works.");
-                Ok(ExitCode::SUCCESS)
-            }
-            Ok(false) => {
-                eprintln!("postboard: no moderator {name} (or revoked before)");
-                Ok(ExitCode::FAILURE)
-            }
-            Err(error) => Err(error),
-        },
+        (ModeratorCommand::Add { .. }, Some(name)) => add(&moderators, &name).await,
+        (ModeratorCommand::Revoke { .. }, Some(name)) => revoke(&moderators, &name).await,
         _ => list(&moderators).await,
     };
     outcome.unwrap_or_else(|error| {
         eprintln!("postboard: the database failed: {error}");
+        ExitCode::FAILURE
+    })
+}
+
+async fn revoke(
+    moderators: &ModeratorRepository,
+    name: &ModeratorName,
+) -> Result<ExitCode, crate::repository::RepositoryError> {
+    Ok(if moderators.revoke(name).await? {
+        println!("Revoked {name}: their token no longer works.");
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("postboard: no moderator {name} (or revoked before)");
         ExitCode::FAILURE
     })
 }

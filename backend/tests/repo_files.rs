@@ -8,7 +8,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use postboard::config::ENV_VARS;
+use postboard::config::{Setting, settings};
 use serde_yaml::Value;
 
 /// Variables the app service and the scripts must always set for the backend.
@@ -38,8 +38,16 @@ fn yaml(rel: &str) -> Value {
     serde_yaml::from_str(&read(rel)).unwrap_or_else(|e| panic!("{rel} is not valid YAML: {e}"))
 }
 
-fn known_vars() -> BTreeSet<&'static str> {
-    ENV_VARS.iter().map(|setting| setting.name).collect()
+fn known_vars() -> BTreeSet<String> {
+    settings().into_iter().map(|setting| setting.name).collect()
+}
+
+/// The server's declaration of one variable.
+fn setting(name: &str) -> Setting {
+    settings()
+        .into_iter()
+        .find(|setting| setting.name == name)
+        .unwrap_or_else(|| panic!("the server reads no {name}"))
 }
 
 fn str_of(v: &Value) -> String {
@@ -269,7 +277,7 @@ fn compose_app_variables_are_the_ones_the_server_reads() {
             assert!(
                 known.contains(var.as_str()),
                 "docker-compose.yml sets {var} on {name}, but the server reads no such variable \
-                 (postboard::config::ENV_VARS: {known:?})"
+                 (postboard::config::Settings: {known:?})"
             );
         }
         for var in REQUIRED_APP_VARS {
@@ -445,13 +453,7 @@ fn nginx_conf_spreads_over_every_app_and_streams_events_unbuffered() {
         .expect("client_max_body_size in MiB")
         .parse()
         .unwrap();
-    let max_image: u64 = ENV_VARS
-        .iter()
-        .find(|setting| setting.name == "MAX_IMAGE_BYTES")
-        .unwrap()
-        .default
-        .parse()
-        .unwrap();
+    let max_image: u64 = setting("MAX_IMAGE_BYTES").default.parse().unwrap();
     assert!(
         mib << 20 > max_image + (1 << 20),
         "client_max_body_size {body} <= MAX_IMAGE_BYTES + 1 MiB"
@@ -1560,7 +1562,7 @@ fn scripts_give_the_backend_only_variables_it_reads() {
             assert!(
                 known.contains(name.as_str()),
                 "{script} sets {name} for the backend, but the server reads no such \
-                 variable (postboard::config::ENV_VARS: {known:?})"
+                 variable (postboard::config::Settings: {known:?})"
             );
         }
         for name in REQUIRED_APP_VARS {
@@ -1628,9 +1630,12 @@ fn script_defaults_are_the_servers_and_lib_sh_sources_every_part() {
         if var == "FLEET_PORTS" {
             continue; // the scripts' own (make fleet)
         }
-        let setting = ENV_VARS.iter().find(|s| s.name == var).unwrap_or_else(|| {
-            panic!("scripts/lib/defaults.sh: {name}, but the server reads no {var}")
-        });
+        let setting = settings()
+            .into_iter()
+            .find(|s| s.name == var)
+            .unwrap_or_else(|| {
+                panic!("scripts/lib/defaults.sh: {name}, but the server reads no {var}")
+            });
         assert_eq!(
             *value, setting.default,
             "scripts/lib/defaults.sh: {name} differs from the server's default for {var}"
@@ -1657,7 +1662,7 @@ fn script_defaults_are_the_servers_and_lib_sh_sources_every_part() {
         values["PG_DEFAULT_PORT"],
         values["APP_DB_NAME"]
     );
-    let database_url = ENV_VARS.iter().find(|s| s.name == "DATABASE_URL").unwrap();
+    let database_url = setting("DATABASE_URL");
     assert_eq!(
         app_db, database_url.default,
         "scripts/lib/defaults.sh: APP_DB_* and PG_DEFAULT_PORT differ from the server's DATABASE_URL"
@@ -1665,7 +1670,7 @@ fn script_defaults_are_the_servers_and_lib_sh_sources_every_part() {
 }
 
 /// The table of variables in docs/configuration.md is `postboard config --markdown`, generated
-/// from `config::ENV_VARS`: a variable, default or meaning changed in one place only fails here.
+/// from `config::Settings`: a variable, default or meaning changed in one place only fails here.
 #[test]
 fn configuration_docs_table_is_the_generated_one() {
     let docs = read("docs/configuration.md");
@@ -1681,7 +1686,7 @@ fn configuration_docs_table_is_the_generated_one() {
     assert_eq!(
         table,
         postboard::config::settings_markdown(),
-        "docs/configuration.md's table differs from config::ENV_VARS: edit backend/src/config.rs, \
+        "docs/configuration.md's table differs from config::Settings: edit backend/src/config.rs, \
          then paste `cargo run -p postboard -- config --markdown` between the markers"
     );
 }

@@ -16,6 +16,14 @@ pub struct TrustedProxies(Vec<IpNet>);
 #[error("{0:?} is not a CIDR (such as 10.0.0.0/8 or fd00::/8) or an IP address")]
 pub struct TrustedProxiesError(String);
 
+impl std::str::FromStr for TrustedProxies {
+    type Err = TrustedProxiesError;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        Self::parse(raw)
+    }
+}
+
 impl TrustedProxies {
     /// Comma-separated CIDRs; a bare address stands for itself (`/32`, `/128`). Empty: none.
     pub fn parse(raw: &str) -> Result<Self, TrustedProxiesError> {

@@ -14,6 +14,14 @@ pub enum PublicUrlError {
     Shape,
 }
 
+impl std::str::FromStr for PublicUrl {
+    type Err = PublicUrlError;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        Self::parse(raw)
+    }
+}
+
 impl PublicUrl {
     pub fn parse(raw: &str) -> Result<Self, PublicUrlError> {
         let url = url::Url::parse(raw.trim())?;

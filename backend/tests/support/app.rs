@@ -151,7 +151,9 @@ fn init_logs() {
     static INIT: std::sync::Once = std::sync::Once::new();
     INIT.call_once(|| {
         if std::env::var_os("TEST_LOG").is_some() {
-            postboard::observe::telemetry::init();
+            postboard::observe::telemetry::init(
+                &std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
+            );
         }
     });
 }
