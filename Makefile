@@ -23,7 +23,7 @@ fleet: ## Two replicas on :8001 and :8002, one PostgreSQL and one S3: a vote on 
 dev-backend: ## Debug backend on :8000 for the dev loop (then: cd frontend && npm start → :4200)
 	@scripts/run.sh --dev
 
-test: ## Every gate: fmt, clippy, check-deploy, cargo test, npm ci, lint, prettier, unit tests, e2e; summary at the end
+test: ## Every gate: fmt, check-deploy, the test build linted by clippy, sqlx check, cargo test, npm ci, lint, prettier, unit tests, e2e; summary at the end
 	@scripts/test.sh
 
 test-backend: ## cargo test only (starts PostgreSQL when it is not answering)

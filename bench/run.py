@@ -226,10 +226,10 @@ def prepare(b: Bench) -> None:
     log("Tools")
     tools.ensure_wrk(b)
     tools.ensure_pgbench()
-    s3s_fs = tools.ensure_s3s_fs()
     if not s.skip_build:
         log("Building the server (cargo build --release; a cold build takes ~7 minutes)")
         harness.run(["cargo", "build", "--release", "-p", "postboard"], "cargo build --release")
+    s3s_fs = tools.s3_server(b)
     if not os.access(b.bin, os.X_OK):
         die(f"no release binary at {b.bin}")
     if s.baseline and any(wants(s, n) for n in scenarios.BASELINE_SCENARIOS):

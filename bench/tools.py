@@ -61,9 +61,16 @@ def ensure_pgbench() -> None:
     ok(run(["pgbench", "--version"], stdout=subprocess.PIPE, text=True).stdout.strip())
 
 
-def ensure_s3s_fs() -> str:
-    """s3s-fs installed once into .tools/ (lib.sh); its path."""
-    return lib_sh_vars("ensure_s3s_fs_installed", "S3S_FS_BIN")[0]
+def s3_server(b: Bench) -> str:
+    """The S3 server (s3s-fs on a folder: the test fixtures' example), built with --release
+    beside the server unless BENCH_SKIP_BUILD; its path."""
+    exe = b.target_dir / "release" / "examples" / "s3-server"
+    if not b.s.skip_build:
+        run(["cargo", "build", "--release", "-p", "postboard-test-fixtures", "--example",
+             "s3-server"], "cargo build --release --example s3-server")
+    if not os.access(exe, os.X_OK):
+        die(f"no S3 server at {exe}")
+    return str(exe)
 
 
 def start_throwaway_s3s_fs(b: Bench, exe: str, logfile: Path) -> None:

@@ -14,14 +14,12 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 cd "$ROOT"
 install_cleanup
-target_dir="${CARGO_TARGET_DIR:-$ROOT/target}"
 drill="$ROOT/scripts/backup-drill.py"
 
 bin="${POSTBOARD_BIN:-}"
 if [[ -z "$bin" ]]; then
-  log "Building the backend (cargo test --no-run: the debug binary of the test build)"
-  cargo test --no-run -p postboard
-  bin="$target_dir/debug/postboard"
+  build_test_binaries
+  bin="$DEBUG_BIN"
 fi
 ensure_backup_tools
 ensure_postgres

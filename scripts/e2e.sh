@@ -15,14 +15,12 @@ cd "$ROOT"
 install_cleanup
 
 E2E_DB="postboard_e2e"
-target_dir="${CARGO_TARGET_DIR:-$ROOT/target}"
 
 ensure_chromium
 build_spa
 
-log "Building the backend (cargo test --no-run: the debug binary of the test build)"
-cargo test --no-run -p postboard
-bin="$target_dir/debug/postboard"
+build_test_binaries
+bin="$DEBUG_BIN"
 
 ensure_postgres
 fresh_database "$E2E_DB"

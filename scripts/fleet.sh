@@ -23,7 +23,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 install_cleanup
 trap 'trap "" INT TERM; echo; log "Ctrl-C: stopping the fleet"; exit 0' INT # the normal way to stop
-target_dir="${CARGO_TARGET_DIR:-$ROOT/target}"
 
 read -r -a ports <<<"${FLEET_PORTS:-$DEFAULT_FLEET_PORTS}"
 ((${#ports[@]} >= 1)) || die "FLEET_PORTS names no port"
@@ -46,7 +45,7 @@ esac
 build_spa
 log "Building the backend (cargo build --release; a cold build takes ~7 minutes)"
 cargo build --release -p postboard
-bin="$target_dir/release/postboard"
+bin="$TARGET_DIR/release/postboard"
 
 # 2. PostgreSQL and S3, shared by every replica.
 pick_app_database

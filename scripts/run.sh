@@ -21,18 +21,17 @@ esac
 cd "$ROOT"
 install_cleanup
 trap 'trap "" INT TERM; echo; log "Ctrl-C: stopping what make run started"; exit 0' INT # the normal way to stop
-target_dir="${CARGO_TARGET_DIR:-$ROOT/target}"
 
 # 1. Build.
 if [[ "$mode" == "release" ]]; then
   build_spa
   log "Building the backend (cargo build --release; a cold build takes ~7 minutes)"
   cargo build --release -p postboard
-  bin="$target_dir/release/postboard"
+  bin="$TARGET_DIR/release/postboard"
 else
   log "Building the backend (cargo build, debug)"
   cargo build -p postboard
-  bin="$target_dir/debug/postboard"
+  bin="$TARGET_DIR/debug/postboard"
 fi
 
 bind_addr="${BIND_ADDR:-$DEFAULT_BIND_ADDR}"

@@ -42,15 +42,15 @@ pick_app_s3() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# S3 servers (s3s-fs, installed once into .tools/ by ensure_s3s_fs_installed)
+# S3 servers (s3s-fs on a folder: the test fixtures' s3-server, built by ensure_s3_server)
 
 # start_s3s_fs DATA_DIR ACCESS_KEY SECRET_KEY LOGFILE — starts it on a free port; sets S3_URL.
 start_s3s_fs() {
   local dir="$1" ak="$2" sk="$3" logfile="$4" port
-  ensure_s3s_fs_installed
+  ensure_s3_server
   mkdir -p "$dir"
   port="$(free_port)"
-  start_bg s3s-fs "$logfile" "$S3S_FS_BIN" --host 127.0.0.1 --port "$port" \
+  start_bg s3s-fs "$logfile" "$S3_SERVER_BIN" --host 127.0.0.1 --port "$port" \
     --access-key "$ak" --secret-key "$sk" "$dir"
   S3_URL="http://127.0.0.1:$port"
   wait_any_http "$S3_URL/" 30 "$BG_PID" || die "s3s-fs did not start; see $logfile"

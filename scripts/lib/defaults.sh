@@ -7,7 +7,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 export ROOT
 
 # ---------------------------------------------------------------------------------------------
-# The backend's own defaults (backend/src/config.rs, config::ENV_VARS). Named DEFAULT_<VARIABLE>;
+# The backend's own defaults (backend/src/config.rs, config::Settings). Named DEFAULT_<VARIABLE>;
 # backend/tests/repo_files.rs checks each value against the server's default for VARIABLE.
 
 DEFAULT_S3_BUCKET="images"
@@ -28,14 +28,14 @@ PG_DEFAULT_PORT=5432 # the PostgreSQL port looked at first, and a private cluste
 # The scripts' own
 
 DEFAULT_FLEET_PORTS="8001 8002" # make fleet; each replica's metrics on its port + 1000
-# Keys of the s3s-fs that `make run` / `make fleet` start when S3_ENDPOINT does not answer (it
+# Keys of the S3 server that `make run` / `make fleet` start when S3_ENDPOINT does not answer (it
 # listens on loopback only).
 LOCAL_S3_ACCESS_KEY="postboard"
 LOCAL_S3_SECRET_KEY="postboard-local-secret"
 
 # Folders (all git-ignored but the frontend).
 DATA_DIR="$ROOT/.data"                   # what survives a restart of make run
-LOCAL_S3_DIR="$DATA_DIR/s3"              # the local s3s-fs's objects
+LOCAL_S3_DIR="$DATA_DIR/s3"              # the local S3 server's objects
 FLEET_LOG_DIR="$DATA_DIR/fleet"          # make fleet: one log per replica
 BACKUPS_DIR="$DATA_DIR/backups"          # scripts/backup.sh without DIR
 PG_PRIVATE_HOME="$DATA_DIR/postgres"     # a private PostgreSQL cluster (ensure_postgres)
@@ -45,9 +45,10 @@ PY_TOOLS_VENV="$TOOLS_DIR/venv"
 FRONTEND_DIR="$ROOT/frontend"
 SPA_DIR="$FRONTEND_DIR/dist/postboard/browser"
 
-# Pinned tools, installed into .tools/ once.
-S3S_FS_VERSION="0.14.1"
-S3S_FS_BIN="$TOOLS_DIR/bin/s3s-fs"
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}" # cargo's; the scripts' builds share it
+# The S3 server of make run, e2e, the backup drill and the bench: s3s-fs on a folder, as the
+# test fixtures' example `s3-server`, which `cargo test` builds (ensure_s3_server).
+S3_SERVER_BIN="${S3_SERVER_BIN:-$TARGET_DIR/debug/examples/s3-server}"
 
 # Keep the Angular CLI from asking questions, and npm quiet about funding.
 export NG_CLI_ANALYTICS=false

@@ -1,19 +1,23 @@
 # shellcheck shell=bash
-# Tools the scripts install when missing: pinned ones into .tools/ (s3s-fs, Python
-# tools), Debian's packages with apt (backup tools, chromium, nginx, pgbouncer). Part of
+# Tools the scripts install when missing: the S3 server (built from the workspace), pinned
+# Python tools into .tools/, Debian's packages with apt (backup tools, chromium, nginx, pgbouncer). Part of
 # scripts/lib.sh (source that).
 
 # ---------------------------------------------------------------------------------------------
 # Pinned, into .tools/ (versions in defaults.sh)
 
-# ensure_s3s_fs_installed — s3s-fs in .tools/ (installed once, about 2 minutes).
-ensure_s3s_fs_installed() {
-  if [[ -x "$S3S_FS_BIN" ]]; then
+# ensure_s3_server — the S3 server at $S3_SERVER_BIN (s3s-fs on a folder; the test fixtures'
+# example). `cargo test` builds and refreshes it; built here only when missing (a minute cold):
+# a build of this one example would resolve the dependencies' features apart from the test
+# build's and compile them again.
+ensure_s3_server() {
+  if [[ -x "$S3_SERVER_BIN" ]]; then
     return 0
   fi
-  log "Installing s3s-fs $S3S_FS_VERSION into .tools/ (once, about 2 minutes)"
-  cargo install --locked --features binary --root "$TOOLS_DIR" "s3s-fs@$S3S_FS_VERSION"
+  log "Building the S3 server (s3s-fs on a folder: cargo build --example s3-server)"
+  cargo build -p postboard-test-fixtures --example s3-server
 }
+
 
 # ensure_pip_tool PACKAGE VERSION COMMAND — PACKAGE==VERSION in a venv in .tools/ (made once);
 # installs only when COMMAND is missing or the pinned version is not the one installed.

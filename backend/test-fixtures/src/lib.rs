@@ -1,6 +1,9 @@
-//! Image fixtures built in code (images encoded with `image`, metadata spliced in by hand),
-//! shared by the imaging unit tests (`backend/src/imaging/tests.rs`) and the API tests
-//! (`backend/tests/`), as a dev-dependency of both.
+//! What the tests share, as a dev-dependency of the unit and the API tests alike: image
+//! fixtures built in code (images encoded with `image`, metadata spliced in by hand), used by
+//! the imaging unit tests (`backend/src/imaging/tests.rs`) and the API tests (`backend/tests/`);
+//! and an S3 server on a folder ([`s3`]).
+
+pub mod s3;
 
 use image::codecs::gif::{GifEncoder, Repeat};
 use image::codecs::jpeg::JpegEncoder;

@@ -1,15 +1,12 @@
-//! An S3 server in the test process: s3s-fs on a temporary folder, checking SigV4 signatures.
+//! An S3 server in the test process: s3s-fs on a temporary folder, checking SigV4 signatures
+//! (`postboard_test_fixtures::s3`).
 
 use std::{
     net::SocketAddr,
     path::{Path, PathBuf},
 };
 
-use hyper_util::{
-    rt::{TokioExecutor, TokioIo},
-    server::conn::auto::Builder as ConnBuilder,
-};
-use tokio::{net::TcpListener, task::JoinSet};
+use tokio::net::TcpListener;
 
 pub const S3_ACCESS_KEY: &str = "test-access-key";
 pub const S3_SECRET_KEY: &str = "test-secret-key";
@@ -24,29 +21,13 @@ pub struct S3Server {
 impl S3Server {
     pub(super) async fn start() -> Self {
         let root = tempfile::tempdir().unwrap();
-        let fs = s3s_fs::FileSystem::new(root.path()).unwrap();
-        let mut builder = s3s::service::S3ServiceBuilder::new(fs);
-        builder.set_auth(s3s::auth::SimpleAuth::from_single(
-            S3_ACCESS_KEY,
-            S3_SECRET_KEY,
-        ));
-        let service = builder.build();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
+        let folder = root.path().to_owned();
         let server = tokio::spawn(async move {
-            let http = ConnBuilder::new(TokioExecutor::new());
-            let mut connections = JoinSet::new();
-            loop {
-                let Ok((socket, _)) = listener.accept().await else {
-                    continue;
-                };
-                let connection = http
-                    .serve_connection(TokioIo::new(socket), service.clone())
-                    .into_owned();
-                connections.spawn(async move {
-                    let _ = connection.await;
-                });
-            }
+            postboard_test_fixtures::s3::serve(listener, &folder, S3_ACCESS_KEY, S3_SECRET_KEY)
+                .await
+                .expect("s3s-fs serves the test's folder");
         });
         Self {
             addr,
