@@ -257,7 +257,7 @@ def finish_timed(procs: Processes, times_file, *running) -> tuple:
 
 
 def backend_var(env: dict, name: str, value) -> None:
-    """One variable of the server's environment. backend/tests/repo_files.rs checks every NAME
+    """One variable of the server's environment. backend/tests/repo_files/ checks every NAME
     set this way against the variables the server reads."""
     env[name] = str(value)
 

@@ -21,7 +21,7 @@
 #   first, plus a private PostgreSQL cluster if this script started it. Nothing is ever stopped
 #   by name.
 # - The backend's environment is built only with `backend_var NAME VALUE` and used by
-#   `start_backend`. backend/tests/repo_files.rs checks every NAME against the variables the
+#   `start_backend`. backend/tests/repo_files/ checks every NAME against the variables the
 #   server really reads (postboard::config::Settings), so a renamed variable fails a test, and
 #   the DEFAULT_<VARIABLE> values of defaults.sh against the server's defaults.
 

@@ -3,7 +3,7 @@
 //! comment, in Markdown). The server reads them from the environment (after a `.env` file; the
 //! real environment wins), or as flags (`--bind-addr`, ...); [`Config`] is what the rest of the
 //! server gets. docs/configuration.md's table is generated from the same declaration
-//! (`postboard config --markdown`; `tests/repo_files.rs` fails when the two differ), and the
+//! (`postboard config --markdown`; `tests/repo_files/` fails when the two differ), and the
 //! defaults match `docker-compose.yml`, so a plain `postboard` talks to the compose services.
 
 use std::{ffi::OsString, net::SocketAddr, path::PathBuf, time::Duration};
@@ -237,11 +237,17 @@ pub enum DatabasePooler {
     Transaction,
 }
 
+// The settings that may be off are typed `::std::option::Option<T>`, spelt out: clap reads a
+// plain `Option<T>` as an argument that may be left out and parses its value as a `T`, while
+// these always have a value (their default) and a blank one means `None`.
+
+/// A blank value is no value.
 fn blank_is_none(value: &str) -> Result<Option<String>, std::convert::Infallible> {
     let value = value.trim();
     Ok((!value.is_empty()).then(|| value.to_owned()))
 }
 
+/// A whole number of at least 1.
 fn at_least_one<T: std::str::FromStr + PartialOrd + From<u8>>(value: &str) -> Result<T, String> {
     match value.trim().parse::<T>() {
         Ok(n) if n >= T::from(1) => Ok(n),
@@ -249,6 +255,7 @@ fn at_least_one<T: std::str::FromStr + PartialOrd + From<u8>>(value: &str) -> Re
     }
 }
 
+/// A socket address, or blank for none.
 fn optional_addr(value: &str) -> Result<Option<SocketAddr>, std::net::AddrParseError> {
     match value.trim() {
         "" => Ok(None),

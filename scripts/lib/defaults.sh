@@ -18,7 +18,7 @@ DEFAULT_BIND_ADDR="127.0.0.1:8000" # make run
 DEFAULT_RUST_LOG="info"
 
 # The app's role and database: those of the server's default DATABASE_URL (and of
-# docker-compose.yml), postgres://app:secret@localhost:5432/appdb (repo_files.rs checks it).
+# docker-compose.yml), postgres://app:secret@localhost:5432/appdb (backend/tests/repo_files/ checks it).
 APP_DB_USER="app"
 APP_DB_PASSWORD="secret"
 APP_DB_NAME="appdb"
