@@ -125,7 +125,7 @@ summary() {
       color="$_C_RED"
       failed+=("${GATE_NAMES[$i]}")
     fi
-    printf '%s%-7s%s %-28s %5ss\n' "$color" "${GATE_RESULTS[$i]}" "$_C_OFF" "${GATE_NAMES[$i]}" \
+    printf '%s%-7s%s %-32s %5ss\n' "$color" "${GATE_RESULTS[$i]}" "$_C_OFF" "${GATE_NAMES[$i]}" \
       "${GATE_SECONDS[$i]}"
   done
   if ((${#failed[@]} == 0)); then

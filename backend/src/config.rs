@@ -534,9 +534,34 @@ pub fn redact_url(raw: &str) -> String {
 mod tests {
     use super::*;
 
+    fn defaults() -> Config {
+        Config::from_lookup(|_| None).unwrap()
+    }
+
+    /// The configuration with one variable set.
+    fn with(name: &str, value: &str) -> Result<Config, ConfigError> {
+        Config::from_lookup(|n| (n == name).then(|| value.to_owned()))
+    }
+
+    /// `name=value` is refused with a message that contains `expected`.
+    fn assert_refused(name: &str, value: &str, expected: &str) {
+        let message = with(name, value).expect_err(value).to_string();
+        assert!(message.contains(expected), "{name}={value:?}: {message}");
+    }
+
+    /// The configuration with these variables set, all valid.
+    fn with_all(vars: &[(&str, &str)]) -> Config {
+        let value_of = |name: &str| {
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.to_string())
+        };
+        Config::from_lookup(value_of).unwrap()
+    }
+
     #[test]
     fn defaults_match_the_contract() {
-        let config = Config::from_lookup(|_| None).unwrap();
+        let config = defaults();
         assert_eq!(config.bind_addr.to_string(), "127.0.0.1:8000");
         assert_eq!(config.max_image_bytes, 10 * 1024 * 1024);
         assert_eq!(config.s3.bucket, "images");
@@ -547,54 +572,43 @@ mod tests {
 
     #[test]
     fn metrics_are_off_unless_an_address_is_given() {
-        let with = |value: &'static str| {
-            Config::from_lookup(move |name| (name == "METRICS_ADDR").then(|| value.into()))
-        };
+        let with = |value| with("METRICS_ADDR", value);
         assert_eq!(with("").unwrap().metrics_addr, None);
         assert_eq!(with("  ").unwrap().metrics_addr, None);
         assert_eq!(
             with("0.0.0.0:9100").unwrap().metrics_addr,
             Some("0.0.0.0:9100".parse().unwrap())
         );
-        let error = with("localhost:9100").unwrap_err();
-        assert!(error.to_string().contains("METRICS_ADDR"), "{error}");
+        assert_refused("METRICS_ADDR", "localhost:9100", "METRICS_ADDR");
     }
 
     #[test]
     fn environment_overrides_defaults_and_bad_values_are_named() {
-        let config = Config::from_lookup(|name| match name {
-            "CORS_ORIGINS" => Some("http://a.test, http://b.test,".into()),
-            "MAX_IMAGE_BYTES" => Some("42".into()),
-            "IMAGE_CACHE_BYTES" => Some("0".into()),
-            _ => None,
-        })
-        .unwrap();
+        let config = with_all(&[
+            ("CORS_ORIGINS", "http://a.test, http://b.test,"),
+            ("MAX_IMAGE_BYTES", "42"),
+            ("IMAGE_CACHE_BYTES", "0"),
+        ]);
         assert_eq!(config.cors_origins, vec!["http://a.test", "http://b.test"]);
         assert_eq!(config.max_image_bytes, 42);
         assert_eq!(config.image_cache_bytes, 0);
-        let err = Config::from_lookup(|name| (name == "IMAGE_CACHE_BYTES").then(|| "64M".into()))
-            .unwrap_err();
-        assert!(err.to_string().contains("IMAGE_CACHE_BYTES"), "{err}");
+        assert_refused("IMAGE_CACHE_BYTES", "64M", "IMAGE_CACHE_BYTES");
 
-        let err =
-            Config::from_lookup(|name| (name == "BIND_ADDR").then(|| "nope".into())).unwrap_err();
-        assert!(err.to_string().contains("BIND_ADDR"), "{err}");
+        assert_refused("BIND_ADDR", "nope", "BIND_ADDR");
     }
 
     #[test]
     fn rate_limits_are_on_by_default_and_bad_values_fail_clearly() {
-        let config = Config::from_lookup(|_| None).unwrap();
+        let config = defaults();
         assert_eq!(config.rate_limit_posts.to_string(), "20/10m");
         assert_eq!(config.rate_limit_votes.to_string(), "300/1m");
         assert!(config.trusted_proxies.is_empty());
 
-        let config = Config::from_lookup(|name| match name {
-            "RATE_LIMIT_POSTS" => Some("off".into()),
-            "RATE_LIMIT_VOTES" => Some("6/10m".into()),
-            "TRUSTED_PROXIES" => Some("10.0.0.0/8, fd00::/8".into()),
-            _ => None,
-        })
-        .unwrap();
+        let config = with_all(&[
+            ("RATE_LIMIT_POSTS", "off"),
+            ("RATE_LIMIT_VOTES", "6/10m"),
+            ("TRUSTED_PROXIES", "10.0.0.0/8, fd00::/8"),
+        ]);
         assert_eq!(config.rate_limit_posts, crate::domain::RateLimit::Off);
         assert_eq!(config.rate_limit_votes.to_string(), "6/10m");
         assert_eq!(config.trusted_proxies.to_string(), "10.0.0.0/8,fd00::/8");
@@ -604,27 +618,23 @@ mod tests {
             ("RATE_LIMIT_VOTES", "0/1m"),
             ("TRUSTED_PROXIES", "10.0.0.0/8,localhost"),
         ] {
-            let error = Config::from_lookup(|n| (n == name).then(|| value.into())).unwrap_err();
+            let error = with(name, value).unwrap_err();
             let message = error.to_string();
             assert!(
                 message.contains(name) && message.contains(value),
                 "{message}"
             );
         }
-        let error =
-            Config::from_lookup(|n| (n == "RATE_LIMIT_POSTS").then(|| "20/10".into())).unwrap_err();
-        assert!(error.to_string().contains("N/period"), "{error}");
+        assert_refused("RATE_LIMIT_POSTS", "20/10", "N/period");
     }
 
     #[test]
     fn the_replica_is_off_by_default_and_its_lag_takes_ms_or_s() {
-        let config = Config::from_lookup(|_| None).unwrap();
+        let config = defaults();
         assert!(config.database_replica_url.is_none());
         assert_eq!(config.replica_max_lag, Duration::from_secs(2));
         for (value, lag) in [("500ms", 500), ("3s", 3000), (" 60s ", 60_000)] {
-            let config =
-                Config::from_lookup(|name| (name == "REPLICA_MAX_LAG").then(|| value.into()))
-                    .unwrap();
+            let config = with("REPLICA_MAX_LAG", value).unwrap();
             assert_eq!(
                 config.replica_max_lag,
                 Duration::from_millis(lag),
@@ -632,9 +642,7 @@ mod tests {
             );
         }
         for value in ["0s", "61s", "2", "1.5s", "2m", "", "-1s"] {
-            let error =
-                Config::from_lookup(|name| (name == "REPLICA_MAX_LAG").then(|| value.into()))
-                    .unwrap_err();
+            let error = with("REPLICA_MAX_LAG", value).unwrap_err();
             assert!(
                 error.to_string().contains("REPLICA_MAX_LAG"),
                 "{value}: {error}"
@@ -646,29 +654,21 @@ mod tests {
     fn the_pooler_is_none_or_transaction_and_the_listen_url_defaults_to_the_database_url() {
         use secrecy::ExposeSecret;
 
-        let config = Config::from_lookup(|_| None).unwrap();
+        let config = defaults();
         assert_eq!(config.database_pooler, DatabasePooler::None);
         assert!(config.database_listen_url.is_none());
-        let config = Config::from_lookup(|name| match name {
-            "DATABASE_POOLER" => Some("transaction".into()),
-            "DATABASE_LISTEN_URL" => Some("postgres://app:secret@db:5432/appdb".into()),
-            _ => None,
-        })
-        .unwrap();
+        let config = with_all(&[
+            ("DATABASE_POOLER", "transaction"),
+            ("DATABASE_LISTEN_URL", "postgres://app:secret@db:5432/appdb"),
+        ]);
         assert_eq!(config.database_pooler, DatabasePooler::Transaction);
         let listen = config.database_listen_url.unwrap();
         assert_eq!(
             listen.expose_secret(),
             "postgres://app:secret@db:5432/appdb"
         );
-        let error =
-            Config::from_lookup(|name| (name == "DATABASE_POOLER").then(|| "session".into()))
-                .unwrap_err();
-        assert!(error.to_string().contains("DATABASE_POOLER"), "{error}");
-        let error =
-            Config::from_lookup(|name| (name == "DATABASE_POOLER").then(|| "transaction".into()))
-                .unwrap_err();
-        assert!(error.to_string().contains("DATABASE_LISTEN_URL"), "{error}");
+        assert_refused("DATABASE_POOLER", "session", "DATABASE_POOLER");
+        assert_refused("DATABASE_POOLER", "transaction", "DATABASE_LISTEN_URL");
     }
 
     #[test]
@@ -690,7 +690,7 @@ mod tests {
             "postgres:///appdb?host=/run/postgresql"
         );
         assert_eq!(redact_url("app:secret@localhost"), "<not a URL>");
-        let shown = format!("{:?}", Config::from_lookup(|_| None).unwrap());
+        let shown = format!("{:?}", defaults());
         assert!(
             !shown.contains(":secret@") && !shown.contains("minioadmin"),
             "{shown}"

@@ -197,14 +197,7 @@ fn decode_jpeg(original: &[u8], width: u32, height: u32) -> Result<Decoded, Imag
             return Err(ImagingError::Unsupported("16-bit JPEG".to_owned()));
         }
     };
-    let pixels = Pixels {
-        width,
-        height,
-        layout,
-        data,
-    };
-    check_buffer(&pixels)?;
-    Ok((pixels, icc))
+    Ok((Pixels::checked(width, height, layout, data)?, icc))
 }
 
 /// jpeg-decoder's CMYK output (Adobe inversion already undone) to RGB, without a colour profile:
@@ -260,14 +253,7 @@ fn decode_with_image(kind: ImageKind, original: &[u8]) -> Result<Decoded, Imagin
         other if other.color().has_alpha() => (Layout::Rgba, other.into_rgba8().into_raw()),
         other => (Layout::Rgb, other.into_rgb8().into_raw()),
     };
-    let pixels = Pixels {
-        width,
-        height,
-        layout,
-        data,
-    };
-    check_buffer(&pixels)?;
-    Ok((pixels, icc))
+    Ok((Pixels::checked(width, height, layout, data)?, icc))
 }
 
 fn image_error(e: image::ImageError) -> ImagingError {
@@ -278,18 +264,31 @@ fn image_error(e: image::ImageError) -> ImagingError {
     }
 }
 
-/// A decoder must hand back as many bytes as its dimensions say; never trust it blindly.
-fn check_buffer(p: &Pixels) -> Result<(), ImagingError> {
-    let channels = match p.layout {
-        Layout::Luma => 1,
-        Layout::Rgb => 3,
-        Layout::Rgba => 4,
-    };
-    let expected = u64::from(p.width) * u64::from(p.height) * channels;
-    if p.width == 0 || p.height == 0 || p.data.len() as u64 != expected {
-        return Err(malformed("decoder returned an unexpected buffer"));
+impl Pixels {
+    /// A decoder's output, once it holds as many bytes as its dimensions say: a decoder is
+    /// never trusted blindly.
+    fn checked(
+        width: u32,
+        height: u32,
+        layout: Layout,
+        data: Vec<u8>,
+    ) -> Result<Self, ImagingError> {
+        let channels = match layout {
+            Layout::Luma => 1,
+            Layout::Rgb => 3,
+            Layout::Rgba => 4,
+        };
+        let expected = u64::from(width) * u64::from(height) * channels;
+        if width == 0 || height == 0 || data.len() as u64 != expected {
+            return Err(malformed("decoder returned an unexpected buffer"));
+        }
+        Ok(Self {
+            width,
+            height,
+            layout,
+            data,
+        })
     }
-    Ok(())
 }
 
 fn resize(p: Pixels, width: u32, height: u32) -> Result<Pixels, ImagingError> {
@@ -339,7 +338,7 @@ fn orient(p: Pixels, orientation: u8) -> DynamicImage {
         layout,
         data,
     } = p;
-    // `check_buffer` and `resize` guarantee the buffer length, so `from_raw` cannot fail.
+    // `Pixels::checked` and `resize` guarantee the buffer length, so `from_raw` cannot fail.
     let mut image = match layout {
         Layout::Luma => image::GrayImage::from_raw(width, height, data).map(DynamicImage::from),
         Layout::Rgb => image::RgbImage::from_raw(width, height, data).map(DynamicImage::from),

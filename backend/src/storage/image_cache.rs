@@ -267,6 +267,12 @@ mod tests {
         ImageHash::of(&[n])
     }
 
+    /// moka's pending maintenance done, so that the stats count what it keeps.
+    async fn settle(cache: &ImageCache) {
+        let inner = cache.inner.as_ref().expect("a cache that keeps objects");
+        inner.objects.run_pending_tasks().await;
+    }
+
     async fn body(image: StoredImage) -> Vec<u8> {
         let mut bytes = Vec::new();
         let mut stream = image.bytes;
@@ -356,13 +362,7 @@ mod tests {
                 MAX_ITEM_BYTES as usize + 1
             );
         }
-        cache
-            .inner
-            .as_ref()
-            .unwrap()
-            .objects
-            .run_pending_tasks()
-            .await;
+        settle(&cache).await;
         assert_eq!(cache.stats().entries, 0);
     }
 
@@ -454,13 +454,7 @@ mod tests {
                 .await
                 .unwrap();
         }
-        cache
-            .inner
-            .as_ref()
-            .unwrap()
-            .objects
-            .run_pending_tasks()
-            .await;
+        settle(&cache).await;
         assert!(cache.stats().bytes <= 10_000, "{:?}", cache.stats());
 
         let off = ImageCache::new(0);
