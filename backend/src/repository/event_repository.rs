@@ -30,6 +30,9 @@ pub struct EventPage {
     pub complete: bool,
 }
 
+/// How long the listening connection may take to connect, and then to answer LISTEN.
+const LISTEN_WITHIN: std::time::Duration = std::time::Duration::from_secs(3);
+
 #[derive(Clone)]
 pub struct EventRepository {
     pool: DbPool,
@@ -44,7 +47,7 @@ impl EventRepository {
             .max_connections(1)
             .max_lifetime(None)
             .idle_timeout(None)
-            .acquire_timeout(std::time::Duration::from_secs(3))
+            .acquire_timeout(LISTEN_WITHIN)
             .connect_lazy_with(listen_options);
         Self { pool, listen_pool }
     }
@@ -224,7 +227,20 @@ impl EventRepository {
     /// A connection that receives the ids of new events.
     pub async fn listen(&self) -> Result<EventListener, RepositoryError> {
         let mut listener = PgListener::connect_with(&self.listen_pool).await?;
-        listener.listen(CHANNEL).await?;
+        // A lost connection is reported at once (`next` gives `None`), never mended inside
+        // sqlx: its eager reconnect is an await inside `try_recv`, which the relay's `select!`
+        // may cancel, and the next call would then reconnect without a word. The relay would
+        // go on catching up from the table past events the log lost meanwhile (a failover),
+        // and its clients would never be told to resync.
+        listener.eager_reconnect(false);
+        // The listening connection has no statement timeout, and behind a pooler in session
+        // mode LISTEN waits for a server while none answers (PgBouncer holds it up to its
+        // `query_wait_timeout`, two minutes by default): the relay tries again instead.
+        tokio::time::timeout(LISTEN_WITHIN, listener.listen(CHANNEL))
+            .await
+            .map_err(|_| {
+                RepositoryError::Unavailable("LISTEN was not answered in time".into())
+            })??;
         Ok(EventListener(listener))
     }
 }

@@ -17,7 +17,7 @@ impl TestDatabase {
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
     }
 
-    pub(super) async fn create() -> Self {
+    pub async fn create() -> Self {
         Self::create_on(&Self::admin_url()).await
     }
 
@@ -50,7 +50,7 @@ impl TestDatabase {
     }
 
     /// The PostgreSQL server's address, to put a proxy in front of.
-    pub(super) fn server_addr(&self) -> SocketAddr {
+    pub fn server_addr(&self) -> SocketAddr {
         let options = self.pool.connect_options();
         let host = options.get_host();
         let host = if host.starts_with('/') || host == "localhost" {

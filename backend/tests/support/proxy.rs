@@ -24,7 +24,7 @@ pub struct TcpProxy {
 }
 
 impl TcpProxy {
-    pub(super) async fn start(target: SocketAddr) -> Self {
+    pub async fn start(target: SocketAddr) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let proxy = Self {
             addr: listener.local_addr().unwrap(),
