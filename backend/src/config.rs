@@ -377,14 +377,8 @@ pub enum ConfigError {
 }
 
 impl Config {
-    /// Reads the process environment, after loading `.env` (real environment wins).
-    pub fn from_env() -> Result<Self, ConfigError> {
-        let _ = dotenvy::dotenv();
-        Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
-    /// Builds the configuration from any variable lookup (tests give their own); unset
-    /// variables take their default. Every setting is handed to clap as its flag, so that
+    /// Builds the configuration from any variable lookup (the tests give their own; the server
+    /// parses its `Cli`, environment and flags, instead); unset variables take their default. Every setting is handed to clap as its flag, so that
     /// clap's own reading of the process environment never mixes in.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let command = Settings::augment_args(clap::Command::new("postboard"));
