@@ -320,15 +320,6 @@ fn k8s_ingress_lets_the_app_answer_uploads_and_streams_events() {
         read_timeout > parsed.request_timeout.as_secs(),
         "the app answers a slow request itself (503) within its timeout; the proxy waits longer"
     );
-    // As with nginx.conf: the app's own limit on a request is MAX_IMAGE_BYTES + 1 MiB.
     let body = annotation(rest, "proxy-body-size").expect("proxy-body-size");
-    let mib: usize = body
-        .strip_suffix('m')
-        .expect("proxy-body-size in MiB")
-        .parse()
-        .unwrap();
-    assert!(
-        mib << 20 >= parsed.max_image_bytes + (1 << 20),
-        "proxy-body-size {body} < MAX_IMAGE_BYTES + 1 MiB"
-    );
+    assert_proxy_lets_the_app_refuse_large_bodies("proxy-body-size", &body, parsed.max_image_bytes);
 }

@@ -174,3 +174,17 @@ fn depends_on_healthy(svc: &Value, name: &str, dep: &str) {
         "{name} must wait for {dep} to be healthy"
     );
 }
+
+/// A proxy's body limit (`NNm`) is above the app's own, MAX_IMAGE_BYTES + 1 MiB: a larger
+/// request then reaches the app and gets its JSON 413, not an HTML one from the proxy.
+fn assert_proxy_lets_the_app_refuse_large_bodies(name: &str, limit: &str, max_image_bytes: usize) {
+    let mib: usize = limit
+        .strip_suffix('m')
+        .unwrap_or_else(|| panic!("{name} in MiB: {limit}"))
+        .parse()
+        .unwrap();
+    assert!(
+        mib << 20 > max_image_bytes + (1 << 20),
+        "{name} {limit} <= MAX_IMAGE_BYTES + 1 MiB"
+    );
+}
