@@ -53,6 +53,8 @@ backend_var S3_ACCESS_KEY "$APP_RUN_S3_ACCESS_KEY"
 backend_var S3_SECRET_KEY "$APP_RUN_S3_SECRET_KEY"
 backend_var S3_REGION "${S3_REGION:-$DEFAULT_S3_REGION}"
 backend_var BIND_ADDR "$bind_addr"
+# Feed links and link previews name the address the browser uses.
+backend_var PUBLIC_URL "${PUBLIC_URL:-http://localhost:$bind_port}"
 backend_var STATIC_DIR "$SPA_DIR"
 backend_var RUST_LOG "${RUST_LOG:-$DEFAULT_RUST_LOG}"
 
