@@ -28,6 +28,9 @@ pub struct EventPage {
     pub through: i64,
     /// Whether this page reached the newest event.
     pub complete: bool,
+    /// Whether the log still continued from where this page was asked to start; when not,
+    /// events before this page's were lost (see [`EventRepository::after`]).
+    pub continues: bool,
 }
 
 /// How long the listening connection may take to connect, and then to answer LISTEN.
@@ -54,21 +57,30 @@ impl EventRepository {
 
     /// Up to `limit` numbered events after `after`, oldest first, each with its post as it is
     /// now. A `post` or `score` event whose post is no longer visible is left out (its
-    /// `delete` event follows).
+    /// `delete` event follows). The page also says whether the log still continues from
+    /// `after` (see the migration `event_log_continues_from`): when it does not, events after
+    /// `after` were lost (or pruned), and the page holds only what came after the loss.
     pub async fn after(&self, after: i64, limit: i64) -> Result<EventPage, RepositoryError> {
         let rows = self
             .pool
             .read(|db| {
                 Box::pin(
                     sqlx::query!(
-                        r#"SELECT e.id AS "id!", e.kind, e.post_id,
-                                  p.id AS "found?", p.title AS "title?", p.post AS "post?",
-                                  p.username AS "username?", p.score AS "score?", p.image_hash,
-                                  p.image_width, p.image_height, p.created_at AS "created_at?",
-                                  p.hot AS "hot?"
-                           FROM events e
-                           LEFT JOIN visible_posts p ON e.kind <> 'delete' AND p.id = e.post_id
-                           WHERE e.id > $1 ORDER BY e.id LIMIT $2"#,
+                        r#"SELECT log.continues AS "continues!",
+                                  e.id AS "id?", e.kind AS "kind?", e.post_id AS "post_id?",
+                                  e.found AS "found?", e.title AS "title?", e.post AS "post?",
+                                  e.username AS "username?", e.score AS "score?", e.image_hash,
+                                  e.image_width, e.image_height, e.created_at AS "created_at?",
+                                  e.hot AS "hot?"
+                           FROM (SELECT event_log_continues_from($1) AS continues) log
+                           LEFT JOIN LATERAL (
+                               SELECT e.id, e.kind, e.post_id, p.id AS found, p.title, p.post,
+                                      p.username, p.score, p.image_hash, p.image_width,
+                                      p.image_height, p.created_at, p.hot
+                               FROM events e
+                               LEFT JOIN visible_posts p ON e.kind <> 'delete' AND p.id = e.post_id
+                               WHERE e.id > $1 ORDER BY e.id LIMIT $2) e ON true
+                           ORDER BY e.id"#,
                         after,
                         limit,
                     )
@@ -76,12 +88,18 @@ impl EventRepository {
                 )
             })
             .await?;
-        let through = rows.last().map_or(after, |row| row.id);
-        let complete = rows.len() < usize::try_from(limit).unwrap_or(usize::MAX);
-        let events = rows
+        // No event after `after` still gives one row, of NULLs but for `continues`.
+        let continues = rows.first().is_none_or(|row| row.continues);
+        let read: Vec<_> = rows
             .into_iter()
-            .filter_map(|row| {
-                let change = match row.kind.as_str() {
+            .filter_map(|row| Some((row.id?, row)))
+            .collect();
+        let through = read.last().map_or(after, |(id, _)| *id);
+        let complete = read.len() < usize::try_from(limit).unwrap_or(usize::MAX);
+        let events = read
+            .into_iter()
+            .filter_map(|(id, row)| {
+                let change = match row.kind?.as_str() {
                     "post" => Change::Post(Post {
                         id: row.found?,
                         title: row.title?,
@@ -95,30 +113,32 @@ impl EventRepository {
                         hot: row.hot?,
                     }),
                     "score" => Change::Score {
-                        post_id: row.post_id,
+                        post_id: row.post_id?,
                         score: row.score?,
                     },
                     _ => Change::Delete {
-                        post_id: row.post_id,
+                        post_id: row.post_id?,
                     },
                 };
-                Some(Event { id: row.id, change })
+                Some(Event { id, change })
             })
             .collect();
         Ok(EventPage {
             events,
             through,
             complete,
+            continues,
         })
     }
 
-    /// The newest event's id; 0 when there is none.
+    /// Where the log continues from now: the newest event's id (0 when there has been none),
+    /// or where pruning stopped when the log is empty (see the migration
+    /// `event_log_continues_from`).
     pub async fn newest_id(&self) -> Result<i64, RepositoryError> {
         self.pool
             .read(|db| {
                 Box::pin(
-                    sqlx::query_scalar!(r#"SELECT coalesce(max(id), 0) AS "id!" FROM events"#)
-                        .fetch_one(db),
+                    sqlx::query_scalar!(r#"SELECT event_log_newest() AS "id!""#).fetch_one(db),
                 )
             })
             .await
@@ -148,23 +168,19 @@ impl EventRepository {
             .await
     }
 
-    /// Whether a client that saw every event up to `last` can be replayed what came after, and
-    /// the newest event's id. It can when `last` is still in the log, or is exactly where
-    /// pruning stopped. It cannot when events after it were pruned, or when `last` is not in
-    /// the log at all: an id from another database, or one lost with the log itself (it is
-    /// unlogged, so a crash of PostgreSQL empties it).
+    /// Whether a client that saw every event up to `last` can be replayed what came after (the
+    /// log still continues from it: see the migration `event_log_continues_from`), and where
+    /// the log continues from now. It cannot when events after it were pruned, or when `last`
+    /// is not in the log at all: an id from another database, or one lost with the log itself
+    /// (it is unlogged, so a crash of PostgreSQL empties it).
     pub async fn resume_point(&self, last: i64) -> Result<ResumePoint, RepositoryError> {
         self.pool
             .read(|db| {
                 Box::pin(
                     sqlx::query_as!(
                         ResumePoint,
-                        r#"SELECT coalesce((SELECT max(id) FROM events), 0) AS "newest!",
-                                  (p.through_id = $1
-                                   OR (p.through_id < $1
-                                       AND EXISTS (SELECT 1 FROM events WHERE id = $1)))
-                                      AS "resumable!"
-                           FROM events_pruned p"#,
+                        r#"SELECT event_log_newest() AS "newest!",
+                                  event_log_continues_from($1) AS "resumable!""#,
                         last,
                     )
                     .fetch_one(db),

@@ -101,7 +101,7 @@ pub struct LiveEvents {
     streams_end: CancellationToken,
     /// The streams open now end when this is cancelled (a child of `streams_end`): when the
     /// event log lost events, its clients reconnect and are told to `resync` (see
-    /// [`LiveEvents::notice_lost_events`]). Replaced by a fresh one for the streams after.
+    /// [`LiveEvents::lost_events`]). Replaced by a fresh one for the streams after.
     streams_cut: Arc<Mutex<CancellationToken>>,
     stats: Arc<LiveStats>,
     /// How far back a client that comes without `Last-Event-ID` is replayed (see
@@ -317,12 +317,6 @@ impl LiveEvents {
                     continue;
                 }
             };
-            if let Err(error) = self.notice_lost_events(position).await {
-                if pause_after("reading events", &error, &stop).await {
-                    return;
-                }
-                continue;
-            }
             let mut poll = tokio::time::interval(POLL_EVERY);
             loop {
                 if let Err(error) = self.catch_up(&mut position).await
@@ -335,8 +329,9 @@ impl LiveEvents {
                     _ = poll.tick() => {}
                     notification = listener.next() => match notification {
                         Ok(Some(_)) => {}
-                        // Reconnected (notifications sent meanwhile are lost): start over, which
-                        // checks that the log kept its events, then catches up.
+                        // Reconnected (notifications sent meanwhile are lost): listen again, then
+                        // catch up from the table (which also tells whether the log kept its
+                        // events).
                         Ok(None) => {
                             self.stats.listener_reconnects.fetch_add(1, Ordering::Relaxed);
                             tracing::info!("event listener reconnected");
@@ -355,33 +350,21 @@ impl LiveEvents {
         }
     }
 
-    /// Checked whenever the relay (re)connects: the event log is unlogged, so a crash of
+    /// The event log no longer continues from `position`: it is unlogged, so a crash of
     /// PostgreSQL, or a failover to a standby, empties it, and events the relay had not read
-    /// yet are gone. Then `position` is no longer in the log: every stream open now ends, and
-    /// what this replica remembers is dropped, so that each client reconnects from an id the
-    /// log lacks and is told to `resync` (rather than silently missing the lost events).
-    async fn notice_lost_events(&self, position: i64) -> Result<(), RepositoryError> {
-        if position == 0 {
-            return Ok(()); // nothing relayed yet: nothing to have lost (an empty log, say)
-        }
-        let resume = self.events.resume_point(position).await?;
-        if !resume.resumable {
-            tracing::warn!(
-                position,
-                newest = resume.newest,
-                "the event log lost events (PostgreSQL crashed or failed over): live clients reconnect and reload"
-            );
-            // Lost events had ids after `position`, or none yet: a client that saw `position`
-            // (or less) must not be served from memory, which lacks them.
-            self.recent
-                .lock()
-                .expect("never poisoned")
-                .restart(position + 1);
-            let mut cut = self.streams_cut.lock().expect("never poisoned");
-            cut.cancel();
-            *cut = self.streams_end.child_token();
-        }
-        Ok(())
+    /// yet are gone. Every stream open now ends, and what this replica remembers is dropped,
+    /// so that each client reconnects from an id the log lacks and is told to `resync` (rather
+    /// than silently missing the lost events). The relay goes on from `newest`.
+    fn lost_events(&self, position: i64, newest: i64) {
+        tracing::warn!(
+            position,
+            newest,
+            "the event log lost events (PostgreSQL crashed or failed over): live clients reconnect and reload"
+        );
+        self.recent.lock().expect("never poisoned").restart(newest);
+        let mut cut = self.streams_cut.lock().expect("never poisoned");
+        cut.cancel();
+        *cut = self.streams_end.child_token();
     }
 
     async fn catch_up(&self, position: &mut i64) -> Result<(), RepositoryError> {
@@ -394,13 +377,21 @@ impl LiveEvents {
             let newest = self.events.newest_id().await?;
             let mut recent = self.recent.lock().expect("never poisoned");
             if self.broadcast.receiver_count() == 0 {
-                *position = (*position).max(newest);
+                *position = newest;
                 recent.restart(*position);
                 return Ok(());
             }
         }
         loop {
             let page = self.events.after(*position, PAGE).await?;
+            if !page.continues {
+                // Asked with every page, not only when the LISTEN connection comes back: after
+                // a failover the pool may reach the new primary before the listener notices.
+                let newest = self.events.newest_id().await?;
+                self.lost_events(*position, newest);
+                *position = newest;
+                return Ok(());
+            }
             *position = page.through;
             let mut recent = self.recent.lock().expect("never poisoned");
             for event in page.events {
