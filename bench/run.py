@@ -278,7 +278,7 @@ def prepare(b: Bench) -> None:
     if any(wants(s, n) for n in scenarios.PGBOUNCER_SCENARIOS):
         b.start_pgbouncer()
     explain(b, b.db_bench, f"search for tag7 (0.1 % of {s.posts} posts), first page",
-            app_statement("FROM visible_posts, post_search_query($1) AS query"),
+            app_statement("FROM post_search s"),
             "'tag7'", "NULL", "0", "51")
 
 

@@ -97,7 +97,7 @@ def titles(b: Bench) -> dict:
         ),
         "create_text": "POST /post multipart, no image",
         "create_text_unsearched": (
-            "POST /post multipart, no image, on a copy of the board without the search column "
+            "POST /post multipart, no image, on a copy of the board without search documents "
             "(create_text's rival)"
         ),
         "create_1mib": "POST /post multipart, 1 MiB PNG (new bytes each time)",
@@ -645,7 +645,7 @@ SCENARIOS = {
     "image_variant_cold": scenario_image_variant_cold,
     "create_text": lambda b, n: create_run(b, n, "create-text"),
     # What keeping the search index costs a create: the same creates on a copy of the big
-    # board whose posts have no search_document (boards.make_unsearched_copy).
+    # board without search documents (boards.make_unsearched_copy).
     "create_text_unsearched": lambda b, n: create_run(b, n, "create-text", b.db_unsearched),
     "create_1mib": lambda b, n: create_run(b, n, "create-1mib"),
     "create_text_pgbouncer": lambda b, n: create_run(b, n, "create-text", via_pgbouncer=True),

@@ -1,6 +1,7 @@
-//! Full-text search over the stored `search_document` (see the `search` migration): the GIN
-//! index finds the matches, `ts_rank` orders them, and the page continues after the cursor's
-//! (rank, id), like every keyset-paged list.
+//! Full-text search over the posts' stored documents (the table `post_search`; see the
+//! migrations `search` and `search_documents_apart`): the GIN index finds the matches,
+//! `ts_rank` orders them, and the page continues after the cursor's (rank, id), like every
+//! keyset-paged list. Only visible posts are found: the matches are joined to `visible_posts`.
 
 use super::{PostRepository, error::RepositoryError, pool::DbPool, replica::Share};
 use crate::domain::{Freshness, Post, SearchRequest};
@@ -37,14 +38,17 @@ impl PostRepository {
             Share::Search,
             |db| {
                 let matches = sqlx::query!(
-                    r#"SELECT id AS "id!", title AS "title!", post AS "post!",
-                              username AS "username!", score AS "score!", image_hash,
-                              image_width, image_height, created_at AS "created_at!",
-                              hot AS "hot!", ts_rank(search_document, query) AS "rank!"
-                       FROM visible_posts, post_search_query($1) AS query
-                       WHERE search_document @@ query
-                         AND ($2::real IS NULL OR (ts_rank(search_document, query), id) < ($2, $3))
-                       ORDER BY ts_rank(search_document, query) DESC, id DESC
+                    r#"SELECT p.id AS "id!", p.title AS "title!", p.post AS "post!",
+                              p.username AS "username!", p.score AS "score!", p.image_hash,
+                              p.image_width, p.image_height, p.created_at AS "created_at!",
+                              p.hot AS "hot!", ts_rank(s.document, query) AS "rank!"
+                       FROM post_search s
+                       JOIN visible_posts p ON p.id = s.post_id,
+                       post_search_query($1) AS query
+                       WHERE s.document @@ query
+                         AND ($2::real IS NULL
+                              OR (ts_rank(s.document, query), s.post_id) < ($2, $3))
+                       ORDER BY ts_rank(s.document, query) DESC, s.post_id DESC
                        LIMIT $4"#,
                     request.query.as_str(),
                     after.map(|after| after.rank()),

@@ -156,4 +156,45 @@ async fn a_deleted_post_is_not_found_any_more() {
     let deleted = app.delete_created(&created).await;
     assert_eq!(deleted.status(), 204);
     assert!(search(&app, "harbour").await.is_empty());
+    // Its document went with it (the table `post_search` is kept by a trigger on `posts`).
+    let documents: i64 = sqlx::query_scalar("SELECT count(*) FROM post_search WHERE post_id = $1")
+        .bind(id)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(documents, 0);
+}
+
+/// The migration `search_documents_apart` keeps the previous release's search working during a
+/// rolling deploy: `posts.search_document` stays, a plain column that new posts leave empty. No
+/// index of `posts` holds the document any more, so a vote (a new version of the post's row)
+/// writes no search index entry.
+#[tokio::test]
+async fn a_post_s_document_is_written_once_apart_from_the_post_row_that_votes_rewrite() {
+    let app = spawn_app().await;
+    let id = create(&app, "Lighthouse", "keeper", "ann").await;
+    let document = || async {
+        sqlx::query_as::<_, (String, Option<String>)>(
+            "SELECT s.document::text, p.search_document::text
+             FROM post_search s JOIN posts p ON p.id = s.post_id WHERE s.post_id = $1",
+        )
+        .bind(id)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap()
+    };
+    let (written, in_posts) = document().await;
+    assert_eq!(written, "'ann':3C 'keeper':2B 'lighthouse':1A");
+    assert_eq!(in_posts, None, "the previous release's column is no longer filled");
+
+    let indexed: Vec<String> = sqlx::query_scalar(
+        "SELECT indexname::text FROM pg_indexes
+         WHERE tablename = 'posts' AND indexdef LIKE '%search_document%'",
+    )
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap();
+    assert!(indexed.is_empty(), "a vote would write {indexed:?}");
+    assert_eq!(app.vote(id, 1).await.status(), 200);
+    assert_eq!(search(&app, "lighthouse").await, vec![id]);
 }
