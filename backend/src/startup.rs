@@ -20,8 +20,8 @@ use crate::{
         telemetry::cause_chain,
     },
     repository::{
-        DbPool, EventRepository, ModeratorRepository, PostRepository, RateLimitRepository, Replica,
-        RepositoryError, SETTINGS, VoteBatcher,
+        CreateBatcher, DbPool, EventRepository, ModeratorRepository, PostRepository,
+        RateLimitRepository, Replica, RepositoryError, SETTINGS, VoteBatcher,
     },
     service::{LiveEvents, ModerationRules, PostService, RateLimiter, StreamCaps},
     storage::{ImageCache, ImageStore},
@@ -61,10 +61,10 @@ pub struct Application {
     /// otherwise keep the graceful shutdown waiting.
     streams_end: CancellationToken,
     /// Cancelled once no request is left: ends the background loops (the score flusher
-    /// announces the last votes first). The vote writer ends by itself when the last handle
-    /// to it is dropped, after writing every vote it was given.
+    /// announces the last votes first). The vote and create writers end by themselves when
+    /// the last handle to each is dropped, after writing everything they were given.
     background_stop: CancellationToken,
-    /// The replica's background work: the vote writer, the event relay and numbering, score
+    /// The replica's background work: the vote and create writers, the event relay and numbering, score
     /// announcements, pruning, filling in image sizes, following purges.
     background: JoinSet<()>,
     /// `GET /metrics` on a port of its own, when `METRICS_ADDR` is set.
@@ -142,7 +142,8 @@ impl Application {
             streams_end.clone(),
         );
         let (votes, vote_writer) = VoteBatcher::start(pool.clone());
-        let mut posts = PostRepository::new(pool.clone(), votes);
+        let (creates, create_writer) = CreateBatcher::start(pool.clone());
+        let mut posts = PostRepository::new(pool.clone(), votes, creates);
         let mut background = JoinSet::new();
         if let Some(replica) = &replica {
             posts = posts.with_replica(replica.clone());
@@ -167,6 +168,7 @@ impl Application {
             .await
             .map_err(StartupError::EventLog)?;
         background.spawn(vote_writer);
+        background.spawn(create_writer);
         background.spawn(live.clone().relay(relay_from, background_stop.clone()));
         background.spawn(live.clone().flush_scores(background_stop.clone()));
         background.spawn(live.clone().sequence(background_stop.clone()));

@@ -137,9 +137,7 @@ impl EventRepository {
     pub async fn newest_id(&self) -> Result<i64, RepositoryError> {
         self.pool
             .read(|db| {
-                Box::pin(
-                    sqlx::query_scalar!(r#"SELECT event_log_newest() AS "id!""#).fetch_one(db),
-                )
+                Box::pin(sqlx::query_scalar!(r#"SELECT event_log_newest() AS "id!""#).fetch_one(db))
             })
             .await
     }

@@ -20,7 +20,9 @@ macro_rules! post_of_row {
 }
 
 mod ban_repository;
+mod batches;
 mod blocked_images;
+mod create_batcher;
 mod error;
 mod event_repository;
 mod moderation_repository;
@@ -36,6 +38,7 @@ mod vote_batcher;
 
 pub use ban_repository::Banned;
 pub use blocked_images::{BlockedLately, Purged};
+pub use create_batcher::CreateBatcher;
 pub use error::{BoxError, RepositoryError};
 pub use event_repository::{EventListener, EventPage, EventRepository, ResumePoint};
 pub use moderation_repository::{ModAction, Moderated, ModeratedPost, OpenReport, QUEUE_LENGTH};

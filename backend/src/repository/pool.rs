@@ -384,7 +384,7 @@ pub struct Transaction<'p> {
 
 impl Transaction<'_> {
     /// Runs a [`Statement`] in the transaction: for statements that a function of the
-    /// repository makes (`|db| insert_row(db, ...)`); a query made in place goes to
+    /// repository makes (`|db| insert_rows(db, ...)`); a query made in place goes to
     /// [`Transaction::fetch_one`] and its siblings.
     pub async fn run<T>(&mut self, statement: impl Statement<T>) -> Result<T, RepositoryError> {
         let db = &mut self.lent.connection().pg;

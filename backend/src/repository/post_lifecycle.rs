@@ -40,7 +40,9 @@ use super::{
     blocked_images::upload_standing,
     error::RepositoryError,
     pool::Transaction,
-    post_repository::{Insertion, NewRow, PostRepository, Refusal, insert_row, refusal_of},
+    post_repository::{
+        Insertion, NewRow, PostRepository, Refusal, RowValues, insert_rows, refusal_of,
+    },
 };
 use crate::domain::{CleanImage, Fingerprint, ImageHash, TokenHash};
 
@@ -202,13 +204,11 @@ impl ImageUpload<'_> {
             image,
             ..
         } = self;
-        match transaction
-            .run(|db| insert_row(db, &row, Some(image)))
-            .await?
-        {
-            Some(post) => {
+        let values = [RowValues::of(&row, Some(image))];
+        match transaction.run(|db| insert_rows(db, &values)).await?.pop() {
+            Some(inserted) => {
                 transaction.commit().await?;
-                Ok(Insertion::Inserted(post))
+                Ok(Insertion::Inserted(inserted.post))
             }
             // A ban or a moderator's name since the check: the object may stay unused until a
             // post uses the same bytes.

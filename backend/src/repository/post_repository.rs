@@ -7,6 +7,7 @@ use futures_core::future::BoxFuture;
 use sqlx::PgConnection;
 
 use super::{
+    create_batcher::CreateBatcher,
     error::RepositoryError,
     pool::{DbPool, Statement},
     replica::{Replica, Share},
@@ -68,17 +69,20 @@ pub struct PostRepository {
     /// Where the public board's reads go while it is fresh enough (`DATABASE_REPLICA_URL`).
     pub(super) replica: Option<Replica>,
     votes: VoteBatcher,
+    creates: CreateBatcher,
 }
 
 impl PostRepository {
-    /// `votes` writes the votes (see [`VoteBatcher::start`] for the task it needs).
-    pub fn new(pool: DbPool, votes: VoteBatcher) -> Self {
+    /// `votes` writes the votes and `creates` the posts without an image (see
+    /// [`VoteBatcher::start`] and [`CreateBatcher::start`] for the tasks they need).
+    pub fn new(pool: DbPool, votes: VoteBatcher, creates: CreateBatcher) -> Self {
         let search_pool = searches_share(&pool);
         Self {
             pool,
             search_pool,
             replica: None,
             votes,
+            creates,
         }
     }
 
@@ -117,11 +121,12 @@ impl PostRepository {
     }
 
     /// Inserts a post without an image, unless its poster is banned or its username is a
-    /// moderator's name. (With an image: `insert_with_image`, in `post_lifecycle`, which first
-    /// makes sure the image's object exists.)
+    /// moderator's name; creates that arrive together are inserted by one statement (see
+    /// `create_batcher`). (With an image: `begin_image_upload`, in `post_lifecycle`, which
+    /// first makes sure the image's object exists.)
     #[tracing::instrument(name = "repository.insert", skip_all)]
     pub async fn insert(&self, row: NewRow<'_>) -> Result<Insertion, RepositoryError> {
-        match self.pool.write(|db| insert_row(db, &row, None)).await? {
+        match self.creates.insert(RowValues::of(&row, None)).await? {
             Some(post) => Ok(Insertion::Inserted(post)),
             None => Ok(Insertion::Refused(
                 self.pool.read(|db| refusal_of(db, &row)).await?,
@@ -284,48 +289,111 @@ fn page_after<'c>(
     }
 }
 
-/// The one `INSERT` of a post, with or without an image, and with its poster's keys (for
-/// bans; never an address).
-pub(super) fn insert_row<'c>(
-    db: &'c mut PgConnection,
-    row: &NewRow<'_>,
-    image: Option<&CleanImage>,
-) -> BoxFuture<'c, Result<Option<Post>, sqlx::Error>> {
-    let size = |side: u32| i32::try_from(side).expect("at most MAX_SIDE");
-    let NewRow {
-        post,
-        state,
-        delete_token,
-        poster,
-    } = *row;
-    // No row when the poster is banned (at either width), or when the username is a
-    // moderator's name (any case): a moderator's name shows in the moderation log only, never
-    // on a post. Asked by the insert itself, not by statements of their own.
-    let insert = sqlx::query_as!(
-        Post,
-        r#"INSERT INTO posts (title, post, username, image_hash, image_width, image_height,
-                              delete_token_hash, poster_address, poster_network, state)
-           SELECT $1::text, $2::text, $3::text, $4::text, $5::int4, $6::int4, $7::bytea,
-                  $8::bytea, $9::bytea, $10::text
-           WHERE NOT EXISTS (SELECT 1 FROM moderators WHERE name = lower($3::text))
-             AND NOT EXISTS (SELECT 1 FROM bans_in_force WHERE client_key IN ($8, $9))
-           RETURNING id, title, post, username, score, image_hash, image_width, image_height,
-                     created_at, hot AS "hot!""#,
-        post.title.as_str(),
-        post.text.as_str(),
-        post.username.as_str(),
-        image.map(|image| image.hash.as_str()),
-        image.map(|image| size(image.width)),
-        image.map(|image| size(image.height)),
-        delete_token.as_bytes(),
-        poster.address.as_bytes(),
-        poster.network.as_bytes(),
-        state.as_stored(),
-    );
-    Box::pin(insert.fetch_optional(db))
+/// One post's row as [`insert_rows`] takes it: owned, since a batch of creates outlives the
+/// requests that made it.
+#[derive(Debug, Clone)]
+pub(super) struct RowValues {
+    title: String,
+    post: String,
+    username: String,
+    image: Option<(String, i32, i32)>,
+    delete_token_hash: Vec<u8>,
+    poster_address: Vec<u8>,
+    poster_network: Vec<u8>,
+    state: &'static str,
 }
 
-/// Why [`insert_row`] inserted nothing: read after the fact, so that an insert that goes
+impl RowValues {
+    pub(super) fn of(row: &NewRow<'_>, image: Option<&CleanImage>) -> Self {
+        let size = |side: u32| i32::try_from(side).expect("at most MAX_SIDE");
+        Self {
+            title: row.post.title.as_str().to_owned(),
+            post: row.post.text.as_str().to_owned(),
+            username: row.post.username.as_str().to_owned(),
+            image: image.map(|image| {
+                (
+                    image.hash.as_str().to_owned(),
+                    size(image.width),
+                    size(image.height),
+                )
+            }),
+            delete_token_hash: row.delete_token.as_bytes().to_vec(),
+            poster_address: row.poster.address.as_bytes().to_vec(),
+            poster_network: row.poster.network.as_bytes().to_vec(),
+            state: row.state.as_stored(),
+        }
+    }
+
+    /// What tells this row apart in what [`insert_rows`] returns.
+    pub(super) fn delete_token_hash(&self) -> &[u8] {
+        &self.delete_token_hash
+    }
+}
+
+/// A post [`insert_rows`] inserted, with its delete token's hash.
+pub(super) struct InsertedRow {
+    pub delete_token_hash: Vec<u8>,
+    pub post: Post,
+}
+
+/// The one `INSERT` of posts: the rows of a batch of creates without an image
+/// (`create_batcher`), or the one row of a create with an image (`post_lifecycle`), each with
+/// its poster's keys (for bans; never an address). A row is left out when its poster is
+/// banned (at either width), or when its username is a moderator's name (any case): a
+/// moderator's name shows in the moderation log only, never on a post. Asked by the insert
+/// itself, not by statements of their own.
+pub(super) fn insert_rows<'c>(
+    db: &'c mut PgConnection,
+    rows: &[RowValues],
+) -> BoxFuture<'c, Result<Vec<InsertedRow>, sqlx::Error>> {
+    let column = |value: fn(&RowValues) -> &str| -> Vec<&str> { rows.iter().map(value).collect() };
+    let image = |value: fn(&(String, i32, i32)) -> i32| -> Vec<Option<i32>> {
+        rows.iter()
+            .map(|row| row.image.as_ref().map(value))
+            .collect()
+    };
+    let keys = |value: fn(&RowValues) -> &[u8]| -> Vec<&[u8]> { rows.iter().map(value).collect() };
+    let insert = sqlx::query!(
+        r#"INSERT INTO posts (title, post, username, image_hash, image_width, image_height,
+                              delete_token_hash, poster_address, poster_network, state)
+           SELECT n.title, n.post, n.username, n.image_hash, n.image_width, n.image_height,
+                  n.delete_token_hash, n.poster_address, n.poster_network, n.state
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int4[], $6::int4[],
+                       $7::bytea[], $8::bytea[], $9::bytea[], $10::text[])
+               AS n(title, post, username, image_hash, image_width, image_height,
+                    delete_token_hash, poster_address, poster_network, state)
+           WHERE NOT EXISTS (SELECT 1 FROM moderators WHERE name = lower(n.username))
+             AND NOT EXISTS (SELECT 1 FROM bans_in_force
+                             WHERE client_key IN (n.poster_address, n.poster_network))
+           RETURNING delete_token_hash AS "delete_token_hash!", id, title, post, username,
+                     score, image_hash, image_width, image_height, created_at, hot AS "hot!""#,
+        &column(|row| &row.title) as &[&str],
+        &column(|row| &row.post) as &[&str],
+        &column(|row| &row.username) as &[&str],
+        &rows
+            .iter()
+            .map(|row| row.image.as_ref().map(|(hash, _, _)| hash.as_str()))
+            .collect::<Vec<_>>() as &[Option<&str>],
+        &image(|(_, width, _)| *width) as &[Option<i32>],
+        &image(|(_, _, height)| *height) as &[Option<i32>],
+        &keys(RowValues::delete_token_hash) as &[&[u8]],
+        &keys(|row| &row.poster_address) as &[&[u8]],
+        &keys(|row| &row.poster_network) as &[&[u8]],
+        &column(|row| row.state) as &[&str],
+    );
+    Box::pin(async move {
+        let rows = insert.fetch_all(db).await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| InsertedRow {
+                delete_token_hash: row.delete_token_hash,
+                post: post_of_row!(row),
+            })
+            .collect())
+    })
+}
+
+/// Why [`insert_rows`] left a row out: read after the fact, so that an insert that goes
 /// through pays for no statement of this.
 pub(super) fn refusal_of<'c>(
     db: &'c mut PgConnection,

@@ -1,40 +1,26 @@
-//! Votes written in batches: group commit. A single `UPDATE ... SET score = score + $1` per
-//! vote is bounded by what PostgreSQL spends per statement and per commit; votes that arrive
-//! together are written by one statement and one commit instead (`add_votes`, see the
-//! migration `vote_batches`), each still atomic, durable and exact.
-//!
-//! Batching is "natural": a vote is written at once when a writer is free, so a lone vote waits
-//! for nothing; while the writers are busy, the votes that arrive queue up and go together in
-//! the next statement. The window is thus the time one batch takes to write, and batches grow
-//! with the load. Each caller is answered after its batch committed, with its post as the
-//! batch left it. A batch that fails fails only its own callers; an unknown post is simply not
-//! updated (the caller gets [`Vote::NoSuchPost`]), so it cannot fail the others.
+//! Votes written in batches (group commit, see `batches`): one `add_votes` statement and one
+//! commit for the votes that arrive together (see the migration `vote_batches`), each still
+//! atomic, durable and exact. Each caller is answered with its post as its batch left it. An
+//! unknown post is simply not updated (the caller gets [`Vote::NoSuchPost`]), so it cannot fail
+//! the others.
 //!
 //! The same statement refuses the votes of banned clients ([`Vote::Banned`]): a voter's ban is
 //! read with its vote, not by a statement of its own, whether or not `RATE_LIMIT_VOTES` is on.
 
 use std::{collections::HashMap, sync::Arc};
 
-use tokio::{
-    sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot},
-    task::JoinSet,
-};
+use tokio::sync::{mpsc, oneshot};
 
 use chrono::{DateTime, Utc};
 
 use futures_core::future::BoxFuture;
 use sqlx::PgConnection;
 
-use super::{error::RepositoryError, pool::DbPool};
+use super::{batches, error::RepositoryError, pool::DbPool};
 use crate::domain::{ClientKeys, Post, ScoreChange};
 
-/// Batches written at once. Two keep PostgreSQL's work overlapping with the round trips of the
-/// other; more would make batches smaller.
-const WRITERS: usize = 2;
 /// Most votes in one statement.
 const MAX_BATCH: usize = 512;
-/// Votes that may wait for a writer before callers wait to hand theirs in.
-const QUEUE: usize = 8192;
 
 /// What became of one vote.
 #[derive(Debug, Clone)]
@@ -67,8 +53,11 @@ impl VoteBatcher {
     /// The batcher, and the writer's task to run (in the background) until every
     /// `VoteBatcher` is dropped: no vote that was handed in is lost on shutdown.
     pub fn start(pool: DbPool) -> (Self, impl Future<Output = ()> + Send + 'static) {
-        let (votes, incoming) = mpsc::channel(QUEUE);
-        (Self { votes }, write_batches(pool, incoming))
+        let (votes, writer) = batches::start(MAX_BATCH, move |batch| {
+            let pool = pool.clone();
+            async move { write(&pool, batch).await }
+        });
+        (Self { votes }, writer)
     }
 
     /// Adds `change` to the post's score, unless `voter` is banned or there is no such post.
@@ -84,42 +73,6 @@ impl VoteBatcher {
         self.votes.send(vote).await.map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
-}
-
-async fn write_batches(pool: DbPool, mut incoming: mpsc::Receiver<PendingVote>) {
-    let writers = Arc::new(Semaphore::new(WRITERS));
-    let mut writing = JoinSet::new();
-    while let Some(first) = incoming.recv().await {
-        let mut batch = vec![first];
-        // Whatever arrives while every writer is busy joins this batch.
-        let permit: OwnedSemaphorePermit = loop {
-            if batch.len() >= MAX_BATCH {
-                break writers.clone().acquire_owned().await.expect("never closed");
-            }
-            tokio::select! {
-                biased;
-                permit = writers.clone().acquire_owned() => break permit.expect("never closed"),
-                vote = incoming.recv() => match vote {
-                    Some(vote) => batch.push(vote),
-                    None => break writers.clone().acquire_owned().await.expect("never closed"),
-                },
-            }
-        };
-        while batch.len() < MAX_BATCH {
-            match incoming.try_recv() {
-                Ok(vote) => batch.push(vote),
-                Err(_) => break,
-            }
-        }
-        let pool = pool.clone();
-        writing.spawn(async move {
-            write(&pool, batch).await;
-            drop(permit);
-        });
-        while writing.try_join_next().is_some() {}
-    }
-    // Every sender is gone: the batches in flight are the last ones.
-    while writing.join_next().await.is_some() {}
 }
 
 /// The one statement of a batch.

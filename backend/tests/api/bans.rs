@@ -214,6 +214,59 @@ async fn a_banned_voter_is_refused_within_a_batch_that_counts_the_others() {
     assert_eq!(post["score"], 50);
 }
 
+/// Creates without an image are inserted in batches too, and the batch's insert leaves out
+/// the rows of banned posters: each of 100 creates at once, half of them by a banned client, is
+/// answered for itself, with its own post (its own delete token deletes it) or with 403.
+#[tokio::test]
+async fn a_banned_posters_creates_are_refused_within_a_batch_that_inserts_the_others() {
+    let app = spawn().await;
+    let token = add_moderator(&app, "ida").await;
+    let spam = id_of(&created_as(&app.address, A, "spam").await);
+    ban(
+        &app,
+        &token,
+        json!({"post_id": spam, "scope": "address", "days": null, "reason": "Spam"}),
+    )
+    .await;
+
+    let creates = (0..100).map(|i| {
+        let poster = if i % 2 == 0 { A } else { B };
+        let address = app.address.clone();
+        async move {
+            let title = format!("create {i}");
+            let response = create_as(&address, poster, &title).await;
+            (
+                poster,
+                title,
+                response.status(),
+                response.json::<Value>().await.ok(),
+            )
+        }
+    });
+    let answers = futures::future::join_all(creates).await;
+    let mut inserted = Vec::new();
+    for (poster, title, status, body) in answers {
+        if poster == A {
+            assert_eq!(status, 403, "{title} by the banned poster");
+        } else {
+            assert_eq!(status, 201, "{title}");
+            let body = body.unwrap();
+            assert_eq!(
+                body["title"],
+                title.as_str(),
+                "each caller gets its own post"
+            );
+            inserted.push(body);
+        }
+    }
+    assert_eq!(inserted.len(), 50);
+    let ids: std::collections::HashSet<_> = inserted.iter().map(id_of).collect();
+    assert_eq!(ids.len(), 50, "50 different posts");
+    for created in &inserted[..5] {
+        assert_eq!(app.delete_created(created).await.status(), 204);
+    }
+}
+
 /// A banned client's image post is refused before its image reaches the bucket (the limits are
 /// off here: the statement that checks the upload reads the ban).
 #[tokio::test]

@@ -185,7 +185,10 @@ async fn a_post_s_document_is_written_once_apart_from_the_post_row_that_votes_re
     };
     let (written, in_posts) = document().await;
     assert_eq!(written, "'ann':3C 'keeper':2B 'lighthouse':1A");
-    assert_eq!(in_posts, None, "the previous release's column is no longer filled");
+    assert_eq!(
+        in_posts, None,
+        "the previous release's column is no longer filled"
+    );
 
     let indexed: Vec<String> = sqlx::query_scalar(
         "SELECT indexname::text FROM pg_indexes
