@@ -296,11 +296,18 @@ pub(super) struct RowValues {
     title: String,
     post: String,
     username: String,
-    image: Option<(String, i32, i32)>,
+    image: Option<ImageValues>,
     delete_token_hash: Vec<u8>,
     poster_address: Vec<u8>,
     poster_network: Vec<u8>,
     state: &'static str,
+}
+
+#[derive(Debug, Clone)]
+struct ImageValues {
+    hash: String,
+    width: i32,
+    height: i32,
 }
 
 impl RowValues {
@@ -310,12 +317,10 @@ impl RowValues {
             title: row.post.title.as_str().to_owned(),
             post: row.post.text.as_str().to_owned(),
             username: row.post.username.as_str().to_owned(),
-            image: image.map(|image| {
-                (
-                    image.hash.as_str().to_owned(),
-                    size(image.width),
-                    size(image.height),
-                )
+            image: image.map(|image| ImageValues {
+                hash: image.hash.as_str().to_owned(),
+                width: size(image.width),
+                height: size(image.height),
             }),
             delete_token_hash: row.delete_token.as_bytes().to_vec(),
             poster_address: row.poster.address.as_bytes().to_vec(),
@@ -346,13 +351,19 @@ pub(super) fn insert_rows<'c>(
     db: &'c mut PgConnection,
     rows: &[RowValues],
 ) -> BoxFuture<'c, Result<Vec<InsertedRow>, sqlx::Error>> {
-    let column = |value: fn(&RowValues) -> &str| -> Vec<&str> { rows.iter().map(value).collect() };
-    let image = |value: fn(&(String, i32, i32)) -> i32| -> Vec<Option<i32>> {
-        rows.iter()
-            .map(|row| row.image.as_ref().map(value))
-            .collect()
-    };
-    let keys = |value: fn(&RowValues) -> &[u8]| -> Vec<&[u8]> { rows.iter().map(value).collect() };
+    // One array per column, one element per row.
+    let text = |value: fn(&RowValues) -> &str| -> Vec<&str> { rows.iter().map(value).collect() };
+    let bytes = |value: fn(&RowValues) -> &[u8]| -> Vec<&[u8]> { rows.iter().map(value).collect() };
+    let images = || rows.iter().map(|row| row.image.as_ref());
+    let image_hashes: Vec<Option<&str>> = images()
+        .map(|image| image.map(|image| image.hash.as_str()))
+        .collect();
+    let image_widths: Vec<Option<i32>> = images()
+        .map(|image| image.map(|image| image.width))
+        .collect();
+    let image_heights: Vec<Option<i32>> = images()
+        .map(|image| image.map(|image| image.height))
+        .collect();
     let insert = sqlx::query!(
         r#"INSERT INTO posts (title, post, username, image_hash, image_width, image_height,
                               delete_token_hash, poster_address, poster_network, state)
@@ -367,19 +378,16 @@ pub(super) fn insert_rows<'c>(
                              WHERE client_key IN (n.poster_address, n.poster_network))
            RETURNING delete_token_hash AS "delete_token_hash!", id, title, post, username,
                      score, image_hash, image_width, image_height, created_at, hot AS "hot!""#,
-        &column(|row| &row.title) as &[&str],
-        &column(|row| &row.post) as &[&str],
-        &column(|row| &row.username) as &[&str],
-        &rows
-            .iter()
-            .map(|row| row.image.as_ref().map(|(hash, _, _)| hash.as_str()))
-            .collect::<Vec<_>>() as &[Option<&str>],
-        &image(|(_, width, _)| *width) as &[Option<i32>],
-        &image(|(_, _, height)| *height) as &[Option<i32>],
-        &keys(RowValues::delete_token_hash) as &[&[u8]],
-        &keys(|row| &row.poster_address) as &[&[u8]],
-        &keys(|row| &row.poster_network) as &[&[u8]],
-        &column(|row| row.state) as &[&str],
+        &text(|row| &row.title) as &[&str],
+        &text(|row| &row.post) as &[&str],
+        &text(|row| &row.username) as &[&str],
+        &image_hashes as &[Option<&str>],
+        &image_widths as &[Option<i32>],
+        &image_heights as &[Option<i32>],
+        &bytes(RowValues::delete_token_hash) as &[&[u8]],
+        &bytes(|row| &row.poster_address) as &[&[u8]],
+        &bytes(|row| &row.poster_network) as &[&[u8]],
+        &text(|row| row.state) as &[&str],
     );
     Box::pin(async move {
         let rows = insert.fetch_all(db).await?;
