@@ -7,16 +7,14 @@
 //! The same statement refuses the votes of banned clients ([`Vote::Banned`]): a voter's ban is
 //! read with its vote, not by a statement of its own, whether or not `RATE_LIMIT_VOTES` is on.
 
-use std::{collections::HashMap, sync::Arc};
-
-use tokio::sync::{mpsc, oneshot};
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
 use futures_core::future::BoxFuture;
 use sqlx::PgConnection;
 
-use super::{batches, error::RepositoryError, pool::DbPool};
+use super::{batches::Batcher, error::RepositoryError, pool::DbPool};
 use crate::domain::{ClientKeys, Post, ScoreChange};
 
 /// Most votes in one statement.
@@ -33,45 +31,41 @@ pub enum Vote {
     Banned { until: Option<DateTime<Utc>> },
 }
 
-type Reply = Result<Vote, RepositoryError>;
-
-struct PendingVote {
+struct VoteRequest {
     post_id: i64,
     change: ScoreChange,
     voter: ClientKeys,
-    reply: oneshot::Sender<Reply>,
 }
 
-/// Hands votes to the batch writer. Cheap to clone; when the last clone is dropped, the
-/// writer writes what is still waiting and stops (see [`VoteBatcher::start`]).
+/// Hands votes to the batch writer (see [`Batcher`]).
 #[derive(Clone)]
-pub struct VoteBatcher {
-    votes: mpsc::Sender<PendingVote>,
-}
+pub struct VoteBatcher(Batcher<VoteRequest, Vote>);
 
 impl VoteBatcher {
     /// The batcher, and the writer's task to run (in the background) until every
     /// `VoteBatcher` is dropped: no vote that was handed in is lost on shutdown.
     pub fn start(pool: DbPool) -> (Self, impl Future<Output = ()> + Send + 'static) {
-        let (votes, writer) = batches::start(MAX_BATCH, move |batch| {
+        let (batcher, writer) = Batcher::start("votes", MAX_BATCH, move |votes| {
             let pool = pool.clone();
-            async move { write(&pool, batch).await }
+            async move { write(&pool, votes).await }
         });
-        (Self { votes }, writer)
+        (Self(batcher), writer)
     }
 
     /// Adds `change` to the post's score, unless `voter` is banned or there is no such post.
-    pub async fn add(&self, post_id: i64, change: ScoreChange, voter: ClientKeys) -> Reply {
-        let (reply, answer) = oneshot::channel();
-        let vote = PendingVote {
-            post_id,
-            change,
-            voter,
-            reply,
-        };
-        let stopped = || RepositoryError::Unavailable("the vote writer has stopped".into());
-        self.votes.send(vote).await.map_err(|_| stopped())?;
-        answer.await.map_err(|_| stopped())?
+    pub async fn add(
+        &self,
+        post_id: i64,
+        change: ScoreChange,
+        voter: ClientKeys,
+    ) -> Result<Vote, RepositoryError> {
+        self.0
+            .submit(VoteRequest {
+                post_id,
+                change,
+                voter,
+            })
+            .await
     }
 }
 
@@ -117,20 +111,10 @@ fn write_batch<'c>(
     )
 }
 
-/// Writes one batch and answers each of its callers.
-async fn write(pool: &DbPool, batch: Vec<PendingVote>) {
-    let arguments = BatchArguments::of(&batch);
-    let written = pool.write(|db| write_batch(db, &arguments)).await;
-    let rows = match written {
-        Ok(rows) => rows,
-        Err(error) => {
-            let error = Arc::new(error);
-            for vote in batch {
-                let _ = vote.reply.send(Err(RepositoryError::shared(&error)));
-            }
-            return;
-        }
-    };
+/// Writes one batch: what became of each vote.
+async fn write(pool: &DbPool, votes: Vec<VoteRequest>) -> Result<Vec<Vote>, RepositoryError> {
+    let arguments = BatchArguments::of(&votes);
+    let rows = pool.write(|db| write_batch(db, &arguments)).await?;
     let mut posts: HashMap<i64, Post> = HashMap::with_capacity(rows.len());
     let mut bans: HashMap<Vec<u8>, Option<DateTime<Utc>>> = HashMap::new();
     for row in rows {
@@ -145,17 +129,19 @@ async fn write(pool: &DbPool, batch: Vec<PendingVote>) {
             }
         }
     }
-    for vote in batch {
-        let outcome = if let Some(until) = bans.get(vote.voter.address.as_bytes()) {
-            Vote::Banned { until: *until }
-        } else {
-            match posts.get(&vote.post_id) {
-                Some(post) => Vote::Counted(post.clone()),
-                None => Vote::NoSuchPost,
+    Ok(votes
+        .iter()
+        .map(|vote| {
+            if let Some(until) = bans.get(vote.voter.address.as_bytes()) {
+                Vote::Banned { until: *until }
+            } else {
+                match posts.get(&vote.post_id) {
+                    Some(post) => Vote::Counted(post.clone()),
+                    None => Vote::NoSuchPost,
+                }
             }
-        };
-        let _ = vote.reply.send(Ok(outcome));
-    }
+        })
+        .collect())
 }
 
 /// A batch as the statement takes it: one element per vote in each array.
@@ -167,7 +153,7 @@ struct BatchArguments {
 }
 
 impl BatchArguments {
-    fn of(batch: &[PendingVote]) -> Self {
+    fn of(batch: &[VoteRequest]) -> Self {
         Self {
             post_ids: batch.iter().map(|vote| vote.post_id).collect(),
             deltas: batch
