@@ -13,7 +13,7 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::{
     config::{Config, DatabasePooler, redact_url},
     domain::{CLOCK_MARGIN, ClientKeyer},
-    http::{self, AppState, ConnectionDeadlines},
+    http::{self, AppState, ConnectionDeadlines, Services},
     imaging::ImageProcessor,
     observe::{
         metrics::{Metrics, ReplicaSample, Sample},
@@ -177,15 +177,15 @@ impl Application {
         background.spawn(service.clone().follow_purges(background_stop.clone()));
         background.spawn(metrics.clone().upkeep(background_stop.clone()));
         let sampler = sampler(sampled_pool, replica, &live, &service);
-        let state = AppState {
+        let state = AppState::new(Services {
             post_service: service,
             live,
             max_image_bytes: config.max_image_bytes,
             limits,
-            trusted_proxies: Arc::new(config.trusted_proxies.clone()),
-            public_url: Arc::new(config.public_url.clone()),
-            feeds: Arc::default(),
-        };
+            trusted_proxies: config.trusted_proxies.clone(),
+            public_url: config.public_url.clone(),
+            feeds: Default::default(),
+        });
         let router = http::router(state, &config, &metrics);
         let listener = bind(config.bind_addr).await?;
         let metrics = match config.metrics_addr {
