@@ -75,10 +75,12 @@ const CACHE_FOREVER: &str = "public, max-age=31536000, immutable";
 /// What the handlers share, behind one `Arc`. axum clones the state for every request (for
 /// the route's handler, and again for its `State` extractor); a clone of the services
 /// themselves bumps dozens of reference counts, each an atomic write whose cache line the other
-/// core's requests fight over (3–5 % of the server's CPU per list page in a profile).
+/// core's requests fight over (5.6 % of the server's CPU samples per list page in a profile,
+/// BENCHMARKS.md "Issue 17: the list's missing 10 %").
 #[derive(Clone)]
 pub struct AppState(Arc<Services>);
 
+/// The services and settings every handler reads (through [`AppState`]'s `Deref`).
 pub struct Services {
     pub post_service: PostService,
     pub live: LiveEvents,
