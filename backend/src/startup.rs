@@ -175,6 +175,11 @@ impl Application {
         background.spawn(live.clone().prune(background_stop.clone()));
         background.spawn(fill_in_image_sizes(service.clone()));
         background.spawn(service.clone().follow_purges(background_stop.clone()));
+        background.spawn(
+            service
+                .clone()
+                .merge_search_entries(background_stop.clone()),
+        );
         background.spawn(metrics.clone().upkeep(background_stop.clone()));
         let sampler = sampler(sampled_pool, replica, &live, &service);
         let state = AppState::new(Services {

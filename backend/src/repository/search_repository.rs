@@ -23,6 +23,23 @@ pub struct Found {
 }
 
 impl PostRepository {
+    /// Merges the search index's pending list into the index (`gin_clean_pending_list`);
+    /// returns how many pages of it were merged. Only the index's owner may (the role that
+    /// ran the migrations). A merge under way elsewhere is waited for.
+    pub async fn merge_pending_search_entries(&self) -> Result<i64, RepositoryError> {
+        self.pool
+            .write(|db| {
+                Box::pin(
+                    sqlx::query_scalar!(
+                        r#"SELECT gin_clean_pending_list('post_search_document_idx'::regclass)
+                               AS "pages!""#
+                    )
+                    .fetch_one(db),
+                )
+            })
+            .await
+    }
+
     /// One page of matches, best first (ties newest first), plus one extra row that tells
     /// whether another page exists.
     #[tracing::instrument(name = "repository.search", skip(self))]

@@ -1,6 +1,8 @@
 //! `GET /post?q=`: full-text search over title, text and username, best match first, paged
 //! like every list.
 
+use std::time::{Duration, Instant};
+
 use serde_json::Value;
 
 use crate::support::*;
@@ -200,4 +202,39 @@ async fn a_post_s_document_is_written_once_apart_from_the_post_row_that_votes_re
     assert!(indexed.is_empty(), "a vote would write {indexed:?}");
     assert_eq!(app.vote(id, 1).await.status(), 200);
     assert_eq!(search(&app, "lighthouse").await, vec![id]);
+}
+
+/// A new post's words wait in the GIN index's pending list until they are merged into the
+/// index. Each replica merges them in the background (`PostService::merge_search_entries`),
+/// so that PostgreSQL never merges a full list inside a create.
+#[tokio::test]
+async fn new_posts_words_are_merged_into_the_search_index_in_the_background() {
+    let app = spawn_app().await;
+    sqlx::query("CREATE EXTENSION IF NOT EXISTS pgstattuple")
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let mut created = Vec::new();
+    for n in 0..5 {
+        created.push(create(&app, &format!("Harbour {n}"), "gulls", "ann").await);
+    }
+    let pending_pages = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT pending_pages::bigint FROM pgstatginindex('post_search_document_idx')",
+        )
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap()
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while pending_pages().await > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the new posts' words are still pending after 5 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut found = search(&app, "harbour").await;
+    found.sort_unstable();
+    assert_eq!(found, created, "merged, and found");
 }
