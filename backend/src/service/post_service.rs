@@ -1,4 +1,10 @@
-use std::net::IpAddr;
+use std::{
+    net::IpAddr,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+};
 
 use crate::{
     domain::{
@@ -59,6 +65,9 @@ pub struct PostService {
     pub(super) rules: ModerationRules,
     /// Which images a visible post shows, asked of the database at most twice a second.
     pub(super) shown: ShownImages,
+    /// Whether this replica inserted posts since its last merge of the search index's
+    /// pending words (see `merge_search_entries`).
+    pub(super) words_to_merge: Arc<AtomicBool>,
 }
 
 impl PostService {
@@ -83,6 +92,7 @@ impl PostService {
                 ..rules
             },
             shown: ShownImages::new(),
+            words_to_merge: Arc::default(),
         }
     }
 
@@ -156,6 +166,7 @@ impl PostService {
             },
             Some(image) => self.insert_with_image(row, image).await?,
         };
+        self.words_to_merge.store(true, Ordering::Relaxed);
         Ok(Created {
             post,
             state,

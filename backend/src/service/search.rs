@@ -1,6 +1,6 @@
 //! Search: the posts whose title, text or username match the words, best match first.
 
-use std::time::Duration;
+use std::{sync::atomic::Ordering, time::Duration};
 
 use tokio_util::sync::CancellationToken;
 
@@ -16,12 +16,13 @@ const MERGE_EVERY: Duration = Duration::from_millis(250);
 const MERGE_RETRY_AFTER: Duration = Duration::from_secs(30);
 
 impl PostService {
-    /// Merges the new posts' search entries into the search index every quarter second, until
-    /// `stop`. A new post's words first go to the GIN index's pending list; left alone,
-    /// PostgreSQL merges the list inside the insert that fills it (4 MB, some 13 000 posts of
-    /// the bench), and that batch of creates waits 0.3–1.5 s (BENCHMARKS.md, "the search
-    /// index's merges"). Merged here, in small steps, the merge holds no create. Runs on every
-    /// replica: the merges take turns, and one that finds the list empty reads one page.
+    /// Merges the new posts' search entries into the search index every quarter second after
+    /// this replica inserted posts, until `stop`. A new post's words first go to the GIN
+    /// index's pending list; left alone, PostgreSQL merges the list inside the insert that
+    /// fills it (4 MB, some 13 000 posts of the bench), and that batch of creates waits
+    /// 0.3–1.5 s (BENCHMARKS.md, "the search index's merges"). Merged here, in small steps, the
+    /// merge holds no create. Every replica merges after its own creates (a merge takes the
+    /// whole list, others' words too; merges take turns); an idle one asks nothing.
     pub async fn merge_search_entries(self, stop: CancellationToken) {
         let mut every = tokio::time::interval(MERGE_EVERY);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -30,7 +31,11 @@ impl PostService {
                 () = stop.cancelled() => return,
                 _ = every.tick() => {}
             }
+            if !self.words_to_merge.swap(false, Ordering::Relaxed) {
+                continue;
+            }
             if let Err(error) = self.posts.merge_pending_search_entries().await {
+                self.words_to_merge.store(true, Ordering::Relaxed);
                 let error = cause_chain(&error);
                 tracing::warn!(%error, retry_in = ?MERGE_RETRY_AFTER,
                     "could not merge the search index's pending entries");
