@@ -17,7 +17,7 @@ use tokio::{
     task::JoinSet,
 };
 
-use super::error::RepositoryError;
+use super::{error::RepositoryError, pool::DbPool};
 
 /// Batches written at once. Two keep PostgreSQL's work overlapping with the round trips of the
 /// other; more would make batches smaller (measured for votes: BENCHMARKS.md, issue 13).
@@ -47,12 +47,13 @@ impl<T, R> Clone for Batcher<T, R> {
 
 impl<T: Send + 'static, R: Send + 'static> Batcher<T, R> {
     /// The batcher, and the writer's task to run (in the background) until every clone of it
-    /// is dropped. `write` writes one batch of at most `max_batch` requests: one answer per
-    /// request, in their order, or the error that fails them all.
+    /// is dropped. `write` writes one batch of at most `max_batch` requests on `pool`: one
+    /// answer per request, in their order, or the error that fails them all.
     pub(super) fn start<F>(
         writes: &'static str,
         max_batch: usize,
-        write: impl Fn(Vec<T>) -> F + Send + 'static,
+        pool: DbPool,
+        write: fn(DbPool, Vec<T>) -> F,
     ) -> (Self, impl Future<Output = ()> + Send + 'static)
     where
         F: Future<Output = Result<Vec<R>, RepositoryError>> + Send + 'static,
@@ -60,7 +61,7 @@ impl<T: Send + 'static, R: Send + 'static> Batcher<T, R> {
         let (requests, incoming) = mpsc::channel(QUEUE);
         (
             Self { requests, writes },
-            write_batches(incoming, max_batch, write),
+            write_batches(incoming, max_batch, move |batch| write(pool.clone(), batch)),
         )
     }
 

@@ -27,10 +27,7 @@ impl CreateBatcher {
     /// The batcher, and the writer's task to run (in the background) until every
     /// `CreateBatcher` is dropped: no create that was handed in is lost on shutdown.
     pub fn start(pool: DbPool) -> (Self, impl Future<Output = ()> + Send + 'static) {
-        let (batcher, writer) = Batcher::start("creates", MAX_BATCH, move |rows| {
-            let pool = pool.clone();
-            async move { write(&pool, rows).await }
-        });
+        let (batcher, writer) = Batcher::start("creates", MAX_BATCH, pool, write);
         (Self(batcher), writer)
     }
 
@@ -41,7 +38,7 @@ impl CreateBatcher {
 }
 
 /// Writes one batch: each row's post, or `None` for a row left out.
-async fn write(pool: &DbPool, rows: Vec<RowValues>) -> Result<Vec<Option<Post>>, RepositoryError> {
+async fn write(pool: DbPool, rows: Vec<RowValues>) -> Result<Vec<Option<Post>>, RepositoryError> {
     let mut inserted: HashMap<Vec<u8>, Post> = pool
         .write(|db| insert_rows(db, &rows))
         .await?

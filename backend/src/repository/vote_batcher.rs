@@ -45,10 +45,7 @@ impl VoteBatcher {
     /// The batcher, and the writer's task to run (in the background) until every
     /// `VoteBatcher` is dropped: no vote that was handed in is lost on shutdown.
     pub fn start(pool: DbPool) -> (Self, impl Future<Output = ()> + Send + 'static) {
-        let (batcher, writer) = Batcher::start("votes", MAX_BATCH, move |votes| {
-            let pool = pool.clone();
-            async move { write(&pool, votes).await }
-        });
+        let (batcher, writer) = Batcher::start("votes", MAX_BATCH, pool, write);
         (Self(batcher), writer)
     }
 
@@ -112,7 +109,7 @@ fn write_batch<'c>(
 }
 
 /// Writes one batch: what became of each vote.
-async fn write(pool: &DbPool, votes: Vec<VoteRequest>) -> Result<Vec<Vote>, RepositoryError> {
+async fn write(pool: DbPool, votes: Vec<VoteRequest>) -> Result<Vec<Vote>, RepositoryError> {
     let arguments = BatchArguments::of(&votes);
     let rows = pool.write(|db| write_batch(db, &arguments)).await?;
     let mut posts: HashMap<i64, Post> = HashMap::with_capacity(rows.len());
