@@ -23,19 +23,18 @@ pub struct Found {
 }
 
 impl PostRepository {
-    /// Merges the search index's pending list into the index (`gin_clean_pending_list`);
-    /// returns how many pages of it were merged. Only the index's owner may (the role that
-    /// ran the migrations). A merge under way elsewhere is waited for.
-    pub async fn merge_pending_search_entries(&self) -> Result<i64, RepositoryError> {
+    /// Merges the search index's pending list into the index (`gin_clean_pending_list`). Only
+    /// the index's owner may (the role that ran the migrations). A merge under way elsewhere
+    /// is waited for.
+    pub async fn merge_pending_search_entries(&self) -> Result<(), RepositoryError> {
         self.pool
             .write(|db| {
-                Box::pin(
-                    sqlx::query_scalar!(
-                        r#"SELECT gin_clean_pending_list('post_search_document_idx'::regclass)
-                               AS "pages!""#
-                    )
-                    .fetch_one(db),
-                )
+                // The pages merged: not needed.
+                let merge = sqlx::query_scalar!(
+                    r#"SELECT gin_clean_pending_list('post_search_document_idx'::regclass)
+                           AS "pages!""#
+                );
+                Box::pin(async move { merge.fetch_one(db).await.map(drop) })
             })
             .await
     }

@@ -166,7 +166,11 @@ impl PostService {
             },
             Some(image) => self.insert_with_image(row, image).await?,
         };
-        self.words_to_merge.store(true, Ordering::Relaxed);
+        // Read first: a store from every create would pass the flag's cache line between the
+        // cores on every request (the cost `http::AppState` avoids for its reference counts).
+        if !self.words_to_merge.load(Ordering::Relaxed) {
+            self.words_to_merge.store(true, Ordering::Relaxed);
+        }
         Ok(Created {
             post,
             state,
