@@ -64,8 +64,9 @@ pub struct Application {
     /// announces the last votes first). The vote and create writers end by themselves when
     /// the last handle to each is dropped, after writing everything they were given.
     background_stop: CancellationToken,
-    /// The replica's background work: the vote and create writers, the event relay and numbering, score
-    /// announcements, pruning, filling in image sizes, following purges.
+    /// The replica's background work: the vote and create writers, the event relay and
+    /// numbering, score announcements, pruning, filling in image sizes, following purges,
+    /// merging new posts' search entries.
     background: JoinSet<()>,
     /// `GET /metrics` on a port of its own, when `METRICS_ADDR` is set.
     metrics: Option<(TcpListener, axum::Router)>,
