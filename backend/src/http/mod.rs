@@ -16,6 +16,7 @@ mod health;
 mod host_header;
 mod images;
 mod io_wrappers;
+mod lean_streams;
 mod metrics;
 mod moderation;
 mod openapi;

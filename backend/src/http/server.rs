@@ -10,21 +10,24 @@
 //! that reads nothing for that long is cut (`send_deadline`). A connection closed after an
 //! answer that left the request body unread closes gently (`drain`), so a proxy still sending
 //! that body reads the answer instead of a reset. A request hyper itself refuses (a malformed
-//! or oversized head) is answered with the error body too (`protocol_refusals`).
+//! or oversized head) is answered with the error body too (`protocol_refusals`). A connection
+//! that opens with a live event stream is written without hyper, which would keep 16 KiB of
+//! buffers for the stream's whole life (`lean_streams`).
 
-use std::{future::Future, io, time::Duration};
+use std::{future::Future, io, net::SocketAddr, time::Duration};
 
 use axum::{Router, extract::ConnectInfo, http::Request};
 use hyper::{body::Incoming, server::conn::http1, service::service_fn};
 use hyper_util::{
     rt::{TokioIo, TokioTimer},
-    server::graceful::GracefulShutdown,
+    server::graceful::{GracefulConnection, GracefulShutdown},
 };
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tower::ServiceExt;
 
 use super::{
     drain::{CloseGently, GentleClose},
+    lean_streams::{self, FirstRequest},
     protocol_refusals::ShapedProtocolRefusals,
     send_deadline::SendDeadline,
 };
@@ -66,31 +69,65 @@ pub async fn serve(
                 }
             },
         };
-        let close = CloseGently::default();
-        let service = service_fn({
-            let (router, close) = (router.clone(), close.clone());
-            move |mut request: Request<Incoming>| {
-                request.extensions_mut().insert(ConnectInfo(peer));
-                request.extensions_mut().insert(close.clone());
-                // Boxed: hyper keeps the place of a request's future for the connection's whole
-                // life (a live stream's: hours), so that place should be small.
-                Box::pin(router.clone().oneshot(request))
-            }
-        });
-        let connection = graceful.watch(connections.serve_connection(
-            TokioIo::new(SendDeadline::new(
-                GentleClose::new(ShapedProtocolRefusals::new(stream), close),
-                deadlines.send,
-            )),
-            service,
-        ));
+        let (router, watcher) = (router.clone(), graceful.watcher());
+        let connections = connections.clone();
         tokio::spawn(async move {
-            // A client that hung up or timed out is nothing to report.
-            let _ = connection.await;
+            match lean_streams::peek_first_request(&stream, deadlines.head).await {
+                FirstRequest::EventStream { request, head_len } => {
+                    let stream = SendDeadline::new(stream, deadlines.send);
+                    // A client that hung up or timed out is nothing to report.
+                    let _ =
+                        lean_streams::serve_event_stream(stream, request, head_len, router, peer)
+                            .await;
+                    // Held until the stream ended: the shutdown waits for it.
+                    drop(watcher);
+                }
+                FirstRequest::Other => {
+                    // Boxed: the task should not be as large as hyper's connection for the
+                    // lean streams' sake.
+                    let _ = Box::pin(watcher.watch(hyper_connection(
+                        &connections,
+                        stream,
+                        peer,
+                        router,
+                        deadlines,
+                    )))
+                    .await;
+                }
+                FirstRequest::Nothing => {}
+            }
         });
     }
     drop(listener);
     graceful.shutdown().await;
+}
+
+/// hyper serving `stream` from its first request on.
+fn hyper_connection(
+    connections: &http1::Builder,
+    stream: TcpStream,
+    peer: SocketAddr,
+    router: Router,
+    deadlines: ConnectionDeadlines,
+) -> impl GracefulConnection {
+    let close = CloseGently::default();
+    let service = service_fn({
+        let close = close.clone();
+        move |mut request: Request<Incoming>| {
+            request.extensions_mut().insert(ConnectInfo(peer));
+            request.extensions_mut().insert(close.clone());
+            // Boxed: hyper keeps the place of a request's future for the connection's whole
+            // life (a live stream's: hours), so that place should be small.
+            Box::pin(router.clone().oneshot(request))
+        }
+    });
+    connections.serve_connection(
+        TokioIo::new(SendDeadline::new(
+            GentleClose::new(ShapedProtocolRefusals::new(stream), close),
+            deadlines.send,
+        )),
+        service,
+    )
 }
 
 /// As `axum::serve` (after hyper 0.14): a connection reset before it was accepted is the

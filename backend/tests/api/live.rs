@@ -790,3 +790,99 @@ async fn clients_replaying_the_same_stretch_share_the_pages_read_from_the_table(
         "{read} pages read for {CLIENTS} clients"
     );
 }
+
+/// A stream is answered alike whether it opens its connection (then written without hyper's
+/// buffers, `http/lean_streams.rs`) or follows another request on a kept-alive connection
+/// (then hyper's): the same headers and chunked events; the first says its connection closes
+/// with the stream.
+#[tokio::test]
+async fn a_stream_is_answered_alike_first_on_its_connection_or_after_another_request() {
+    use tokio::io::AsyncWriteExt;
+
+    const EVENTS: &[u8] =
+        b"GET /events HTTP/1.1\r\nHost: test\r\nAccept: text/event-stream\r\n\r\n";
+    let app = spawn_app().await;
+    let address: std::net::SocketAddr = app.address.trim_start_matches("http://").parse().unwrap();
+
+    let mut first = tokio::net::TcpStream::connect(address).await.unwrap();
+    first.write_all(EVENTS).await.unwrap();
+    let first_head = read_head(&mut first).await;
+
+    let mut after = tokio::net::TcpStream::connect(address).await.unwrap();
+    after
+        .write_all(b"GET /health HTTP/1.1\r\nHost: test\r\n\r\n")
+        .await
+        .unwrap();
+    let health = read_head(&mut after).await;
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    let length: usize = header(&health, "content-length").unwrap().parse().unwrap();
+    read_exactly(&mut after, length).await;
+    after.write_all(EVENTS).await.unwrap();
+    let after_head = read_head(&mut after).await;
+
+    for head in [&first_head, &after_head] {
+        assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+        assert_eq!(header(head, "content-type"), Some("text/event-stream"));
+        assert_eq!(header(head, "transfer-encoding"), Some("chunked"));
+        assert!(header(head, "date").is_some(), "{head}");
+    }
+    let names = |head: &str| {
+        let mut names: Vec<String> = head
+            .lines()
+            .skip(1)
+            .filter_map(|line| line.split_once(':'))
+            .map(|(name, _)| name.to_ascii_lowercase())
+            .filter(|name| name != "connection")
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(names(&first_head), names(&after_head));
+    assert_eq!(header(&first_head, "connection"), Some("close"));
+
+    app.create_ok("both see it").await;
+    for stream in [&mut first, &mut after] {
+        let events = read_until(stream, b"both see it").await;
+        let (size, chunk) = events.split_once("\r\n").unwrap();
+        assert!(
+            usize::from_str_radix(size, 16).is_ok() && chunk.starts_with("event: post\n"),
+            "a chunk holding the event: {events}"
+        );
+    }
+}
+
+/// The value of `name` in the response head `head`.
+fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines()
+        .filter_map(|line| line.split_once(':'))
+        .find(|(field, _)| field.eq_ignore_ascii_case(name))
+        .map(|(_, value)| value.trim())
+}
+
+/// A response head, read a byte at a time up to its blank line.
+async fn read_head(stream: &mut tokio::net::TcpStream) -> String {
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        head.extend(read_exactly(stream, 1).await);
+    }
+    String::from_utf8(head).unwrap()
+}
+
+async fn read_exactly(stream: &mut tokio::net::TcpStream, len: usize) -> Vec<u8> {
+    use tokio::io::AsyncReadExt;
+    let mut bytes = vec![0; len];
+    tokio::time::timeout(Duration::from_secs(5), stream.read_exact(&mut bytes))
+        .await
+        .expect("read within 5 s")
+        .unwrap();
+    bytes
+}
+
+/// What `stream` sends until it has sent `needle` (within 5 s).
+async fn read_until(stream: &mut tokio::net::TcpStream, needle: &[u8]) -> String {
+    let mut bytes = Vec::new();
+    while !bytes.windows(needle.len()).any(|window| window == needle) {
+        bytes.extend(read_exactly(stream, 1).await);
+    }
+    String::from_utf8(bytes).unwrap()
+}
