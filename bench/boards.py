@@ -5,7 +5,18 @@ import json
 import os
 import subprocess
 
-from harness import ROOT, Bench, die, log, url_with, warn
+from harness import (
+    FASTAPI_DIR,
+    FASTAPI_VENV,
+    ROOT,
+    Bench,
+    die,
+    log,
+    run,
+    sqlalchemy_url,
+    url_with,
+    warn,
+)
 
 # A first page starts after a cursor before every post (domain::Cursor::before_first): the
 # greatest id (and score), or an infinite rank.
@@ -38,6 +49,27 @@ def fresh_database(b: Bench, name: str) -> str:
     return url_with(b.pg_admin_url, db=name)
 
 
+def seeded_rows(first: int, last: int) -> str:
+    """The seed's posts FIRST..LAST (title, post, username, score, created_at), as a SELECT."""
+    return f"""
+        SELECT 'Seeded post ' || g,
+               'Seeded text of post ' || g || ', tag' || (g % 1000) || '. '
+                 || repeat('Lorem ipsum dolor sit amet. ', 4),
+               'seed' || (g % 100),
+               (random() * 200)::bigint - 100,
+               now() - (({last} - g) * interval '1 second')
+        FROM generate_series({first}, {last}) AS g"""
+
+
+def checkpoint(url: str) -> None:
+    """Writes the seed's pages out now (hundreds of MB at 1 000 000 posts), so that no scenario
+    shares the disk and CPU with their flushing. CHECKPOINT needs a superuser or
+    pg_checkpoint."""
+    if psql_db(url, "CHECKPOINT", check=False) is None:
+        warn("CHECKPOINT refused: background writes may overlap the next scenario")
+    os.sync()
+
+
 def seed_posts(url: str, first: int, last: int) -> None:
     """Posts FIRST..LAST with SQL (ids come from the identity column, so a fresh table gets
     ids FIRST..LAST), spread over random scores for the top listing, and their search documents
@@ -61,14 +93,7 @@ def seed_posts(url: str, first: int, last: int) -> None:
     # a million `post` events in one transaction would only slow it down. The trigger that
     # writes each post's search document is off too: the documents are written after, at once.
     psql_db(url, "SET session_replication_role = replica", f"""
-        INSERT INTO posts (title, post, username, score, created_at)
-        SELECT 'Seeded post ' || g,
-               'Seeded text of post ' || g || ', tag' || (g % 1000) || '. '
-                 || repeat('Lorem ipsum dolor sit amet. ', 4),
-               'seed' || (g % 100),
-               (random() * 200)::bigint - 100,
-               now() - (({last} - g) * interval '1 second')
-        FROM generate_series({first}, {last}) AS g""")
+        INSERT INTO posts (title, post, username, score, created_at) {seeded_rows(first, last)}""")
     if psql_db(url, "SELECT to_regclass('post_search') IS NOT NULL") == "t":
         psql_db(url, f"""
             INSERT INTO post_search (post_id, document)
@@ -77,12 +102,23 @@ def seed_posts(url: str, first: int, last: int) -> None:
     if indexes:
         psql_db(url, indexes)
     psql_db(url, "VACUUM ANALYZE")
-    # Write the seed's pages (hundreds of MB at 1 000 000 posts) out now, so that no scenario
-    # shares the disk and CPU with their flushing. CHECKPOINT needs a superuser or
-    # pg_checkpoint.
-    if psql_db(url, "CHECKPOINT", check=False) is None:
-        warn("CHECKPOINT refused: background writes may overlap the next scenario")
-    os.sync()
+    checkpoint(url)
+
+
+def fastapi_board(b: Bench) -> None:
+    """The FastAPI design's own database (BENCH_DB_fastapi, dropped and recreated): its table
+    made by the app itself (Base.metadata.create_all, when app.py is imported), then the same
+    BENCH_POSTS posts as the big board (the same SQL; the table has no search documents nor
+    moderation: the original had neither), VACUUM ANALYZE and CHECKPOINT."""
+    b.db_fastapi = fresh_database(b, f"{b.s.db}_fastapi")
+    run([FASTAPI_VENV / "bin" / "python", "-c", "import app"], "the FastAPI design's create_all",
+        cwd=FASTAPI_DIR, env={**os.environ, "DATABASE_URL": sqlalchemy_url(b.db_fastapi)})
+    log(f"Seeding {b.s.posts} posts into the FastAPI design's table")
+    psql_db(b.db_fastapi, f"""
+        INSERT INTO posts (title, post, username, score, created_at)
+        {seeded_rows(1, b.s.posts)}""")
+    psql_db(b.db_fastapi, "VACUUM ANALYZE")
+    checkpoint(b.db_fastapi)
 
 
 def seed_moderation(b: Bench, url: str) -> None:
@@ -130,6 +166,8 @@ def settle_databases(b: Bench) -> None:
     for url in (b.db_small, b.db_bench, b.db_unsearched, b.db_before):
         if url:
             psql_db(url, "VACUUM posts, events")
+    if b.db_fastapi:  # the FastAPI design's table (no events)
+        psql_db(b.db_fastapi, "VACUUM posts")
     if psql_db(b.db_bench, "CHECKPOINT", check=False) is None:
         warn("CHECKPOINT refused: a checkpoint may land in the next run")
 

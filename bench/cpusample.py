@@ -1,14 +1,19 @@
 #!/usr/bin/env python3
 """CPU time of the processes under test over one measured window (standard library only).
 
-  cpusample.py OUT [--pid LABEL=PID ...] [--postmaster PID --cluster-name NAME --db NAME ...]
+  cpusample.py OUT [--pid LABEL=PID ...] [--tree LABEL=PID ...]
+               [--postmaster PID --cluster-name NAME --db NAME ...]
                [--interval SECONDS] [--timeout SECONDS]
 
 Takes a first reading, prints "ready" on stdout, then reads again every --interval seconds
 until it gets SIGTERM or SIGINT (or --timeout passes), takes a last reading and writes one JSON
 object to OUT:
 
-  <LABEL>_cpu_s       user + system CPU seconds of each --pid (all its threads) in the window
+  <LABEL>_cpu_s       user + system CPU seconds of each --pid (all its threads) in the window;
+                      of each --tree, the same summed over PID and every process descended
+                      from it (a server of several processes: uvicorn's workers), read every
+                      --interval like PostgreSQL's (one that appears counts from zero)
+  <LABEL>_procs       for a --tree: how many processes were counted
   pg_cpu_s            PostgreSQL's CPU seconds: pg_backend_cpu_s + pg_aux_cpu_s
   pg_backend_cpu_s    backends connected to one of the --db databases (the server's pool,
                       pgbench's clients), autovacuum workers on them, parallel workers they led
@@ -19,7 +24,9 @@ object to OUT:
                       in the window (pgbench's clients do, at its end). Their CPU time after
                       the last reading is taken from the postmaster's cutime + cstime (it waits
                       for every child) when only our backends ended in the window
-                      (pg_exact_exits); otherwise it is lost: at most --interval seconds each
+                      (pg_exact_exits; one that ended before it was read with its title,
+                      pg_untitled_exits of them, counts as ours); otherwise it is lost: at
+                      most --interval seconds each
   machine_busy_s      CPU seconds the whole machine was busy (all CPUs, not idle nor iowait)
   niced_cpu_s         of which in niced processes (other people's builds here)
   wall_s, t0_epoch    the window's length, its start (Unix time)
@@ -120,6 +127,8 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("out")
     p.add_argument("--pid", action="append", default=[], help="LABEL=PID")
+    p.add_argument("--tree", action="append", default=[],
+                   help="LABEL=PID: PID and its descendants")
     p.add_argument("--postmaster", type=int)
     p.add_argument("--cluster-name", default="")
     p.add_argument("--db", action="append", default=[])
@@ -135,6 +144,25 @@ def main() -> None:
     for item in a.pid:
         label, _, pid = item.partition("=")
         labelled[label] = int(pid) if pid.strip() else None
+    trees = {}  # label → (root PID, {PID: [baseline ticks, last ticks]})
+    for item in a.tree:
+        label, _, pid = item.partition("=")
+        trees[label] = (int(pid), {})
+
+    def read_trees(first: bool) -> None:
+        for root, procs in trees.values():
+            todo, seen = [root], set()
+            while todo:
+                pid = todo.pop()
+                if pid in seen:
+                    continue
+                seen.add(pid)
+                t = ticks(pid)
+                if t is None:
+                    continue
+                procs.setdefault(pid, [t if first else 0, t])[1] = t
+                todo.extend(children(pid))
+
     pg = {}
 
     def read_pg(first: bool) -> None:
@@ -163,18 +191,21 @@ def main() -> None:
     reaped0 = reaped_ticks(a.postmaster) if a.postmaster else None
     busy0, nice0 = machine()
     read_pg(True)
+    read_trees(True)
     print("ready", flush=True)
 
     while not stop and time.monotonic() - t0 < a.timeout:
         time.sleep(a.interval)
         if not stop:
             read_pg(False)
+            read_trees(False)
 
     end = {label: ticks(pid) if pid else None for label, pid in labelled.items()}
     pm1 = ticks(a.postmaster) if a.postmaster else None
     reaped1 = reaped_ticks(a.postmaster) if a.postmaster else None
     busy1, nice1 = machine()
     read_pg(False)
+    read_trees(False)
     wall = time.monotonic() - t0
 
     row = {"wall_s": round(wall, 3), "t0_epoch": epoch0, "load1": load1,
@@ -182,6 +213,9 @@ def main() -> None:
     for label in labelled:
         s, e = start[label], end[label]
         row[f"{label}_cpu_s"] = None if s is None or e is None else (e - s) / TCK
+    for label, (_, procs) in trees.items():
+        row[f"{label}_cpu_s"] = sum(last - base for base, last in procs.values()) / TCK
+        row[f"{label}_procs"] = len(procs)
     if a.postmaster and pm0 is not None and pm1 is not None:
         dbs = set(a.db)
         kinds = {}
@@ -197,9 +231,15 @@ def main() -> None:
             total[kinds[pid]] += proc.last - proc.baseline
         # A child that ended was read last up to --interval before it did. The postmaster
         # waited for it, so its whole CPU time is in the postmaster's cutime + cstime: when
-        # every child that ended in the window was ours, that gives their exact share.
+        # every child that ended in the window was ours, that gives their exact share. A
+        # child that ended before it was ever read with its title (a backend of a client that
+        # connects and disconnects all the time, as a connection pool's overflow does) counts
+        # as ours here, as do those that came and went between two readings: only one seen
+        # serving another database makes the share inexact.
         gone = [proc for proc in pg.values() if proc.gone]
-        row["pg_exact_exits"] = bool(gone) and all(kinds[p.pid] == "ours" for p in gone)
+        row["pg_exact_exits"] = bool(gone) and all(kinds[p.pid] in ("ours", None)
+                                                   for p in gone)
+        row["pg_untitled_exits"] = sum(1 for p in gone if kinds[p.pid] is None)
         if row["pg_exact_exits"]:
             sampled = sum(p.last - p.baseline for p in gone)
             exact = (reaped1 - reaped0) - sum(p.baseline for p in gone)

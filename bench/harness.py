@@ -28,6 +28,13 @@ DATA_DIR = ROOT / ".data"
 TOOLS_DIR = ROOT / ".tools"
 LIB_SH = ROOT / "scripts" / "lib.sh"
 PYTHON = sys.executable or "python3"
+# The original FastAPI design, run beside the server for the side-by-side scenarios
+# (bench/fastapi_design/README.md), and its virtual environment (tools.ensure_fastapi).
+FASTAPI_DIR = BENCH_DIR / "fastapi_design"
+FASTAPI_VENV = TOOLS_DIR / "fastapi-venv"
+# uvicorn's worker processes: this machine has 2 cores, and one worker a core is how a
+# FastAPI app is served (`uvicorn --workers N`); each worker is one Python process.
+FASTAPI_WORKERS = 2
 
 # ---------------------------------------------------------------------------------------------
 # Messages, as scripts/lib.sh prints them
@@ -290,6 +297,25 @@ def database_name(url: str) -> str:
     return url.rsplit("/", 1)[1].split("?", 1)[0]
 
 
+def sqlalchemy_url(url: str) -> str:
+    """A postgres:// URL as SQLAlchemy names it with the psycopg (3) driver."""
+    return "postgresql+psycopg://" + url.split("://", 1)[1]
+
+
+def process_tree(pid: int) -> list:
+    """PID and every process descended from it (a server of several processes)."""
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        try:
+            with open(f"/proc/{p}/task/{p}/children") as f:
+                todo.extend(int(c) for c in f.read().split())
+        except OSError:
+            pass
+    return found
+
+
 def status_kib(pid: int, field: str):
     """VmHWM (peak) or VmRSS of PID in KiB, or None."""
     try:
@@ -327,12 +353,17 @@ class Bench:
         self.pg_postmaster, self.pg_cluster = None, ""
         self.pgbouncer_port = None
         self.db_bench = self.db_small = self.db_unsearched = self.db_before = ""
+        self.db_fastapi = ""  # the FastAPI design's own database (boards.fastapi_board)
+        self.fastapi_versions = ""
         self.round = 0
         self.seq = 0
         # The running server(s).
         self.server = self.second = None
         self.base_url = self.second_url = self.metrics_url = ""
         self.current_db = ""  # its database: that database's backends are PostgreSQL's CPU
+        # The server is a tree of processes (uvicorn and its workers): its CPU time and peak
+        # RSS are summed over all of them.
+        self.server_tree = False
         self.live_clients = []
         # Computed once, by the probes and the scenarios that need them.
         self.cache = {}
@@ -401,6 +432,7 @@ class Bench:
         if self.s.cpus_server:
             cmd = ["taskset", "-c", self.s.cpus_server, server_bin]
         self.server = self.procs.start("postboard", logfile, cmd, env={**os.environ, **env})
+        self.server_tree = False
         self.base_url = f"http://127.0.0.1:{port}"
         self.current_db = database_name(database_url)
         if not wait_http(f"{self.base_url}/ready", 90, self.server):
@@ -423,10 +455,49 @@ class Bench:
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                     for url in (self.base_url, self.second_url)]
 
+    def start_fastapi(self, label: str) -> None:
+        """The FastAPI design (bench/fastapi_design/app.py) for LABEL, in place of the server:
+        uvicorn with FASTAPI_WORKERS worker processes (2: this machine's cores) on its own
+        database, without the access log (the server runs with RUST_LOG=warn: neither writes
+        a line per request). Ready when every worker has said "Application startup
+        complete." (uvicorn's info log, once a worker) and a list answers 200. Its CPU time
+        and peak RSS are those of uvicorn's process and all its children (server_tree)."""
+        logfile = self.run_dir / "logs" / f"fastapi-{label}.log"
+        port = free_port()
+        cmd = [FASTAPI_VENV / "bin" / "uvicorn", "app:app", "--app-dir", FASTAPI_DIR,
+               "--host", "127.0.0.1", "--port", port, "--workers", FASTAPI_WORKERS,
+               "--no-access-log", "--log-level", "info"]
+        if self.s.cpus_server:
+            cmd = ["taskset", "-c", self.s.cpus_server, *cmd]
+        env = {**os.environ, "DATABASE_URL": sqlalchemy_url(self.db_fastapi)}
+        self.server = self.procs.start("uvicorn", logfile, cmd, env=env)
+        self.server_tree = True
+        self.base_url = f"http://127.0.0.1:{port}"
+        self.current_db = database_name(self.db_fastapi)
+        deadline = time.monotonic() + 60
+        while logfile.read_text(errors="replace").count(
+                "Application startup complete.") < FASTAPI_WORKERS:
+            if self.server.poll() is not None or time.monotonic() > deadline:
+                subprocess.run(["tail", "-n", "40", str(logfile)])
+                die("the FastAPI design did not start its workers")
+            time.sleep(0.2)
+        if not wait_http(f"{self.base_url}/post?limit=1", 30, self.server):
+            subprocess.run(["tail", "-n", "40", str(logfile)])
+            die("the FastAPI design did not answer")
+
+    def server_hwm_kib(self):
+        """The server's peak RSS (VmHWM); for a tree of processes, the sum of each one's."""
+        if not self.server_alive():
+            return None
+        if not self.server_tree:
+            return status_kib(self.server.pid, "VmHWM")
+        return sum(status_kib(p, "VmHWM") or 0 for p in process_tree(self.server.pid)) or None
+
     def stop_server(self) -> None:
         if self.server is not None:
-            self.procs.stop(self.server, "postboard")
+            self.procs.stop(self.server, "uvicorn" if self.server_tree else "postboard")
         self.server = None
+        self.server_tree = False
         if self.second is not None:
             for client in self.live_clients:
                 self.procs.stop_child(client)
@@ -476,7 +547,8 @@ class Bench:
     def start_sampler(self, out: Path, extra=()) -> None:
         """bench/cpusample.py's first reading of the server, s3s-fs and PostgreSQL's
         processes for the current database; stop_sampler takes the last one and writes OUT."""
-        args = ["--pid", f"server={self.server.pid if self.server else ''}",
+        server = self.server.pid if self.server else ''
+        args = ["--tree" if self.server_tree else "--pid", f"server={server}",
                 "--pid", f"s3={self.s3.pid}", "--db", self.current_db, *extra]
         if self.pg_postmaster:
             args += ["--postmaster", self.pg_postmaster, "--cluster-name", self.pg_cluster]
@@ -579,7 +651,7 @@ class Bench:
         """One line of results.jsonl for one run: the load generator's figures (RESULT), the
         CPU times (CPU), the server's peak RSS (when it runs), the load generator's CPU
         seconds (None when RESULT has them) and any EXTRA fields; prints a summary."""
-        hwm = status_kib(self.server.pid, "VmHWM") if self.server_alive() else None
+        hwm = self.server_hwm_kib()
         self.seq += 1
         row = combine.run_row(name, self.round, self.seq, combine.load_json(result),
                               combine.load_json(cpu), load_cpu_s, hwm, extra)

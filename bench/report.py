@@ -184,7 +184,8 @@ def main() -> None:
     w("")
     w("CPU µs/req: user + system CPU time of the process(es) during the measured seconds "
       "(`/proc/PID/stat`), divided by the requests answered in them. **server**: the "
-      "postboard process, all threads. **PostgreSQL**: the backends connected to the "
+      "postboard process, all threads (for the `*_fastapi` scenarios: uvicorn's process and "
+      "all its children, the workers among them). **PostgreSQL**: the backends connected to the "
       "scenario's database (the server's pool; pgbench's clients) plus the postmaster and "
       "the cluster's background processes (checkpointer, background writer, walwriter). "
       "**load generator**: wrk, pgbench or bench/client.py. s3s-fs CPU: seconds in all, per "
@@ -212,6 +213,12 @@ def main() -> None:
          "rps"),
         ("creates / the baseline's creates (req/s)", "create_text_now", "create_text_before",
          "rps"),
+        ("create_text / create_text_fastapi: creates / the FastAPI design's (req/s)",
+         "create_text", "create_text_fastapi", "rps"),
+        ("vote / vote_fastapi: votes / the FastAPI design's (req/s)", "vote", "vote_fastapi",
+         "rps"),
+        ("idle streams: KiB per stream now / the baseline's", "sse_idle_50k",
+         "sse_idle_50k_before", "kib_per_stream"),
     ]
     made = [(t, ratios(runs, a, b, k)) for t, a, b, k in comparisons]
     made = [(t, rs) for t, rs in made if rs]
@@ -347,6 +354,18 @@ def main() -> None:
     REPLAY_TEXT = "100 clients replaying 20 000 events each from the table"
     create_vs_vote = medians.get(comparisons[10][0])
     create_vs_before = medians.get(comparisons[11][0])
+    create_vs_fastapi = medians.get(comparisons[12][0])
+    vote_vs_fastapi = medians.get(comparisons[13][0])
+
+    def beside_fastapi(name):
+        """The two sides' req/s and server CPU per request (medians), for a target's row."""
+        rival = f"{name}_fastapi"
+        return (f"{num(med_of(name, 'rps'))} vs {num(med_of(rival, 'rps'))} req/s; server "
+                f"{num(median([per_request(r, 'server_cpu_s') for r in runs[name]]))} vs "
+                f"{num(median([per_request(r, 'server_cpu_s') for r in runs[rival]]))} µs, "
+                f"PostgreSQL {num(median([per_request(r, 'pg_cpu_s') for r in runs[name]]))} vs "
+                f"{num(median([per_request(r, 'pg_cpu_s') for r in runs[rival]]))} µs per "
+                "request")
     issue21 = [
         target("creates ≥ 0.6× the votes of the same round (req/s, median of the per-round "
                "ratios)", ["create_text_now", "vote_beside_creates"],
@@ -409,6 +428,13 @@ def main() -> None:
         target("creates / the baseline build's (BENCH_BASELINE; req/s; no target, what moved)",
                ["create_text_now", "create_text_before"],
                lambda: (f"{create_vs_before:.2f}×", "info")),
+        target("create_text ≥ 10× the FastAPI design (bench/fastapi_design; req/s, median of the "
+               "per-round ratios)", ["create_text", "create_text_fastapi"],
+               lambda: (f"{create_vs_fastapi:.2f}× ({beside_fastapi('create_text')})",
+                        create_vs_fastapi >= 10)),
+        target("votes / the FastAPI design's (req/s, median of the per-round ratios; no target)",
+               ["vote", "vote_fastapi"],
+               lambda: (f"{vote_vs_fastapi:.2f}× ({beside_fastapi('vote')})", "info")),
     ]
 
     def table(title, rows):

@@ -22,7 +22,8 @@ Environment (all optional):
   BENCH_POSTS=1000000    posts in the large board
   BENCH_BANS=10000       bans in the large board (most in force), read by every vote
   BENCH_REPORTS=100000   open reports on posts of the large board
-  BENCH_DB=postboard_bench   database (dropped and recreated!, as is BENCH_DB_small)
+  BENCH_DB=postboard_bench   database (dropped and recreated!, as are BENCH_DB_small and,
+                         for the *_fastapi scenarios, BENCH_DB_fastapi)
   BENCH_RUST_LOG=warn    the server's RUST_LOG (info logs every request: costs throughput)
   BENCH_CPUS_SERVER=     CPU list for the server (taskset -c), e.g. 1; empty: not pinned
   BENCH_CPUS_LOAD=       CPU list for wrk, pgbench and bench/client.py, e.g. 0; empty: not pinned
@@ -226,6 +227,9 @@ def prepare(b: Bench) -> None:
     log("Tools")
     tools.ensure_wrk(b)
     tools.ensure_pgbench()
+    fastapi = any(wants(s, n) for n in scenarios.FASTAPI_SCENARIOS)
+    if fastapi:
+        tools.ensure_fastapi(b)
     if not s.skip_build:
         log("Building the server (cargo build --release; a cold build takes ~7 minutes)")
         harness.run(["cargo", "build", "--release", "-p", "postboard"], "cargo build --release")
@@ -275,6 +279,8 @@ def prepare(b: Bench) -> None:
             app_statement("FROM visible_posts WHERE (hot, id) < ($1, $2)"),
             "'Infinity'", BEFORE_FIRST, "51")
     boards.make_unsearched_copy(b)
+    if fastapi:
+        boards.fastapi_board(b)
     if any(wants(s, n) for n in scenarios.PGBOUNCER_SCENARIOS):
         b.start_pgbouncer()
     explain(b, b.db_bench, f"search for tag7 (0.1 % of {s.posts} posts), first page",
@@ -319,6 +325,9 @@ def write_machine(b: Bench) -> None:
     ]
     if wants(s, "pgbench"):
         lines.append(f"ceiling statement (pgbench): {scenarios.SINGLE_VOTE_SQL}")
+    if b.fastapi_versions:
+        lines.append(f"FastAPI design (bench/fastapi_design): uvicorn, {harness.FASTAPI_WORKERS} "
+                     f"workers, {b.fastapi_versions}")
     (b.run_dir / "machine.txt").write_text("\n".join(lines) + "\n")
 
 

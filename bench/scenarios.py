@@ -40,22 +40,26 @@ GROUPS = [
     "list_top_1m list_hot_1m",
     "feed_list_1m feed_new_1m",
     "search_1m post_page_1m",
-    "pgbench vote vote_before vote_pgbouncer",
+    "pgbench vote vote_fastapi vote_before vote_pgbouncer",
     "image_small_200 image_304 image_200",
     "image_variant_warm",
     "image_variant_cold",
-    "create_text create_text_unsearched create_1mib create_text_pgbouncer",
+    "create_text create_text_fastapi create_text_unsearched create_1mib create_text_pgbouncer",
     "create_text_now create_text_before vote_beside_creates",
     "create_one_replica create_two_replicas create_two_replicas_live vote_one_replica "
     "vote_two_replicas vote_two_replicas_live",
     "upload_5mib",
-    "sse_idle_50k sse_fanout",
+    "sse_idle_50k sse_idle_50k_before sse_fanout",
     "sse_reconnect_storm",
     "list_beside_replays list_alone",
     "event_latency",
 ]
-BASELINE_SCENARIOS = ("list_new_1m_now", "list_new_1m_before", "vote_before", "create_text_before")
+BASELINE_SCENARIOS = ("list_new_1m_now", "list_new_1m_before", "vote_before", "create_text_before",
+                      "sse_idle_50k_before")
 PGBOUNCER_SCENARIOS = ("vote_pgbouncer", "create_text_pgbouncer")
+# Against the original FastAPI design (bench/fastapi_design), on its own table of BENCH_POSTS
+# posts: the same wrk settings, bodies and connections as their rivals `vote`, `create_text`.
+FASTAPI_SCENARIOS = ("vote_fastapi", "create_text_fastapi")
 BOUNDARY = "postboard-bench-boundary-7d2f"
 SSE_CREATES = 5
 SSE_STALLED = 10
@@ -82,6 +86,10 @@ def titles(b: Bench) -> dict:
         "pgbench": "pgbench: the single vote statement, server stopped (the ceiling)",
         "vote": f"POST /update-post-score, random post of {big}, random ±1",
         "vote_before": same_before,
+        "vote_fastapi": (
+            f"the same as vote against the original FastAPI design (bench/fastapi_design: "
+            f"uvicorn, 2 workers, SQLAlchemy ORM) on its own table of {big} posts (vote's rival)"
+        ),
         "vote_pgbouncer": (
             "the same as vote, DATABASE_URL through PgBouncer in transaction mode (vote's rival)"
         ),
@@ -96,6 +104,11 @@ def titles(b: Bench) -> dict:
             "clients, fixed work"
         ),
         "create_text": "POST /post multipart, no image",
+        "create_text_fastapi": (
+            "the same as create_text against the original FastAPI design (bench/fastapi_design: "
+            f"uvicorn, 2 workers, SQLAlchemy ORM) on its own table of {big} posts "
+            "(create_text's rival)"
+        ),
         "create_text_unsearched": (
             "POST /post multipart, no image, on a copy of the board without search documents "
             "(create_text's rival)"
@@ -138,6 +151,7 @@ def titles(b: Bench) -> dict:
             f"GET /events: {streams} idle event streams from 50 source addresses{note} (figure: "
             "the server's RSS per stream above its idle RSS)"
         ),
+        "sse_idle_50k_before": same_before,
         "sse_fanout": (
             f"GET /events: {streams} streams + {SSE_STALLED} that read nothing; {SSE_CREATES} "
             "creates, 1 s apart (p50/p99: create sent → its post event at every stream)"
@@ -243,8 +257,16 @@ def scenario_pgbench(b: Bench, name: str) -> None:
     b.record_run(name, b.raw(f"{t}.json"), b.raw(f"{t}.cpu.json"), None)
 
 
-def vote_run(b: Bench, name: str, database_url: str, **server) -> None:
-    b.start_server(tag(b, name), database_url, **server)
+def start(b: Bench, name: str, database_url: str, fastapi: bool, server: dict) -> None:
+    """The server for this run, or the FastAPI design (on its own database) in its place."""
+    if fastapi:
+        b.start_fastapi(tag(b, name))
+    else:
+        b.start_server(tag(b, name), database_url, **server)
+
+
+def vote_run(b: Bench, name: str, database_url: str, fastapi=False, **server) -> None:
+    start(b, name, database_url, fastapi, server)
     expect_status(200, "-H", "Content-Type: application/json",
                   "-d", '{"post_id": 1, "score_increase": 1}', f"{b.base_url}/update-post-score")
     b.measure(name, f"{b.base_url}/update-post-score",
@@ -428,10 +450,10 @@ def scenario_image_variant_cold(b: Bench, name: str) -> None:
 
 
 def create_run(b: Bench, name: str, body: str, database_url: str = None, connections=None,
-               **server) -> None:
+               fastapi=False, **server) -> None:
     """POST /post with the multipart body BODY (files/BODY.pre, the unique tag, .tail; with an
     image, BODY.adler for the checksums the tag changes: bodies.tagged_png_head)."""
-    b.start_server(tag(b, name), database_url, **server)
+    start(b, name, database_url, fastapi, server)
     env = {
         "BENCH_MODE": "body", "BENCH_EXPECT": "201", "BENCH_BODY": f"{b.files / body}.pre",
         "BENCH_BODY_TAIL": f"{b.files / body}.tail",
@@ -459,13 +481,14 @@ def probe_events(b: Bench):
     return b.cache["events"]
 
 
-def fanout_run(b: Bench, name: str, creates: int, stalled: int) -> None:
+def fanout_run(b: Bench, name: str, creates: int, stalled: int, database_url: str = None,
+               **server) -> None:
     """BENCH_SSE_CLIENTS event streams, spread over 50 source addresses (one address has
     ~28 000 ephemeral ports), held while CREATES posts are made 1 s apart, and STALLED more
     streams that read nothing (client.py fanout). Figures: the server's RSS per stream above
     its RSS before the first; each create's post event's latency at every stream."""
     t = tag(b, name)
-    b.start_server(t)
+    b.start_server(t, database_url, **server)
     log(f"{name} (round {b.round} of {b.s.repeat}): {b.s.sse_streams} event streams, "
         f"{creates} creates")
     time.sleep(2)  # the server's memory settles after startup
@@ -638,6 +661,10 @@ SCENARIOS = {
     "vote": lambda b, n: vote_run(b, n, b.db_bench),
     "vote_before": lambda b, n: vote_run(b, n, b.db_before, server_bin=b.baseline_bin),
     "vote_pgbouncer": lambda b, n: vote_run(b, n, b.db_bench, via_pgbouncer=True),
+    # The original FastAPI design (bench/fastapi_design) in the server's place, on a table of
+    # its own with as many posts as the big board: the same votes, the same creates.
+    "vote_fastapi": lambda b, n: vote_run(b, n, b.db_fastapi, fastapi=True),
+    "create_text_fastapi": lambda b, n: create_run(b, n, "create-text", fastapi=True),
     "image_small_200": scenario_image_small_200,
     "image_304": scenario_image_304,
     "image_200": scenario_image_200,
@@ -664,6 +691,8 @@ SCENARIOS = {
     "upload_5mib": lambda b, n: create_run(b, n, "upload-5mib",
                                            connections=b.s.upload_clients),
     "sse_idle_50k": lambda b, n: fanout_run(b, n, 0, 0),
+    "sse_idle_50k_before": lambda b, n: fanout_run(b, n, 0, 0, b.db_before,
+                                                   server_bin=b.baseline_bin),
     "sse_fanout": lambda b, n: fanout_run(b, n, SSE_CREATES, SSE_STALLED),
     "sse_reconnect_storm": scenario_sse_reconnect_storm,
     "list_beside_replays": scenario_list_beside_replays,
@@ -681,6 +710,7 @@ PROBES = {
     "image_variant_warm": probe_variants,
     "image_variant_cold": probe_image_variant_cold,
     "sse_idle_50k": probe_events,
+    "sse_idle_50k_before": probe_baseline,
     "sse_fanout": probe_events,
     "sse_reconnect_storm": probe_events,
     "event_latency": probe_events,

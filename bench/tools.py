@@ -1,6 +1,7 @@
 """What bench/run.py sets up before the first run: wrk, pgbench and s3s-fs (installed when
-missing), PostgreSQL (scripts/lib.sh's ensure_postgres), s3s-fs on a throwaway folder, and the
-BENCH_BASELINE build."""
+missing), the FastAPI design's packages (in a virtual environment of their own), PostgreSQL
+(scripts/lib.sh's ensure_postgres), s3s-fs on a throwaway folder, and the BENCH_BASELINE
+build."""
 import os
 import shutil
 import subprocess
@@ -8,6 +9,9 @@ from pathlib import Path
 
 from harness import (
     DATA_DIR,
+    FASTAPI_DIR,
+    FASTAPI_VENV,
+    PYTHON,
     ROOT,
     TOOLS_DIR,
     Bench,
@@ -54,6 +58,30 @@ def ensure_wrk(b: Bench) -> None:
     if not version.startswith("wrk"):
         die(f"wrk does not run: {version[:300]}")
     ok(version.split("[", 1)[0])
+
+
+def ensure_fastapi(b: Bench) -> None:
+    """The FastAPI design's packages (bench/fastapi_design/requirements.txt, every version
+    pinned) from PyPI into a virtual environment of their own, .tools/fastapi-venv (no system
+    install), made anew when requirements.txt changes (a copy of it is kept in the venv)."""
+    requirements = FASTAPI_DIR / "requirements.txt"
+    python = FASTAPI_VENV / "bin" / "python"
+    stamp = FASTAPI_VENV / "requirements.installed"
+    wanted = requirements.read_text()
+    if not (os.access(python, os.X_OK) and stamp.exists() and stamp.read_text() == wanted):
+        log("Installing the FastAPI design's packages (PyPI) into .tools/fastapi-venv")
+        shutil.rmtree(FASTAPI_VENV, ignore_errors=True)
+        if subprocess.run([PYTHON, "-m", "venv", FASTAPI_VENV]).returncode != 0:
+            die(f"{PYTHON} -m venv failed (Debian's python3 needs: apt-get install python3-venv)")
+        run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+             "-r", requirements], "pip install -r bench/fastapi_design/requirements.txt")
+        stamp.write_text(wanted)
+    b.fastapi_versions = run([python, "-c", "import sys, fastapi, sqlalchemy, uvicorn, psycopg; "
+                              "print(f'Python {sys.version.split()[0]}, FastAPI "
+                              "{fastapi.__version__}, SQLAlchemy {sqlalchemy.__version__}, "
+                              "uvicorn {uvicorn.__version__}, psycopg {psycopg.__version__}')"],
+                             stdout=subprocess.PIPE, text=True).stdout.strip()
+    ok(b.fastapi_versions)
 
 
 def ensure_pgbench() -> None:
