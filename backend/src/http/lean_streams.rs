@@ -13,6 +13,10 @@
 //! then each event as an HTTP chunk as it comes, with no buffer kept between events; the
 //! connection closes when the stream ends (`connection: close`). Anything else, including a
 //! `GET /events` that arrives later on a kept-alive connection, is served by hyper as before.
+//!
+//! A connection that sends nothing for the head deadline is closed, as hyper would close it.
+//! One whose first bytes are not a whole request then has the head deadline again in hyper for
+//! the rest of its head: a slow head is bounded by twice the deadline, not once.
 
 use std::{
     future::poll_fn,

@@ -74,6 +74,9 @@ pub async fn serve(
         tokio::spawn(async move {
             match lean_streams::peek_first_request(&stream, deadlines.head).await {
                 FirstRequest::EventStream { request, head_len } => {
+                    // Events that are ready together go in one write (`lean_streams`), so
+                    // nothing is gained by Nagle's wait for the previous write's ACK.
+                    let _ = stream.set_nodelay(true);
                     let stream = SendDeadline::new(stream, deadlines.send);
                     // A client that hung up or timed out is nothing to report.
                     let _ =
