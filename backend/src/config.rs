@@ -167,7 +167,7 @@ pub struct Settings {
 
     /// Live streams one replica holds open in all; past it: 503 with `Retry-After: 5`, so that a browser tries again (another replica, behind a load balancer).
     ///
-    /// Each stream is an open file: at start the server raises its soft open-files limit to the hard one and warns when this cap (plus about 512) does not fit under it; raise the hard limit (`ulimit -Hn`, systemd's `LimitNOFILE`, the container runtime's `nofile`) for more. An idle stream costs the replica about 15 KiB of memory (BENCHMARKS.md: 19 000 streams in 291 MiB).
+    /// Each stream is an open file: at start the server raises its soft open-files limit to the hard one and warns when this cap (plus about 512) does not fit under it; raise the hard limit (`ulimit -Hn`, systemd's `LimitNOFILE`, the container runtime's `nofile`) for more. An idle stream costs the replica about 3 KiB of memory when the stream opened its connection (EventSource usually does; `deploy/nginx.conf` makes nginx do so) (BENCHMARKS.md: 19 000 streams in 80 MiB), about 15 KiB when it came second on a kept-alive connection (hyper's buffers).
     #[arg(long, env = "STREAMS_PER_REPLICA", default_value = "10000", value_parser = at_least_one::<usize>)]
     pub streams_per_replica: usize,
 

@@ -134,6 +134,24 @@ async fn refusals_before_the_body_is_read_are_json_through_nginx_and_keep_both_r
         after.iter().all(|entry| !entry.upstream.contains(',')),
         "a request went to two replicas: {after:?}"
     );
+    // A live stream opens a connection of its own to a replica (its upstream keeps none idle,
+    // while the other now has some from the GETs above), so that the replica writes it without
+    // hyper's buffers (`http/lean_streams.rs`).
+    let ports: Vec<u16> = replicas
+        .iter()
+        .map(|address| address.rsplit(':').next().unwrap().parse().unwrap())
+        .collect();
+    let connections_before = established_on(&ports);
+    let stream = client.get(nginx.url("/events")).send().await.unwrap();
+    assert_eq!(stream.status(), 200);
+    assert_eq!(stream.headers()["content-type"], "text/event-stream");
+    assert_eq!(
+        established_on(&ports),
+        connections_before + 1,
+        "a new connection to a replica for the stream"
+    );
+    drop(stream);
+
     // (Its log has the 413 of its own limit, and warnings about bodies buffered to disk; any
     // line about an upstream is a failure: a broken pipe, a reset, `temporarily disabled`...)
     let log = nginx.error_log();
@@ -146,6 +164,29 @@ async fn refusals_before_the_body_is_read_are_json_through_nginx_and_keep_both_r
         "nginx had trouble with a replica:\n{}",
         upstream_trouble.join("\n")
     );
+}
+
+/// Established TCP connections whose local port is one of `ports` (the replicas' ends of their
+/// clients' connections), from the kernel's tables.
+fn established_on(ports: &[u16]) -> usize {
+    ["/proc/net/tcp", "/proc/net/tcp6"]
+        .iter()
+        .filter_map(|table| fs::read_to_string(table).ok())
+        .map(|table| {
+            table
+                .lines()
+                .skip(1)
+                .filter(|line| {
+                    // `sl local_address rem_address st ...`, addresses as HEXIP:HEXPORT, st 01:
+                    // established.
+                    let fields: Vec<&str> = line.split_whitespace().collect();
+                    let local_port = fields[1].rsplit(':').next().unwrap();
+                    fields[3] == "01"
+                        && ports.contains(&u16::from_str_radix(local_port, 16).unwrap())
+                })
+                .count()
+        })
+        .sum()
 }
 
 /// The contract's error body (API.md): `{"detail": {"user_message", "internal_message"}}`, JSON.
@@ -338,12 +379,12 @@ fn free_port() -> u16 {
 
 /// `deploy/nginx.conf` as Debian's nginx 1.22 runs it: the shipped file targets nginx ≥ 1.27.3
 /// (`resolve` on upstream servers, with its `zone` and `resolver`), which 1.22 refuses. Those
-/// lines go, each `server appN:8000` becomes a replica's address, and `listen` a free port.
+/// lines go, each `server appN:8000` becomes the Nth replica's address, and `listen` a free port.
 /// Everything else (limits, error pages, proxy settings) is tested as shipped. Also returns
 /// `client_max_body_size` in bytes.
 fn for_debian_nginx(shipped: &str, port: u16, replicas: &[&str]) -> (String, u64) {
-    let mut replicas = replicas.iter();
     let mut site = String::new();
+    let mut highest_server = 0;
     let mut max_body = None;
     for line in shipped.lines() {
         let code = line.split('#').next().unwrap().trim();
@@ -353,7 +394,14 @@ fn for_debian_nginx(shipped: &str, port: u16, replicas: &[&str]) -> (String, u64
         if let Some(rest) = code.strip_prefix("server ")
             && rest.contains(":8000")
         {
-            let address = replicas.next().expect("a replica for each upstream server");
+            // `appN:8000` is the Nth replica.
+            let n: usize = rest
+                .strip_prefix("app")
+                .and_then(|rest| rest.split(':').next())
+                .and_then(|n| n.parse().ok())
+                .expect("upstream servers named appN");
+            let address = replicas[n - 1];
+            highest_server = highest_server.max(n);
             let parameters: Vec<&str> = rest
                 .trim_end_matches(';')
                 .split_whitespace()
@@ -379,7 +427,7 @@ fn for_debian_nginx(shipped: &str, port: u16, replicas: &[&str]) -> (String, u64
         site.push_str(line);
         site.push('\n');
     }
-    assert!(replicas.next().is_none(), "more replicas than servers");
+    assert_eq!(highest_server, replicas.len(), "a server for each replica");
     (site, max_body.expect("client_max_body_size"))
 }
 
