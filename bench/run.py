@@ -90,6 +90,7 @@ class Settings:
     event_probes: int
     storm_clients: int
     storm_missed: int
+    replica_writers: int
     sse_streams: int = 0  # sse_clients, or fewer where the open-files limit is lower
     sse_streams_note: str = ""
 
@@ -122,7 +123,8 @@ def read_settings() -> Settings:
         sse_clients=number("BENCH_SSE_CLIENTS", 50000),
         event_probes=number("BENCH_EVENT_PROBES", 200),
         storm_clients=number("BENCH_STORM_CLIENTS", 10000),
-        storm_missed=number("BENCH_STORM_MISSED", 20))
+        storm_missed=number("BENCH_STORM_MISSED", 20),
+        replica_writers=number("BENCH_REPLICA_WRITERS", 1))
     if not re.fullmatch(r"[a-z_][a-z0-9_]*", s.db):
         die("BENCH_DB must be a plain lower-case name")
     # Every stream is an open file in the server and in the client: both get the hard limit,

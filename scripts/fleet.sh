@@ -74,6 +74,8 @@ for port in "${ports[@]}"; do
   backend_var BIND_ADDR "127.0.0.1:$port"
   backend_var STATIC_DIR "$SPA_DIR"
   backend_var RUST_LOG "${RUST_LOG:-$DEFAULT_RUST_LOG}"
+  # Several replicas on one database: one batch writer each (docs/configuration.md).
+  backend_var BATCH_WRITERS 1
   if [[ -n "$metrics_port" ]]; then
     backend_var METRICS_ADDR "127.0.0.1:$metrics_port"
     metrics_urls+=("http://127.0.0.1:$metrics_port/metrics")

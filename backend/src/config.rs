@@ -48,6 +48,12 @@ pub struct Settings {
     #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value = "32", value_parser = at_least_one::<usize>)]
     pub database_max_connections: usize,
 
+    /// Batches of votes, and of creates without an image, that one replica writes at once (group commit: requests that arrive while its writers are busy go together in the next statement).
+    ///
+    /// Two keep PostgreSQL's work overlapping with the round trips (more make batches smaller). Several replicas on one database each batch their own share of the load, so their batches are smaller and PostgreSQL pays its cost per statement more often: with two replicas, 1 each keeps the batches as large as one replica's (BENCHMARKS.md).
+    #[arg(long, env = "BATCH_WRITERS", default_value = "2", value_parser = at_least_one::<usize>)]
+    pub batch_writers: usize,
+
     /// A streaming replica (hot standby) of the same database: the board's lists, searches, feeds and post pages are read from it while its replay lag is within `REPLICA_MAX_LAG`, and from the primary otherwise, or when it fails a read.
     ///
     /// The lag is measured by the server (the primary's WAL position against the replica's replay position, several times a second), never assumed. A writer's next reads show their write (a `postboard_wrote` cookie; see "Read replica" below). Reached like `DATABASE_URL` (`DATABASE_POOLER` applies to both); it opens up to `DATABASE_MAX_CONNECTIONS` connections of its own. Empty: no replica.
@@ -305,6 +311,8 @@ pub struct Config {
     pub database_listen_url: Option<SecretString>,
     /// Connections the pool may hold open (besides the one that listens for events).
     pub database_max_connections: usize,
+    /// Batches of writes one replica writes at once (`BATCH_WRITERS`).
+    pub batch_writers: usize,
     /// A streaming replica that serves the board's reads while fresh enough (`None`: none).
     pub database_replica_url: Option<SecretString>,
     /// How far behind the replica may be and still serve reads (`REPLICA_MAX_LAG`).
@@ -408,6 +416,7 @@ impl Config {
             database_pooler: settings.database_pooler,
             database_listen_url: settings.database_listen_url.map(SecretString::from),
             database_max_connections: settings.database_max_connections,
+            batch_writers: settings.batch_writers,
             database_replica_url: settings.database_replica_url.map(SecretString::from),
             replica_max_lag: settings.replica_max_lag,
             s3: S3Config {

@@ -142,8 +142,8 @@ impl Application {
             StreamCaps::new(config.stream_limits, client_keys.clone()),
             streams_end.clone(),
         );
-        let (votes, vote_writer) = VoteBatcher::start(pool.clone());
-        let (creates, create_writer) = CreateBatcher::start(pool.clone());
+        let (votes, vote_writer) = VoteBatcher::start(pool.clone(), config.batch_writers);
+        let (creates, create_writer) = CreateBatcher::start(pool.clone(), config.batch_writers);
         let mut posts = PostRepository::new(pool.clone(), votes, creates);
         let mut background = JoinSet::new();
         if let Some(replica) = &replica {

@@ -19,9 +19,6 @@ use tokio::{
 
 use super::{error::RepositoryError, pool::DbPool};
 
-/// Batches written at once. Two keep PostgreSQL's work overlapping with the round trips of the
-/// other; more would make batches smaller (measured for votes: BENCHMARKS.md, issue 13).
-const WRITERS: usize = 2;
 /// Requests that may wait for a writer before callers wait to hand theirs in.
 const QUEUE: usize = 8192;
 
@@ -48,10 +45,13 @@ impl<T, R> Clone for Batcher<T, R> {
 impl<T: Send + 'static, R: Send + 'static> Batcher<T, R> {
     /// The batcher, and the writer's task to run (in the background) until every clone of it
     /// is dropped. `write` writes one batch of at most `max_batch` requests on `pool`: one
-    /// answer per request, in their order, or the error that fails them all.
+    /// answer per request, in their order, or the error that fails them all; `writers`
+    /// batches at once (`BATCH_WRITERS`: two keep PostgreSQL's work overlapping with the round
+    /// trips of the other, more make batches smaller, measured for votes in BENCHMARKS.md).
     pub(super) fn start<F>(
         writes: &'static str,
         max_batch: usize,
+        writers: usize,
         pool: DbPool,
         write: fn(DbPool, Vec<T>) -> F,
     ) -> (Self, impl Future<Output = ()> + Send + 'static)
@@ -61,7 +61,9 @@ impl<T: Send + 'static, R: Send + 'static> Batcher<T, R> {
         let (requests, incoming) = mpsc::channel(QUEUE);
         (
             Self { requests, writes },
-            write_batches(incoming, max_batch, move |batch| write(pool.clone(), batch)),
+            write_batches(incoming, max_batch, writers, move |batch| {
+                write(pool.clone(), batch)
+            }),
         )
     }
 
@@ -84,13 +86,14 @@ impl<T: Send + 'static, R: Send + 'static> Batcher<T, R> {
 async fn write_batches<T, R, F>(
     mut incoming: mpsc::Receiver<(T, Reply<R>)>,
     max_batch: usize,
+    writers: usize,
     write: impl Fn(Vec<T>) -> F,
 ) where
     T: Send + 'static,
     R: Send + 'static,
     F: Future<Output = Result<Vec<R>, RepositoryError>> + Send + 'static,
 {
-    let writers = Arc::new(Semaphore::new(WRITERS));
+    let writers = Arc::new(Semaphore::new(writers));
     let mut writing = JoinSet::new();
     while let Some(first) = incoming.recv().await {
         let mut batch = vec![first];

@@ -24,10 +24,13 @@ const MAX_BATCH: usize = 128;
 pub struct CreateBatcher(Batcher<RowValues, Option<Post>>);
 
 impl CreateBatcher {
-    /// The batcher, and the writer's task to run (in the background) until every
+    /// The batcher (`writers` batches at once), and the writer's task to run (in the background) until every
     /// `CreateBatcher` is dropped: no create that was handed in is lost on shutdown.
-    pub fn start(pool: DbPool) -> (Self, impl Future<Output = ()> + Send + 'static) {
-        let (batcher, writer) = Batcher::start("creates", MAX_BATCH, pool, write);
+    pub fn start(
+        pool: DbPool,
+        writers: usize,
+    ) -> (Self, impl Future<Output = ()> + Send + 'static) {
+        let (batcher, writer) = Batcher::start("creates", MAX_BATCH, writers, pool, write);
         (Self(batcher), writer)
     }
 

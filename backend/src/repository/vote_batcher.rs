@@ -42,10 +42,13 @@ struct VoteRequest {
 pub struct VoteBatcher(Batcher<VoteRequest, Vote>);
 
 impl VoteBatcher {
-    /// The batcher, and the writer's task to run (in the background) until every
+    /// The batcher (`writers` batches at once), and the writer's task to run (in the background) until every
     /// `VoteBatcher` is dropped: no vote that was handed in is lost on shutdown.
-    pub fn start(pool: DbPool) -> (Self, impl Future<Output = ()> + Send + 'static) {
-        let (batcher, writer) = Batcher::start("votes", MAX_BATCH, pool, write);
+    pub fn start(
+        pool: DbPool,
+        writers: usize,
+    ) -> (Self, impl Future<Output = ()> + Send + 'static) {
+        let (batcher, writer) = Batcher::start("votes", MAX_BATCH, writers, pool, write);
         (Self(batcher), writer)
     }
 
