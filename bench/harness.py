@@ -399,14 +399,15 @@ class Bench:
 
     def start_server(self, label: str, database_url: str = None, *, server_bin=None,
                      static=None, via_pgbouncer=False, streams_per_client=None,
-                     with_metrics=False, two_replicas=None, replica_of_two=False) -> None:
+                     with_metrics=False, two_replicas=None, batch_writers=None) -> None:
         """A fresh server for LABEL on DATABASE_URL (default: the big board). server_bin:
         another build (the baseline); static: a STATIC_DIR where a scenario serves the app's
         page; via_pgbouncer: the pool's connections through PgBouncer, LISTEN and migrations
         direct; with_metrics: /metrics (it costs a little CPU per request, so only where it is
         read); two_replicas: a second replica on the same database ("quiet", or "live" with a
         live client on each, so that every event is read and sent by both), both with
-        BATCH_WRITERS=BENCH_REPLICA_WRITERS; replica_of_two: this is that second one."""
+        BATCH_WRITERS=BENCH_REPLICA_WRITERS; batch_writers: this server's BATCH_WRITERS (else
+        the server's default)."""
         database_url = database_url or self.db_bench
         logfile = self.run_dir / "logs" / f"postboard-{label}.log"
         port = free_port()
@@ -418,8 +419,10 @@ class Bench:
         backend_var(env, "STREAMS_PER_REPLICA", 1000000)
         if streams_per_client:
             backend_var(env, "STREAMS_PER_CLIENT", streams_per_client)
-        if two_replicas or replica_of_two:
-            backend_var(env, "BATCH_WRITERS", self.s.replica_writers)
+        if two_replicas:
+            batch_writers = self.s.replica_writers
+        if batch_writers:
+            backend_var(env, "BATCH_WRITERS", batch_writers)
         if via_pgbouncer:
             backend_var(env, "DATABASE_POOLER", "transaction")
             backend_var(env, "DATABASE_LISTEN_URL", database_url)
@@ -449,7 +452,7 @@ class Bench:
             self.start_server(f"{label}-b", database_url, server_bin=server_bin, static=static,
                               via_pgbouncer=via_pgbouncer,
                               streams_per_client=streams_per_client,
-                              with_metrics=with_metrics, replica_of_two=True)
+                              with_metrics=with_metrics, batch_writers=batch_writers)
             self.second, self.second_url = self.server, self.base_url
             self.server, self.base_url = first, first_url
             if two_replicas != "quiet":

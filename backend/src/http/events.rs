@@ -17,6 +17,10 @@ use crate::{
     service::Delivery,
 };
 
+/// The route's path, as in its `utoipa::path` below; `lean_streams` recognises a stream's
+/// request by it (`live::a_stream_is_answered_alike_*` fails if the two part).
+pub(super) const PATH: &str = "/events";
+
 /// A comment line this often keeps proxies and browsers from closing an idle stream.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 

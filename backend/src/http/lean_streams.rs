@@ -40,10 +40,7 @@ use tokio::{
 };
 use tower::ServiceExt;
 
-use super::drain::CloseGently;
-
-/// The route served here (the router's `events::events`).
-const EVENTS_PATH: &str = "/events";
+use super::events;
 
 /// How much of a connection's first bytes is looked at. A browser's `GET /events` with its
 /// cookies fits; a longer head is hyper's.
@@ -97,7 +94,7 @@ fn event_stream_request(bytes: &[u8]) -> Option<(Request<Body>, usize)> {
     let is_event_stream = head_len == bytes.len()
         && parsed.method == Some("GET")
         && parsed.version == Some(1)
-        && target.split('?').next() == Some(EVENTS_PATH);
+        && target.split('?').next() == Some(events::PATH);
     if !is_event_stream {
         return None;
     }
@@ -130,8 +127,9 @@ pub async fn serve_event_stream<S: AsyncRead + AsyncWrite + Unpin>(
 ) -> io::Result<()> {
     discard_exact(&mut stream, head_len).await?;
     let mut request = *request;
+    // (No `CloseGently`: the request has no body for `drain` to leave unread, and the
+    // connection closes after the stream anyway.)
     request.extensions_mut().insert(ConnectInfo(peer));
-    request.extensions_mut().insert(CloseGently::default());
     let response = router
         .oneshot(request)
         .await

@@ -14,7 +14,7 @@
 //! that opens with a live event stream is written without hyper, which would keep 16 KiB of
 //! buffers for the stream's whole life (`lean_streams`).
 
-use std::{future::Future, io, net::SocketAddr, time::Duration};
+use std::{future::Future, io, net::SocketAddr, sync::Arc, time::Duration};
 
 use axum::{Router, extract::ConnectInfo, http::Request};
 use hyper::{body::Incoming, server::conn::http1, service::service_fn};
@@ -56,6 +56,7 @@ pub async fn serve(
     connections
         .timer(TokioTimer::new())
         .header_read_timeout(deadlines.head);
+    let connections = Arc::new(connections);
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -70,7 +71,7 @@ pub async fn serve(
             },
         };
         let (router, watcher) = (router.clone(), graceful.watcher());
-        let connections = connections.clone();
+        let connections = Arc::clone(&connections);
         tokio::spawn(async move {
             match lean_streams::peek_first_request(&stream, deadlines.head).await {
                 FirstRequest::EventStream { request, head_len } => {
