@@ -37,6 +37,7 @@ use http_body::Body as _;
 use tokio::{
     io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt},
     net::TcpStream,
+    sync::Semaphore,
 };
 use tower::ServiceExt;
 
@@ -49,6 +50,15 @@ const PEEK_BYTES: usize = 4096;
 /// Events that are ready together are written together, up to this many bytes (a replay's
 /// page: one write instead of one per event).
 const WRITE_BATCH_BYTES: usize = 16 * 1024;
+
+/// Streams that had more ready than one batch (replays, mostly) make their next batch one at a
+/// time per replica, taking turns (first come, first served). A replay's events are all ready
+/// at once, and a client that reads as fast as they come never makes a write wait: a hundred
+/// replays, each making batch after batch, would fill the worker threads' queues, and every
+/// request behind them would wait for a turn after all of them (BENCHMARKS.md, issue 21: the
+/// list's p99 beside replays). A stream's first batch after waiting for events takes no turn,
+/// so a new event reaches every client as soon as before, and a replay's first page too.
+static BULK_TURNS: Semaphore = Semaphore::const_new(1);
 
 /// What a connection's first bytes hold.
 pub enum FirstRequest {
@@ -214,6 +224,7 @@ async fn write_chunks<S: AsyncRead + AsyncWrite + Unpin>(
     mut body: Body,
 ) -> io::Result<()> {
     let mut peer_bytes = [0u8; 64];
+    let mut more_was_ready = false;
     loop {
         let mut batch = tokio::select! {
             first = next_data(&mut body) => match first {
@@ -225,17 +236,32 @@ async fn write_chunks<S: AsyncRead + AsyncWrite + Unpin>(
                 Ok(_) => continue,
             },
         };
+        let turn = match more_was_ready {
+            true => Some(BULK_TURNS.acquire().await.expect("never closed")),
+            false => None,
+        };
+        let mut ended = false;
         while batch.len() < WRITE_BATCH_BYTES {
             match next_data(&mut body).now_or_never() {
                 Some(Some(data)) => batch = chunk(batch, &data?),
                 Some(None) => {
-                    stream.write_all(&batch).await?;
-                    return finish(stream).await;
+                    ended = true;
+                    break;
                 }
                 None => break,
             }
         }
+        drop(turn);
+        more_was_ready = batch.len() >= WRITE_BATCH_BYTES;
         stream.write_all(&batch).await?;
+        if ended {
+            return finish(stream).await;
+        }
+        if more_was_ready {
+            // The others' turn: the tasks queued behind this one, and the streams waiting for
+            // a bulk turn.
+            tokio::task::yield_now().await;
+        }
     }
 }
 
@@ -299,6 +325,64 @@ mod tests {
                 String::from_utf8_lossy(bytes)
             );
         }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_stream_whose_events_are_all_ready_lets_other_tasks_run_between_batches() {
+        const BATCHES: usize = 8;
+        let event = Bytes::from(vec![b'x'; WRITE_BATCH_BYTES]);
+        let body = Body::from_stream(futures_util::stream::iter(
+            (0..BATCHES).map(move |_| Ok::<_, io::Error>(event.clone())),
+        ));
+        // A client that reads as fast as anything is written: no write ever waits.
+        let (mut server, mut client) = tokio::io::duplex(4 * BATCHES * WRITE_BATCH_BYTES);
+        let turns = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let other = tokio::spawn({
+            let turns = turns.clone();
+            async move {
+                loop {
+                    turns.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    tokio::task::yield_now().await;
+                }
+            }
+        });
+        write_chunks(&mut server, body).await.expect("written");
+        let turns_meanwhile = turns.load(std::sync::atomic::Ordering::Relaxed);
+        other.abort();
+        drop(server);
+        let mut written = Vec::new();
+        client.read_to_end(&mut written).await.expect("read");
+        assert!(written.ends_with(b"0\r\n\r\n"));
+        assert!(
+            turns_meanwhile >= BATCHES - 1,
+            "the other task ran {turns_meanwhile} times during {BATCHES} batches"
+        );
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_stream_writes_its_first_batch_at_once_and_then_waits_for_a_bulk_turn() {
+        let another_streams_turn = BULK_TURNS.acquire().await.expect("open");
+        let event = Bytes::from(vec![b'x'; WRITE_BATCH_BYTES]);
+        let body = Body::from_stream(futures_util::stream::iter(
+            (0..3).map(move |_| Ok::<_, io::Error>(event.clone())),
+        ));
+        let (mut server, mut client) = tokio::io::duplex(8 * WRITE_BATCH_BYTES);
+        let writing = tokio::spawn(async move {
+            write_chunks(&mut server, body).await.expect("written");
+        });
+        for _ in 0..20 {
+            tokio::task::yield_now().await;
+        }
+        let one_chunk = chunk(Vec::new(), &[b'x'; WRITE_BATCH_BYTES]);
+        let mut written = vec![0; one_chunk.len() + 1];
+        let read = client.read(&mut written).await.expect("read");
+        assert_eq!(written[..read], one_chunk[..], "only the first batch");
+        assert!(!writing.is_finished());
+        drop(another_streams_turn);
+        writing.await.expect("ends");
+        let mut rest = Vec::new();
+        client.read_to_end(&mut rest).await.expect("read");
+        assert_eq!(rest.len(), 2 * one_chunk.len() + b"0\r\n\r\n".len());
     }
 
     #[test]
