@@ -449,7 +449,10 @@ def dims(path: str) -> str:
     return "?"
 
 
-SSE_ID = re.compile(rb"^id: ?(\d+)\r?$", re.M)
+# An `id:` line, with the newline before it: a pattern that begins with a literal is searched
+# for several times faster than one anchored with ^ under re.M (7 against 28 ms for one
+# client's 20 000 events), and the replay clients share the 2 cores with what they measure.
+SSE_ID = re.compile(rb"\nid: ?(\d+)\r?\n")
 
 
 async def storm(url: str, count: int, seconds: float, last_id: int, newest_id: int) -> dict:
@@ -473,7 +476,8 @@ async def storm(url: str, count: int, seconds: float, last_id: int, newest_id: i
                 raise ValueError(f"status {status}")
             # Read in large pieces and pick the `id:` lines out with a regex: a line at a time,
             # 10 000 clients' events would be more than this one Python process can parse.
-            ids, pending = [], b""
+            # `pending` always begins with the newline that ended the last line taken.
+            ids, pending = [], b"\n"
             while not ids or ids[-1] < newest_id:
                 chunk = await asyncio.wait_for(reader.read(65536), 30)
                 if not chunk:
@@ -482,7 +486,7 @@ async def storm(url: str, count: int, seconds: float, last_id: int, newest_id: i
                 cut = pending.rfind(b"\n")
                 had_one = bool(ids)
                 ids.extend(int(m) for m in SSE_ID.findall(pending, 0, cut + 1))
-                pending = pending[cut + 1:]
+                pending = pending[cut:]
                 if ids and not had_one:  # the first event (not a comment or retry: line)
                     first_times.append(time.monotonic() - t0)
             times.append(time.monotonic() - t0)
