@@ -183,6 +183,12 @@ pub struct Settings {
     #[arg(long, env = "STREAM_BACKLOG_BYTES", default_value = "1048576", value_parser = at_least_one::<usize>)]
     pub stream_backlog_bytes: usize,
 
+    /// Events a second that the replays from the table of one replica send together (clients that come back from further back than its memory of recent events): each replay's first page goes out at once, the pages after it take turns at this pace.
+    ///
+    /// A replay's events are all ready at once and cost the replica (and its client) CPU as fast as they are sent; unpaced, a hundred clients replaying the log after a deploy would take the cores from every other request (BENCHMARKS.md, issue 21). At the default, one client 20 000 events behind is replayed in 0.2 s, a hundred in 20 s.
+    #[arg(long, env = "STREAM_REPLAY_EVENTS_PER_SECOND", default_value = "100000", value_parser = at_least_one::<u32>)]
+    pub stream_replay_events_per_second: u32,
+
     /// Listen address of a second listener serving `GET /metrics` in Prometheus' text format (see "Metrics" below), e.g. `127.0.0.1:9100`, or `0.0.0.0:9100` in a container whose port is not published; empty: no listener, nothing is recorded.
     ///
     /// It is not the public port, and the public port has no `/metrics`: bind it where only your Prometheus reaches it.
@@ -453,6 +459,7 @@ impl Config {
                 per_client: settings.streams_per_client,
                 per_replica: settings.streams_per_replica,
                 backlog_bytes: settings.stream_backlog_bytes,
+                replay_events_per_second: settings.stream_replay_events_per_second,
             },
             trusted_proxies: settings.trusted_proxies,
             image_cache_bytes: settings.image_cache_bytes,

@@ -119,7 +119,7 @@ impl LiveEvents {
             broadcast: broadcast::channel(BROADCAST_CAPACITY).0,
             bytes_relayed: Arc::default(),
             recent: Arc::default(),
-            replay_pages: ReplayPages::new(stats.clone()),
+            replay_pages: ReplayPages::new(stats.clone(), caps.limits().replay_events_per_second),
             caps,
             changed_scores: Arc::default(),
             streams_cut: Arc::new(Mutex::new(streams_end.child_token())),
@@ -247,16 +247,18 @@ impl LiveEvents {
                             }
                         };
                         // A shared page may begin before where this client is.
+                        let mut sent = 0;
                         for event in page.events.iter().filter(|event| event.id > sent_up_to) {
                             stats.events_sent.fetch_add(1, Ordering::Relaxed);
+                            sent += 1;
                             yield Delivery::Event(event.clone());
                         }
                         sent_up_to = sent_up_to.max(page.through);
                         if page.complete {
                             break;
                         }
-                        // Other tasks get a turn after each page (as above).
-                        tokio::task::yield_now().await;
+                        // The next page waits its turn among this replica's replays.
+                        replay_pages.pace(sent).await;
                     }
                 }
             }

@@ -9,13 +9,18 @@
 //! the pages after their first. Only full pages are kept: the last page of the log grows.
 //! A kept page holds its posts as they were when it was read; anything that changed since has
 //! its own event further on.
+//!
+//! The replays of a replica are paced together (`STREAM_REPLAY_EVENTS_PER_SECOND`, see
+//! [`ReplayPages::pace`]): a replay's events are all ready at once, so unpaced, many of them
+//! would take the cores from every other request for as long as they lasted.
 
 use std::{
     collections::{HashMap, VecDeque},
     sync::{Arc, Mutex, atomic::Ordering},
+    time::Duration,
 };
 
-use tokio::sync::OnceCell;
+use tokio::{sync::OnceCell, time::Instant};
 
 use super::LiveStats;
 use crate::{
@@ -43,6 +48,9 @@ type Slot = Arc<OnceCell<Arc<ReplayPage>>>;
 pub struct ReplayPages {
     kept: Arc<Mutex<Kept>>,
     stats: Arc<LiveStats>,
+    events_per_second: f64,
+    /// When the replays' pace lets the next page go: the end of the last turn handed out.
+    paced_until: Arc<Mutex<Instant>>,
 }
 
 #[derive(Default)]
@@ -52,11 +60,29 @@ struct Kept {
 }
 
 impl ReplayPages {
-    pub fn new(stats: Arc<LiveStats>) -> Self {
+    pub fn new(stats: Arc<LiveStats>, events_per_second: u32) -> Self {
         Self {
             kept: Arc::default(),
             stats,
+            events_per_second: f64::from(events_per_second.max(1)),
+            paced_until: Arc::new(Mutex::new(Instant::now())),
         }
+    }
+
+    /// Returns when a replay that has just sent `events` may go on: turns are handed out first
+    /// come, first served, each as long as its events take at the replica's pace, so the
+    /// replays of this replica together send about `events_per_second`. A replay's first page
+    /// does not wait (nothing calls this before it), and one replay alone waits little: its
+    /// turns follow each other.
+    pub async fn pace(&self, events: usize) {
+        let turn = Duration::from_secs_f64(events as f64 / self.events_per_second);
+        let go_on_at = {
+            let mut paced_until = self.paced_until.lock().expect("never poisoned");
+            let go_on_at = (*paced_until).max(Instant::now()) + turn;
+            *paced_until = go_on_at;
+            go_on_at
+        };
+        tokio::time::sleep_until(go_on_at).await;
     }
 
     /// The page holding the events just after `after`: read from `events` unless another
@@ -124,5 +150,29 @@ impl ReplayPages {
             kept.by_start.remove(&start);
             kept.oldest_first.retain(|kept| *kept != start);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn paced(pages: &ReplayPages, events: usize) -> Duration {
+        let start = Instant::now();
+        pages.pace(events).await;
+        start.elapsed()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn replays_take_turns_at_the_replicas_pace() {
+        let pages = ReplayPages::new(Arc::default(), 1000);
+        assert_eq!(paced(&pages, 200).await, Duration::from_millis(200));
+        // Two replays at once: the second's turn follows the first's.
+        let (first, second) = tokio::join!(paced(&pages, 200), paced(&pages, 100));
+        assert_eq!(first, Duration::from_millis(200));
+        assert_eq!(second, Duration::from_millis(300));
+        // After a quiet while, a turn starts from now, not from the last one's end.
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        assert_eq!(paced(&pages, 100).await, Duration::from_millis(100));
     }
 }

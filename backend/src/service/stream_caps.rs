@@ -28,6 +28,8 @@ pub struct StreamLimits {
     ///
     /// [`Event::approximate_size`]: crate::domain::Event::approximate_size
     pub backlog_bytes: usize,
+    /// The pace of this replica's replays from the table, together (see `ReplayPages::pace`).
+    pub replay_events_per_second: u32,
 }
 
 #[derive(Clone)]
@@ -116,6 +118,7 @@ mod tests {
                 per_client,
                 per_replica,
                 backlog_bytes: 1 << 20,
+                replay_events_per_second: 100_000,
             },
             ClientKeyer::new([7; 32]),
         )
