@@ -236,9 +236,10 @@ async fn write_chunks<S: AsyncRead + AsyncWrite + Unpin>(
                 Ok(_) => continue,
             },
         };
-        let turn = match more_was_ready {
-            true => Some(BULK_TURNS.acquire().await.expect("never closed")),
-            false => None,
+        let turn = if more_was_ready {
+            Some(BULK_TURNS.acquire().await.expect("never closed"))
+        } else {
+            None
         };
         let mut ended = false;
         while batch.len() < WRITE_BATCH_BYTES {

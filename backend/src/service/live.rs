@@ -257,8 +257,13 @@ impl LiveEvents {
                         if page.complete {
                             break;
                         }
-                        // The next page waits its turn among this replica's replays.
-                        replay_pages.pace(sent).await;
+                        // The next page waits its turn among this replica's replays (which
+                        // may be a while with many in line: the stream ends meanwhile if cut).
+                        // Boxed, as the query above.
+                        tokio::select! {
+                            () = stop.cancelled() => return,
+                            () = Box::pin(replay_pages.pace(sent)) => {}
+                        }
                     }
                 }
             }

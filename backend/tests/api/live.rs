@@ -748,6 +748,46 @@ async fn a_client_that_stops_reading_is_cut_after_the_send_timeout() {
     );
 }
 
+/// A replay's pages after its first wait their turn at the replica's pace
+/// (`STREAM_REPLAY_EVENTS_PER_SECOND`), and a replay waiting for its turn ends at once when the
+/// replica stops.
+#[tokio::test]
+async fn a_replays_later_pages_wait_for_the_replicas_pace_and_end_with_the_replica() {
+    let (app, mut replicas) = spawn_fleet_with(
+        |config| config.stream_limits.replay_events_per_second = 1,
+        1,
+    )
+    .await
+    .expect("the fleet starts");
+    let other = replicas.remove(0);
+    app.create_ok("seen").await;
+    let seen = newest_event_id(&app).await;
+    insert_posts(&app, 450, 1).await;
+
+    let mut resumed = EventStream::connect(&other.address, Some(seen)).await;
+    // The first page (pages start on multiples of 200) goes out at once.
+    let first_page_ends = (seen / 200 + 1) * 200;
+    for expected in seen + 1..=first_page_ends {
+        let event = resumed.next_within(WITHIN_A_SECOND).await;
+        assert_eq!(event.expect("the first page").id, Some(expected));
+    }
+    // Its events took at least a second at one a second: the next page waits.
+    assert!(
+        resumed
+            .next_within(Duration::from_millis(500))
+            .await
+            .is_none(),
+        "the second page waits its turn"
+    );
+    tokio::time::timeout(Duration::from_secs(5), other.stop())
+        .await
+        .expect("stops within 5 s");
+    assert!(
+        resumed.ended_within(WITHIN_A_SECOND).await,
+        "the waiting replay was ended"
+    );
+}
+
 /// Clients that come back from further than the replica's memory at about the same point (a
 /// deploy) share the pages read from the table: each gets exactly what it missed, and the
 /// table is read about once for all of them, not once for each.
