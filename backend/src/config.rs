@@ -183,7 +183,7 @@ pub struct Settings {
     #[arg(long, env = "STREAM_BACKLOG_BYTES", default_value = "1048576", value_parser = at_least_one::<usize>)]
     pub stream_backlog_bytes: usize,
 
-    /// Events a second that the replays from the table of one replica send together (clients that come back from further back than its memory of recent events): each replay's first page goes out at once, the pages after it take turns at this pace.
+    /// Events a second that the replays of one replica send together (clients that come back with a `Last-Event-ID` and are sent what they missed, from the replica's memory or from the table): each replay's first 200 events go out at once, the pages of 200 after them take turns at this pace.
     ///
     /// A replay's events are all ready at once and cost the replica (and its client) CPU as fast as they are sent; unpaced, a hundred clients replaying the log after a deploy would take the cores from every other request (BENCHMARKS.md, issue 21). At the default, one client 20 000 events behind is replayed in 0.2 s, a hundred in 20 s.
     #[arg(long, env = "STREAM_REPLAY_EVENTS_PER_SECOND", default_value = "100000", value_parser = at_least_one::<u32>)]

@@ -24,8 +24,9 @@ const MAX_BATCH: usize = 128;
 pub struct CreateBatcher(Batcher<RowValues, Option<Post>>);
 
 impl CreateBatcher {
-    /// The batcher (`writers` batches at once), and the writer's task to run (in the background) until every
-    /// `CreateBatcher` is dropped: no create that was handed in is lost on shutdown.
+    /// The batcher (`writers` batches at once), and the writer's task to run (in the
+    /// background) until every `CreateBatcher` is dropped: no create that was handed in is lost on
+    /// shutdown.
     pub fn start(
         pool: DbPool,
         writers: usize,

@@ -42,8 +42,9 @@ struct VoteRequest {
 pub struct VoteBatcher(Batcher<VoteRequest, Vote>);
 
 impl VoteBatcher {
-    /// The batcher (`writers` batches at once), and the writer's task to run (in the background) until every
-    /// `VoteBatcher` is dropped: no vote that was handed in is lost on shutdown.
+    /// The batcher (`writers` batches at once), and the writer's task to run (in the
+    /// background) until every `VoteBatcher` is dropped: no vote that was handed in is lost on
+    /// shutdown.
     pub fn start(
         pool: DbPool,
         writers: usize,

@@ -218,10 +218,13 @@ impl LiveEvents {
                 }
                 Start::Recent { events, through } => {
                     for (n, event) in events.into_iter().enumerate() {
-                        // Other tasks get a turn after each page's worth: a long replay must
-                        // not hold a worker thread (the requests behind it wait).
+                        // From memory as from the table: each page's worth after the first
+                        // waits its turn among this replica's replays.
                         if n > 0 && n as i64 % REPLAY_PAGE == 0 {
-                            tokio::task::yield_now().await;
+                            tokio::select! {
+                                () = stop.cancelled() => return,
+                                () = Box::pin(replay_pages.pace(REPLAY_PAGE as usize)) => {}
+                            }
                         }
                         stats.events_sent.fetch_add(1, Ordering::Relaxed);
                         yield Delivery::Event(event);

@@ -10,9 +10,10 @@
 //! A kept page holds its posts as they were when it was read; anything that changed since has
 //! its own event further on.
 //!
-//! The replays of a replica are paced together (`STREAM_REPLAY_EVENTS_PER_SECOND`, see
-//! [`ReplayPages::pace`]): a replay's events are all ready at once, so unpaced, many of them
-//! would take the cores from every other request for as long as they lasted.
+//! The replays of a replica, from these pages or from its memory of recent events, are paced
+//! together (`STREAM_REPLAY_EVENTS_PER_SECOND`, see [`ReplayPages::pace`]): a replay's events
+//! are all ready at once, so unpaced, many of them would take the cores from every other
+//! request for as long as they lasted.
 
 use std::{
     collections::{HashMap, VecDeque},

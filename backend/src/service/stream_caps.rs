@@ -28,7 +28,7 @@ pub struct StreamLimits {
     ///
     /// [`Event::approximate_size`]: crate::domain::Event::approximate_size
     pub backlog_bytes: usize,
-    /// The pace of this replica's replays from the table, together (see `ReplayPages::pace`).
+    /// The pace of this replica's replays, together (see `ReplayPages::pace`).
     pub replay_events_per_second: u32,
 }
 
